@@ -1,0 +1,113 @@
+"""Built-in actions, run inside the transition's transaction after the state change."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from sqlalchemy import insert, select, update
+
+from . import ballots
+from .context import TransitionContext
+from .models import Certificate, IntegrityRecord, Organisation, User
+from .registry import action
+
+_cert = Certificate.__table__
+_integrity = IntegrityRecord.__table__
+
+
+@action("record_submission")
+def record_submission(ctx: TransitionContext) -> None:
+    """Stamp the first submission time and pin the standard version in force (the case is judged by it)."""
+    from .eligibility_gate import pin_standard_on_submit
+
+    if ctx.case["submitted_at"] is None:
+        ctx.case_updates["submitted_at"] = ctx.now
+    pin_standard_on_submit(ctx)
+
+
+@action("advance_superior_level")
+def advance_superior_level(ctx: TransitionContext) -> None:
+    """Move to the next superior level (the last level's approval leads on to the authority)."""
+    level = ctx.case_data.get("superior_level", 0)
+    ctx.data_updates["superior_level"] = level + 1
+    ctx.payload["superior_level"] = level + 1
+
+
+@action("reset_superior_level")
+def reset_superior_level(ctx: TransitionContext) -> None:
+    """Start superior review from the first level again (after it was returned to the unit)."""
+    ctx.data_updates["superior_level"] = 0
+
+
+@action("record_eligibility_recheck")
+def record_eligibility_recheck(ctx: TransitionContext) -> None:
+    """Record the authority's eligibility re-check (the evaluator's verdict at this moment) on the case."""
+    from .eligibility_gate import recheck_summary
+
+    ctx.data_updates["eligibility_recheck"] = recheck_summary(ctx)
+
+
+@action("open_ballot_box")
+def open_ballot_box(ctx: TransitionContext) -> None:
+    """Open the committee ballot for this case's current round."""
+    box_id = ballots.open_box(ctx.conn, ctx.case["id"], ctx.case_data.get("round", 1), ctx.now)
+    ctx.payload["ballot_box"] = box_id
+
+
+@action("close_ballot_box")
+def close_ballot_box(ctx: TransitionContext) -> None:
+    """Close the ballot, store the tally on the box and in the audit event (counts only, never who)."""
+    tally = ballots.tally_for(ctx)
+    assert tally is not None, "guards ensure an open ballot"
+    ballots.close_box(ctx.conn, tally, ctx.now)
+    ctx.payload["tally"] = tally.as_dict()
+
+
+@action("issue_certificate")
+def issue_certificate(ctx: TransitionContext) -> None:
+    """Create the electronic certificate; its number is what the public verification page looks up."""
+    case = ctx.case
+    holder = ctx.conn.execute(select(User.__table__.c.display_name)
+                              .where(User.__table__.c.id == case["applicant_id"])).scalar_one()
+    issuer = ctx.conn.execute(select(Organisation.__table__.c.name)
+                              .where(Organisation.__table__.c.id == case["authority_org_id"])).scalar_one()
+    today = ctx.today
+    # Year + case id keeps numbers unique; the random tail stops anyone enumerating holders by counting.
+    number = f"HN{today.year}{case['id']:07d}{secrets.randbelow(10**4):04d}"
+    ctx.conn.execute(insert(_cert).values(
+        number=number, case_id=case["id"], holder_id=case["applicant_id"], holder_name=holder,
+        title=case["target_title"], series=case["series"], specialty=case["specialty"], level=case["level"],
+        issuer=issuer, issued_on=today, status="valid", revocation_reason="", created_at=ctx.now))
+    ctx.data_updates["certificate_number"] = number
+    ctx.payload["certificate_number"] = number
+
+
+@action("revoke_certificate", params=("integrity_block_years",))
+def revoke_certificate(ctx: TransitionContext) -> None:
+    """Revoke the certificate and write an integrity record that blocks new applications for N years."""
+    today = ctx.today
+    reason = ctx.data["reason"]
+    ctx.conn.execute(update(_cert).where(_cert.c.case_id == ctx.case["id"])
+                     .values(status="revoked", revoked_on=today, revocation_reason=reason))
+    years = int(ctx.param("integrity_block_years"))
+    ends = _add_years(today, years)
+    ctx.conn.execute(insert(_integrity).values(user_id=ctx.case["applicant_id"], case_id=ctx.case["id"],
+                                               reason=reason, starts_on=today, ends_on=ends, created_at=ctx.now))
+    ctx.payload["integrity_record_until"] = ends.isoformat()
+
+
+@action("start_appeal_round")
+def start_appeal_round(ctx: TransitionContext) -> None:
+    """Begin a new review round for an accepted appeal (a different group reviews it)."""
+    round_ = ctx.case_data.get("round", 1) + 1
+    ctx.data_updates["round"] = round_
+    ctx.data_updates["appealed"] = True
+    ctx.payload["round"] = round_
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a non-leap target year
+        return day.replace(year=day.year + years, day=28)

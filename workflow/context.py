@@ -1,0 +1,68 @@
+"""The context a guard or action sees while one transition is being fired."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import Connection
+
+from .calendar import CHINA_TZ, WorkingCalendar
+from .pipelines import Pipeline, TransitionDef
+from .roles import Actor
+
+
+@dataclass
+class TransitionContext:
+    """Everything one firing needs, handed to guards and actions.
+
+    Guards only read. Actions record their effects in ``case_updates`` (columns), ``data_updates`` (keys of
+    ``case.data``) and ``payload`` (what the audit event records), or write rows through ``conn`` — all in
+    the same transaction as the state change.
+    """
+
+    conn: Connection
+    case: dict[str, Any]
+    actor: Actor
+    role: str
+    pipeline: Pipeline
+    trigger: str
+    params: dict[str, Any]
+    data: dict[str, Any]
+    comment: str
+    now: datetime
+    refusals: list[str] = field(default_factory=list)
+    taken: TransitionDef | None = None
+    case_updates: dict[str, Any] = field(default_factory=dict)
+    data_updates: dict[str, Any] = field(default_factory=dict)
+    payload: dict[str, Any] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def param(self, name: str) -> Any:
+        """A parameter's value for this case: the session's override, else the pipeline's default."""
+        return self.params[name]
+
+    def fraction(self, name: str) -> Fraction:
+        """A parameter written as a fraction ("2/3") or number, as an exact Fraction."""
+        return Fraction(str(self.params[name]))
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """The working-day calendar with administrators' overrides (loaded only when a rule needs it)."""
+        if "calendar" not in self.cache:
+            from .workdays import calendar_from_db
+
+            self.cache["calendar"] = calendar_from_db(self.conn)
+        return self.cache["calendar"]
+
+    @property
+    def today(self) -> date:
+        """Today's date in China (deadlines and records are dated in local time)."""
+        return self.now.astimezone(CHINA_TZ).date()
+
+    @property
+    def case_data(self) -> dict[str, Any]:
+        """The case's JSON data as it will be after this transition's updates so far."""
+        return {**(self.case.get("data") or {}), **self.data_updates}

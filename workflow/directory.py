@@ -1,0 +1,47 @@
+"""Creating and looking up organisations, users and roles (used by seeding, admin pages and tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlmodel import Session, select
+
+from .models import Organisation, User, UserRole
+from .passwords import hash_password
+from .roles import USER_ROLES, Actor
+
+
+def create_org(session: Session, name: str, kind: str, **fields) -> Organisation:
+    """Add an organisation of ``kind`` (employer, agency, superior, authority)."""
+    if kind not in ("employer", "agency", "superior", "authority"):
+        raise ValueError(f"unknown organisation kind {kind!r}")
+    org = Organisation(name=name, kind=kind, **fields)
+    session.add(org)
+    session.flush()
+    return org
+
+
+def create_user(session: Session, username: str, display_name: str, roles: Iterable[str], *,
+                org: Organisation | None = None, password: str | None = None, **fields) -> User:
+    """Add a user with ``roles`` (each must be a grantable role) and an optional password."""
+    roles = list(roles)
+    unknown = [r for r in roles if r not in USER_ROLES]
+    if unknown:
+        raise ValueError(f"roles cannot be granted: {', '.join(unknown)}")
+    user = User(username=username, display_name=display_name, org_id=org.id if org else None,
+                password_hash=hash_password(password) if password else "", **fields)
+    session.add(user)
+    session.flush()
+    for role in roles:
+        session.add(UserRole(user_id=user.id, role=role))
+    session.flush()
+    return user
+
+
+def actor_for(session: Session, user_id: int) -> Actor:
+    """The Actor the engine needs for ``user_id`` (roles and organisation read fresh from the database)."""
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise LookupError(f"no active user {user_id}")
+    roles = session.exec(select(UserRole.role).where(UserRole.user_id == user_id)).all()
+    return Actor(user_id=user.id, roles=frozenset(roles), org_id=user.org_id, name=user.display_name)

@@ -1,0 +1,320 @@
+"""The engine: the only code that changes a case's state.
+
+``fire`` is one transaction: lock the case row, check permission (role + relationship), required data and
+guards, change the state on the shared machine, then write the case row, a hash-chained event, timers and
+an outbox row, and commit once. The hot path uses SQLAlchemy Core statements, not ORM objects: the ORM's
+unit of work costs more than everything else in a transition (design.md §3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from .audit import event_hash
+from .catalog import get_pipeline
+from .context import TransitionContext
+from .db import Database
+from .errors import CaseNotFound, GuardRefused, InvalidAction, MissingData, PermissionDenied, StaleCase
+from .machines import Token, fire_on_token
+from .models import Case, CaseEvent, OutboxMessage, ReviewSession, Timer, utcnow
+from .permissions import acting_role
+from .pipelines import REQUIREMENTS, Pipeline, TransitionDef
+from .registry import GUARDS
+from .roles import Actor
+
+_case = Case.__table__
+_event = CaseEvent.__table__
+_outbox = OutboxMessage.__table__
+_timer = Timer.__table__
+_session = ReviewSession.__table__
+
+_CASE_COLUMNS = [c for c in _case.c]
+
+
+@dataclass(frozen=True)
+class Fired:
+    """What one successful firing did."""
+
+    case_id: int
+    trigger: str
+    from_state: str
+    to_state: str
+    version: int
+    role: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ActionOption:
+    """An action as the UI offers it: allowed now, or shown with the reasons it is not."""
+
+    trigger: str
+    label: dict[str, str]
+    style: str
+    requires: tuple[str, ...]
+    allowed: bool
+    reasons: tuple[str, ...] = ()
+
+
+def _load_case(conn: Connection, case_id: int, *, lock: bool) -> dict[str, Any]:
+    """The case row with its session's parameter overrides; ``lock`` takes the row lock on PostgreSQL.
+
+    (On SQLite the write transaction's BEGIN IMMEDIATE already serialises writers.)
+    """
+    stmt = (select(*_CASE_COLUMNS, _session.c.parameters.label("session_parameters"))
+            .select_from(_case.outerjoin(_session, _session.c.id == _case.c.session_id))
+            .where(_case.c.id == case_id))
+    if lock and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=_case)
+    row = conn.execute(stmt).mappings().first()
+    if row is None:
+        raise CaseNotFound(f"案件 {case_id} 不存在", f"Case {case_id} does not exist")
+    return dict(row)
+
+
+def effective_params(pipeline: Pipeline, session_parameters: dict[str, Any] | None) -> dict[str, Any]:
+    """The pipeline's parameter defaults with the session's overrides (only for parameters it defines)."""
+    params = {name: p.value for name, p in pipeline.parameters.items()}
+    for name, value in (session_parameters or {}).items():
+        if name in params:
+            params[name] = value
+    return params
+
+
+def _candidates(pipeline: Pipeline, state: str, trigger: str) -> list[TransitionDef]:
+    cands = pipeline.by_trigger_source.get((trigger, state))
+    if cands:
+        return cands
+    label = pipeline.state_map[state].label
+    if not any(t.trigger == trigger for t in pipeline.transitions):
+        raise InvalidAction(f"操作“{trigger}”在流程“{pipeline.label.zh}”中不存在",
+                            f"Action {trigger!r} does not exist in pipeline {pipeline.id!r}")
+    raise InvalidAction(f"案件当前处于“{label.zh}”，不能执行此操作",
+                        f"The case is at {label.en!r}; this action is not possible now")
+
+
+def _check_requirements(tdef: TransitionDef, comment: str, data: dict[str, Any]) -> None:
+    missing = []
+    for req in tdef.requires:
+        value = comment if req == "comment" else data.get(req)
+        if req == "corrections":
+            ok = isinstance(value, list) and bool(value) and all(isinstance(v, str) and v.strip() for v in value)
+        elif req == "assessment":
+            ok = isinstance(value, dict) and value.get("result") in ("优秀", "合格") and bool(
+                str(value.get("summary", "")).strip())
+        else:
+            ok = isinstance(value, str) and bool(value.strip())
+        if not ok:
+            missing.append(req)
+    if missing:
+        raise MissingData("请填写：" + "、".join(REQUIREMENTS[m]["zh"] for m in missing),
+                          "Please provide: " + ", ".join(REQUIREMENTS[m]["en"] for m in missing))
+
+
+def _deadline_due(ctx: TransitionContext, days: int, calendar_kind: str) -> datetime:
+    if calendar_kind == "working":
+        return ctx.calendar.period_end(ctx.now, days)
+    from .calendar import CHINA_TZ
+
+    local = ctx.now.astimezone(CHINA_TZ)
+    end = (local + timedelta(days=days + 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return end.astimezone(ctx.now.tzinfo)
+
+
+def _resolve(value: int | str | None, params: dict[str, Any]) -> int | None:
+    if value is None:
+        return None
+    return int(params[value]) if isinstance(value, str) else int(value)
+
+
+def _update_timers(ctx: TransitionContext, new_state: str, seq: int, timer_id: int | None) -> int:
+    """Close timers the case has left, start the transition's deadline; return the pending-timer delta."""
+    delta = 0
+    case_id = ctx.case["id"]
+    if timer_id is not None:
+        done = ctx.conn.execute(update(_timer).where(_timer.c.id == timer_id, _timer.c.status == "pending")
+                                .values(status="fired", closed_at=ctx.now)).rowcount
+        delta -= done
+    pending: list[dict[str, Any]] = []
+    if ctx.case["pending_timers"] + delta > 0:
+        pending = [dict(r) for r in ctx.conn.execute(
+            select(_timer.c.id, _timer.c.name, _timer.c.state, _timer.c.paused_in)
+            .where(_timer.c.case_id == case_id, _timer.c.status == "pending")).mappings()]
+        stale = [t["id"] for t in pending if t["state"] != new_state and new_state not in (t["paused_in"] or [])]
+        if stale:
+            ctx.conn.execute(update(_timer).where(_timer.c.id.in_(stale))
+                             .values(status="cancelled", closed_at=ctx.now))
+            delta -= len(stale)
+            pending = [t for t in pending if t["id"] not in stale]
+    deadline = ctx.taken.deadline if ctx.taken else None
+    if deadline is not None and not any(t["name"] == deadline.name for t in pending):
+        days = _resolve(deadline.days, ctx.params)
+        due = _deadline_due(ctx, days, deadline.calendar)
+        before = _resolve(deadline.remind_before, ctx.params)
+        remind = None
+        if before is not None and days > before:
+            remind = _deadline_due(ctx, days - before, deadline.calendar)
+        ctx.conn.execute(insert(_timer).values(
+            case_id=case_id, name=deadline.name, state=new_state, trigger=deadline.fire,
+            paused_in=list(deadline.paused_in), due_at=due, remind_at=remind, status="pending",
+            created_at=ctx.now, created_by_seq=seq))
+        ctx.payload.setdefault("deadline", {"name": deadline.name, "due_at": due.isoformat()})
+        delta += 1
+    return delta
+
+
+def fire(db: Database, case_id: int, trigger: str, actor: Actor, *, comment: str = "",
+         data: dict[str, Any] | None = None, expected_version: int | None = None,
+         now: datetime | None = None, _timer_id: int | None = None) -> Fired:
+    """Fire ``trigger`` on case ``case_id`` as ``actor`` in one transaction.
+
+    Raises CaseNotFound (404), PermissionDenied (403), InvalidAction / StaleCase / GuardRefused (409) or
+    MissingData (422); nothing is written unless everything succeeds.
+    """
+    data = dict(data or {})
+    comment = (comment or "").strip()
+    now = now or utcnow()
+    with db.write() as conn:
+        case = _load_case(conn, case_id, lock=True)
+        if expected_version is not None and case["version"] != expected_version:
+            raise StaleCase("案件已被他人更新，请刷新页面后重试", "The case changed meanwhile; reload and try again")
+        pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
+        cands = _candidates(pipeline, case["state"], trigger)
+        role = acting_role(cands[0].roles, actor, case, conn)
+        if role is None:
+            raise PermissionDenied("您无权对该案件执行此操作", "You may not take this action on this case")
+        _check_requirements(cands[0], comment, data)
+        ctx = TransitionContext(conn=conn, case=case, actor=actor, role=role, pipeline=pipeline, trigger=trigger,
+                                params=effective_params(pipeline, case["session_parameters"]), data=data,
+                                comment=comment, now=now)
+        token = Token(case["state"], ctx)
+        if not fire_on_token(pipeline, trigger, token):
+            raise GuardRefused(list(dict.fromkeys(ctx.refusals)))
+        new_state = token.state
+        seq = case["version"] + 1
+        for key in ("corrections", "assessment", "reason"):
+            if key in data:
+                ctx.payload[key] = data[key]
+        if "assessment" in data:
+            ctx.data_updates["assessment"] = data["assessment"]
+        if "corrections" in data:
+            ctx.data_updates["corrections"] = data["corrections"]
+        pending_delta = _update_timers(ctx, new_state, seq, _timer_id)
+        event = {
+            "case_id": case_id, "seq": seq, "actor_id": actor.user_id, "actor_role": role, "trigger": trigger,
+            "from_state": case["state"], "to_state": new_state, "comment": comment, "payload": ctx.payload,
+            "created_at": now, "prev_hash": case["last_event_hash"],
+        }
+        event["hash"] = event_hash(event)
+        values: dict[str, Any] = {"state": new_state, "version": seq, "last_event_hash": event["hash"],
+                                  "updated_at": now, **ctx.case_updates}
+        if new_state != case["state"]:
+            values["state_entered_at"] = now
+        if ctx.data_updates:
+            values["data"] = ctx.case_data
+        if pending_delta:
+            values["pending_timers"] = case["pending_timers"] + pending_delta
+        changed = conn.execute(update(_case).where(_case.c.id == case_id, _case.c.version == case["version"])
+                               .values(**values)).rowcount
+        if changed != 1:  # only possible if something bypassed the lock; refuse rather than fork history
+            raise StaleCase("案件已被他人更新，请刷新页面后重试", "The case changed meanwhile; reload and try again")
+        conn.execute(insert(_event).values(**event))
+        if ctx.taken and ctx.taken.notify:
+            conn.execute(insert(_outbox).values(
+                case_id=case_id, event_seq=seq, kind="transition", audience={"roles": list(ctx.taken.notify)},
+                payload={"trigger": trigger, "from": case["state"], "to": new_state, "reference": case["reference"],
+                         "comment": comment}, created_at=now, attempts=0, last_error=""))
+        return Fired(case_id, trigger, case["state"], new_state, seq, role, ctx.payload)
+
+
+def open_case(db: Database, actor: Actor, *, pipeline_id: str, unit_org_id: int, authority_org_id: int,
+              employer_org_id: int | None = None, superior_org_ids: list[int] | None = None,
+              session_id: int | None = None, series: str = "", specialty: str = "", level: str = "",
+              target_title: str = "", standard_id: str | None = None, data: dict[str, Any] | None = None,
+              pipeline_version: int | None = None, now: datetime | None = None) -> int:
+    """Create a case in its pipeline's initial state (newest version unless given), with its first event.
+
+    Only the applicant opens their own case; an integrity record in force blocks new applications.
+    """
+    from .catalog import latest_versions
+
+    if "applicant" not in actor.roles or actor.user_id is None:
+        raise PermissionDenied("只有申报人本人可以创建申报", "Only applicants can open a case")
+    now = now or utcnow()
+    version = pipeline_version or latest_versions(db).get(pipeline_id)
+    if version is None:
+        raise InvalidAction(f"流程“{pipeline_id}”不存在", f"No pipeline {pipeline_id!r}")
+    pipeline = get_pipeline(db, pipeline_id, version)
+    route = pipeline.route
+    with db.write() as conn:
+        blocked = GUARDS["no_integrity_record"].func(_probe_ctx(conn, actor, pipeline, now))
+        if blocked:
+            raise GuardRefused([blocked])
+        case_id = conn.execute(insert(_case).values(
+            reference=f"tmp-{now.timestamp()}-{actor.user_id}", pipeline_id=pipeline_id, pipeline_version=version,
+            state=pipeline.initial, version=1, applicant_id=actor.user_id, employer_org_id=employer_org_id,
+            unit_org_id=unit_org_id, authority_org_id=authority_org_id, superior_org_ids=superior_org_ids or [],
+            session_id=session_id, series=series, specialty=specialty, level=level, target_title=target_title,
+            route=route, standard_id=standard_id, data=data or {}, last_event_hash="", pending_timers=0,
+            created_at=now, updated_at=now, state_entered_at=now,
+        ).returning(_case.c.id)).scalar_one()
+        event = {"case_id": case_id, "seq": 1, "actor_id": actor.user_id, "actor_role": "applicant",
+                 "trigger": "create", "from_state": None, "to_state": pipeline.initial, "comment": "",
+                 "payload": {"pipeline": pipeline_id, "version": version}, "created_at": now, "prev_hash": ""}
+        event["hash"] = event_hash(event)
+        conn.execute(insert(_event).values(**event))
+        reference = f"XC{now.year}{case_id:07d}"
+        conn.execute(update(_case).where(_case.c.id == case_id)
+                     .values(reference=reference, last_event_hash=event["hash"]))
+    return case_id
+
+
+def _probe_ctx(conn: Connection, actor: Actor, pipeline: Pipeline, now: datetime) -> TransitionContext:
+    """A context for checking applicant-level guards before a case row exists."""
+    return TransitionContext(conn=conn, case={"applicant_id": actor.user_id, "data": {}}, actor=actor,
+                             role="applicant", pipeline=pipeline, trigger="create", params={}, data={},
+                             comment="", now=now)
+
+
+def available_actions(db: Database, case_id: int, actor: Actor, *, now: datetime | None = None,
+                      include_refused: bool = True) -> list[ActionOption]:
+    """The actions ``actor`` may take on the case now (and, optionally, permitted ones refused by a rule).
+
+    Evaluates permissions and guards in a read transaction without firing anything. Timer-only triggers
+    are never offered to people.
+    """
+    now = now or utcnow()
+    with db.read() as conn:
+        case = _load_case(conn, case_id, lock=False)
+        pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
+        params = effective_params(pipeline, case["session_parameters"])
+        options: list[ActionOption] = []
+        for trigger in pipeline.triggers_from[case["state"]]:
+            cands = pipeline.by_trigger_source[(trigger, case["state"])]
+            role = acting_role(cands[0].roles, actor, case, conn)
+            if role is None or role == "system":
+                continue
+            ctx = TransitionContext(conn=conn, case=case, actor=actor, role=role, pipeline=pipeline,
+                                    trigger=trigger, params=params, data={}, comment="", now=now)
+            reasons: list[str] = []
+            allowed = False
+            for cand in cands:
+                refusal = next((r for g in cand.guards if (r := GUARDS[g].func(ctx))), None)
+                if refusal is None:
+                    allowed = True
+                    break
+                reasons.append(refusal)
+            if allowed or include_refused:
+                first = cands[0]
+                options.append(ActionOption(trigger, first.label.model_dump(), first.style, tuple(first.requires),
+                                            allowed, () if allowed else tuple(dict.fromkeys(reasons))))
+        return options
+
+
+def may_fire(db: Database, case_id: int, trigger: str, actor: Actor) -> bool:
+    """True when ``actor`` could fire ``trigger`` on the case right now (permission and guards)."""
+    return any(o.trigger == trigger and o.allowed for o in available_actions(db, case_id, actor))

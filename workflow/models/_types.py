@@ -1,0 +1,28 @@
+"""Column types shared by the tables: JSON that is JSONB on PostgreSQL, and UTC timestamps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
+
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+"""Portable JSON column type: JSONB on PostgreSQL (indexable), JSON text elsewhere."""
+
+UTCDateTime = DateTime(timezone=True)
+"""Timestamps are stored in UTC; SQLite drops the zone, so read them back through :func:`as_utc`."""
+
+
+def utcnow() -> datetime:
+    """The current instant, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Return ``value`` as an aware UTC datetime (SQLite gives naive values that were written as UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

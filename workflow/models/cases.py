@@ -1,0 +1,141 @@
+"""Cases and everything the engine writes alongside a state change: events, outbox rows, timers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ._types import JSONType, UTCDateTime, utcnow
+
+
+class Case(SQLModel, table=True):
+    """One application for one title, moving through one pipeline version.
+
+    ``state`` and ``version`` are written only by :func:`workflow.engine.fire`; ``version`` doubles as the
+    optimistic-lock counter (stale forms carry it) and as the sequence number of the last event.
+    ``unit_org_id`` is the accountable reviewer: the employer's HR, or the agency in the fallback channel,
+    so no case is ever without someone who must act.
+    """
+
+    __tablename__ = "case_file"
+    __table_args__ = (
+        Index("ix_case_unit_state", "unit_org_id", "state"),
+        Index("ix_case_authority_state", "authority_org_id", "state"),
+        Index("ix_case_session_state", "session_id", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(unique=True, max_length=40)
+    pipeline_id: str = Field(max_length=60)
+    pipeline_version: int
+    state: str = Field(max_length=60, index=True)
+    version: int = Field(default=0)
+    applicant_id: int = Field(foreign_key="user_account.id", index=True)
+    employer_org_id: int | None = Field(default=None, foreign_key="organisation.id")
+    unit_org_id: int = Field(foreign_key="organisation.id")
+    authority_org_id: int = Field(foreign_key="organisation.id")
+    superior_org_ids: list = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    session_id: int | None = Field(default=None, foreign_key="review_session.id")
+    series: str = Field(default="", max_length=40)
+    specialty: str = Field(default="", max_length=80)
+    level: str = Field(default="", max_length=10)
+    target_title: str = Field(default="", max_length=60)
+    route: str = Field(default="normal", max_length=20)
+    standard_id: str | None = Field(default=None, max_length=80)
+    standard_version: int | None = None
+    data: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    last_event_hash: str = Field(default="", max_length=64)
+    pending_timers: int = Field(default=0, description="count of pending timers, so most fires skip the timer table")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    state_entered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CaseEvent(SQLModel, table=True):
+    """An append-only audit record of one transition, hash-chained per case.
+
+    ``hash`` covers every other column and ``prev_hash``, so editing, deleting, inserting or reordering
+    events is detectable by :func:`workflow.audit.verify_chains`.
+    """
+
+    __tablename__ = "case_event"
+    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id")
+    seq: int
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id")
+    actor_role: str = Field(max_length=30)
+    trigger: str = Field(max_length=60)
+    from_state: str | None = Field(default=None, max_length=60)
+    to_state: str = Field(max_length=60)
+    comment: str = Field(default="")
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to deliver after the transaction that caused it commits (in-app notice, email).
+
+    Written in the same transaction as the event, so a message exists if and only if its cause does.
+    ``audience`` names who should receive it (a user id, or a role relative to the case) and is resolved
+    when it is dispatched.
+    """
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int | None = Field(default=None, foreign_key="case_file.id")
+    event_seq: int | None = None
+    kind: str = Field(max_length=40)
+    audience: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    dispatched_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    attempts: int = Field(default=0)
+    last_error: str = Field(default="")
+
+
+class Timer(SQLModel, table=True):
+    """A deadline: at ``due_at`` the engine fires ``trigger`` on the case if it is still in ``state``.
+
+    Created by the transition that starts it; fired at most once by ``titlereview tick``. While the case sits
+    in one of ``paused_in`` (e.g. an objection investigation) the timer waits rather than being cancelled,
+    so the notice period does not restart.
+    """
+
+    __tablename__ = "case_timer"
+    __table_args__ = (Index("ix_timer_pending", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True)
+    name: str = Field(max_length=60)
+    state: str = Field(max_length=60)
+    trigger: str = Field(max_length=60)
+    paused_in: list = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    remind_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: str = Field(default="pending", max_length=12)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by_seq: int = 0
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Notification(SQLModel, table=True):
+    """An in-app message in one user's inbox (delivered from the outbox)."""
+
+    __tablename__ = "notification"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="case_file.id")
+    subject: str = Field(max_length=200)
+    body: str = Field(default="")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

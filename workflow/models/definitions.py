@@ -1,0 +1,53 @@
+"""Stored versions of the data definitions, so running cases keep the version they started on."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ._types import JSONType, UTCDateTime, utcnow
+
+
+class PipelineVersion(SQLModel, table=True):
+    """The exact YAML text of one (pipeline id, version), loaded from ``definitions/pipelines``.
+
+    Changing a pipeline's file without raising its version is refused at sync time (``sha256`` differs),
+    because cases already running on that version would silently change behaviour.
+    """
+
+    __tablename__ = "pipeline_version"
+    __table_args__ = (UniqueConstraint("pipeline_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pipeline_id: str = Field(max_length=60)
+    version: int
+    source_text: str
+    sha256: str = Field(max_length=64)
+    loaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class StandardVersion(SQLModel, table=True):
+    """One published version of an occupation standard (评价标准), edited by administrators."""
+
+    __tablename__ = "standard_version"
+    __table_args__ = (UniqueConstraint("standard_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    standard_id: str = Field(max_length=80, index=True)
+    version: int
+    name: str = Field(max_length=200)
+    body: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    published_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    published_by: int | None = Field(default=None, foreign_key="user_account.id")
+
+
+class CalendarOverride(SQLModel, table=True):
+    """An administrator's correction to the working-day calendar (True = working day, False = day off)."""
+
+    __tablename__ = "calendar_override"
+
+    day: date = Field(primary_key=True)
+    is_working_day: bool
+    note: str = Field(default="", max_length=200)

@@ -1,0 +1,77 @@
+"""People and organisations: employers, agencies, superior departments and the authority."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from ._types import JSONType, UTCDateTime, utcnow
+
+
+class Organisation(SQLModel, table=True):
+    """An organisation taking part in review.
+
+    ``kind`` is one of ``employer`` (用人单位), ``agency`` (人事代理/人才服务机构, the 兜底 channel),
+    ``superior`` (主管部门, county or industry department) and ``authority`` (人社部门/职改办).
+    The firm-type flags drive reports and session eligibility (专精特新, 专精特新“小巨人”).
+    """
+
+    __tablename__ = "organisation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=200)
+    kind: str = Field(index=True, max_length=20)
+    region: str = Field(default="", max_length=100)
+    credit_code: str | None = Field(default=None, max_length=18, description="统一社会信用代码")
+    is_specialised: bool = Field(default=False, description="专精特新中小企业")
+    is_little_giant: bool = Field(default=False, description="专精特新“小巨人”企业")
+    has_hr_capacity: bool = Field(
+        default=True, description="False when the employer cannot run the unit steps (fallback channel)"
+    )
+    superior_org_id: int | None = Field(default=None, foreign_key="organisation.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class User(SQLModel, table=True):
+    """A login. Roles live in :class:`UserRole`; the organisation scopes what a reviewer may act on."""
+
+    __tablename__ = "user_account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, unique=True, max_length=80)
+    display_name: str = Field(max_length=100)
+    email: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=30)
+    password_hash: str = Field(default="", max_length=300)
+    org_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
+    is_active: bool = Field(default=True)
+    locale: str = Field(default="zh_CN", max_length=10)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class UserRole(SQLModel, table=True):
+    """One role held by one user (a person may be, say, unit reviewer and panel member)."""
+
+    __tablename__ = "user_role"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    role: str = Field(max_length=30)
+
+
+class ApplicantProfile(SQLModel, table=True):
+    """What an applicant declares about themselves (education, titles, certificates, achievements…).
+
+    The body is validated by :class:`workflow.profiles.ApplicantProfile` and stored as JSON so that new
+    criteria need no schema migration.
+    """
+
+    __tablename__ = "applicant_profile"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", unique=True)
+    body: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,325 @@
+"""Pipeline definitions: the schema, the loader, and the graph checks that run before anything executes.
+
+A pipeline is data (``definitions/pipelines/*.yaml``). Loading either yields a fully checked
+:class:`Pipeline` or raises :class:`~workflow.yamlsource.DefinitionError` listing every problem with its
+``file:line``: a broken definition never half-loads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from .registry import ACTIONS, GUARDS, load_builtin_hooks
+from .roles import ROLES
+from .yamlsource import DefinitionError, Problem, load_yaml, locate
+
+REQUIREMENTS: dict[str, dict[str, str]] = {
+    "comment": {"zh": "说明", "en": "a comment"},
+    "corrections": {"zh": "一次性告知的补正清单", "en": "the complete list of corrections"},
+    "assessment": {"zh": "单位考核结果", "en": "the unit assessment record"},
+    "reason": {"zh": "理由", "en": "a reason"},
+}
+"""Data a transition can demand from whoever fires it."""
+
+STAGES = ("submission", "unit", "superior", "authority", "panel", "publication", "filing", "closed")
+"""Coarse stages, used to group states into inboxes and reports."""
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_ID = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Label(_Strict):
+    """A user-facing text in Chinese (default) and English."""
+
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class Parameter(_Strict):
+    """A tunable number or rule with its provenance: [S] seen in a source, [R] reported, [C] our default."""
+
+    value: Any
+    source: str = Field(min_length=1)
+    tag: Literal["S", "R", "C"]
+    label: Label | None = None
+
+
+class Deadline(_Strict):
+    """A timer started by a transition: after ``days`` fire ``fire`` if the case is still waiting.
+
+    ``days`` and ``remind_before`` are numbers or parameter names; ``calendar`` says whether they count
+    working days (China calendar with 调休) or calendar days.
+    """
+
+    name: str = Field(pattern=_NAME.pattern)
+    days: int | str
+    calendar: Literal["working", "calendar"] = "working"
+    fire: str
+    remind_before: int | str | None = None
+    paused_in: list[str] = []
+
+
+class StateDef(_Strict):
+    """One state of the pipeline. ``final`` states end the process (some keep an exceptional exit, e.g. revoke)."""
+
+    name: str = Field(pattern=_NAME.pattern)
+    label: Label
+    stage: Literal[STAGES]  # type: ignore[valid-type]
+    final: bool = False
+    help: Label | None = None
+
+
+class TransitionDef(_Strict):
+    """One edge: who may fire ``trigger`` from ``source`` to ``dest``, under which guards, needing what data."""
+
+    trigger: str = Field(pattern=_NAME.pattern)
+    label: Label
+    source: Annotated[list[str], BeforeValidator(_as_list)] = Field(min_length=1)
+    dest: str
+    roles: list[str] = Field(min_length=1)
+    guards: list[str] = []
+    actions: list[str] = []
+    requires: list[str] = []
+    deadline: Deadline | None = None
+    notify: list[str] = []
+    style: Literal["primary", "secondary", "danger", "warning"] = "primary"
+
+
+class Pipeline(_Strict):
+    """A whole pipeline definition: states, transitions and parameters, identified by (id, version)."""
+
+    id: str = Field(pattern=_ID.pattern)
+    version: int = Field(ge=1)
+    label: Label
+    description: Label
+    channel: Literal["unit", "agency"]
+    route: Literal["normal", "exceptional", "bridging"] = "normal"
+    initial: str
+    parameters: dict[str, Parameter] = {}
+    states: list[StateDef] = Field(min_length=2)
+    transitions: list[TransitionDef] = Field(min_length=1)
+
+    @cached_property
+    def state_map(self) -> dict[str, StateDef]:
+        """States by name."""
+        return {s.name: s for s in self.states}
+
+    @cached_property
+    def finals(self) -> list[str]:
+        """Names of the final states, in definition order."""
+        return [s.name for s in self.states if s.final]
+
+    @cached_property
+    def by_trigger_source(self) -> dict[tuple[str, str], list[TransitionDef]]:
+        """Candidate transitions for (trigger, source state), in definition order (first passing guard wins)."""
+        table: dict[tuple[str, str], list[TransitionDef]] = {}
+        for t in self.transitions:
+            for src in t.source:
+                table.setdefault((t.trigger, src), []).append(t)
+        return table
+
+    @cached_property
+    def triggers_from(self) -> dict[str, list[str]]:
+        """Distinct triggers leaving each state, in definition order."""
+        table: dict[str, list[str]] = {s.name: [] for s in self.states}
+        for t in self.transitions:
+            for src in t.source:
+                if t.trigger not in table[src]:
+                    table[src].append(t.trigger)
+        return table
+
+    def param(self, name: str) -> Any:
+        """The default value of parameter ``name`` (KeyError if the definition lacks it)."""
+        return self.parameters[name].value
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON shape printed by ``titlereview pipelines --json``."""
+        return {
+            "id": self.id,
+            "version": self.version,
+            "label": self.label.model_dump(),
+            "channel": self.channel,
+            "route": self.route,
+            "initial": self.initial,
+            "finals": self.finals,
+            "states": [s.name for s in self.states],
+            "transitions": [
+                {"trigger": t.trigger, "source": list(t.source), "dest": t.dest, "roles": list(t.roles)}
+                for t in self.transitions
+            ],
+        }
+
+
+def _graph_problems(p: Pipeline, raw: Any) -> list[Problem]:
+    """Everything the schema cannot see: names that do not resolve, unreachable states, dead ends, traps."""
+    load_builtin_hooks()
+    problems: list[Problem] = []
+
+    def at(*loc: Any) -> int:
+        return locate(raw, loc)
+
+    names = [s.name for s in p.states]
+    for i, n in enumerate(names):
+        if names.index(n) != i:
+            problems.append(Problem(f"state {n!r} is defined twice", at("states", i)))
+    states = set(names)
+    if p.initial not in states:
+        problems.append(Problem(f"initial state {p.initial!r} is not a defined state", at("initial")))
+    if not p.finals:
+        problems.append(Problem("no state is marked final: a case could never finish", at("states")))
+
+    for i, t in enumerate(p.transitions):
+        where = f"transition {t.trigger!r}"
+        for src in t.source:
+            if src not in states:
+                problems.append(Problem(f"{where}: unknown source state {src!r}", at("transitions", i, "source")))
+        if t.dest not in states:
+            problems.append(Problem(f"{where}: unknown destination state {t.dest!r}", at("transitions", i, "dest")))
+        for role in t.roles:
+            if role not in ROLES:
+                problems.append(Problem(f"{where}: role {role!r} is not defined (known: {', '.join(ROLES)})",
+                                        at("transitions", i, "roles")))
+        for role in t.notify:
+            if role not in ROLES:
+                problems.append(Problem(f"{where}: cannot notify undefined role {role!r}",
+                                        at("transitions", i, "notify")))
+        for kind, names_, table in (("guard", t.guards, GUARDS), ("action", t.actions, ACTIONS)):
+            for name in names_:
+                hook = table.get(name)
+                if hook is None:
+                    problems.append(Problem(f"{where}: unknown {kind} {name!r} (known: {', '.join(sorted(table))})",
+                                            at("transitions", i, kind + "s")))
+                    continue
+                for param in hook.params:
+                    if param not in p.parameters:
+                        problems.append(Problem(f"{where}: {kind} {name!r} needs parameter {param!r}, "
+                                                "which the pipeline does not define", at("transitions", i, kind + "s")))
+        for req in t.requires:
+            if req not in REQUIREMENTS:
+                problems.append(Problem(f"{where}: unknown requirement {req!r} (known: {', '.join(REQUIREMENTS)})",
+                                        at("transitions", i, "requires")))
+        if t.deadline is not None:
+            d = t.deadline
+            for field_name in ("days", "remind_before"):
+                value = getattr(d, field_name)
+                if isinstance(value, str) and value not in p.parameters:
+                    problems.append(Problem(f"{where}: deadline {field_name} names unknown parameter {value!r}",
+                                            at("transitions", i, "deadline", field_name)))
+            fired = [c for c in p.by_trigger_source.get((d.fire, t.dest), [])]
+            if not fired:
+                problems.append(Problem(f"{where}: deadline fires {d.fire!r}, which does not leave {t.dest!r}",
+                                        at("transitions", i, "deadline", "fire")))
+            elif any("system" not in c.roles for c in fired):
+                problems.append(Problem(f"{where}: deadline trigger {d.fire!r} must allow role 'system'",
+                                        at("transitions", i, "deadline", "fire")))
+            for s in d.paused_in:
+                if s not in states:
+                    problems.append(Problem(f"{where}: deadline paused_in names unknown state {s!r}",
+                                            at("transitions", i, "deadline", "paused_in")))
+    for (trigger, src), cands in p.by_trigger_source.items():
+        if len({tuple(sorted(c.roles)) for c in cands}) > 1:
+            problems.append(Problem(f"transitions {trigger!r} from {src!r} disagree on roles: branches of one "
+                                    "action must be allowed to the same roles", at("transitions")))
+        for c in cands[:-1]:
+            if not c.guards:
+                problems.append(Problem(f"transition {trigger!r} from {src!r} to {c.dest!r} has no guard but is "
+                                        "followed by another branch, which could never be taken", at("transitions")))
+    if problems:
+        return problems
+
+    # Reachability from the initial state, and every non-final state must be able to finish.
+    edges: dict[str, set[str]] = {s: set() for s in states}
+    for t in p.transitions:
+        for src in t.source:
+            edges[src].add(t.dest)
+    seen = {p.initial}
+    queue = deque([p.initial])
+    while queue:
+        for nxt in edges[queue.popleft()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                queue.append(nxt)
+    reverse: dict[str, set[str]] = {s: set() for s in states}
+    for src, dests in edges.items():
+        for d in dests:
+            reverse[d].add(src)
+    can_finish = set(p.finals)
+    queue = deque(p.finals)
+    while queue:
+        for prev in reverse[queue.popleft()]:
+            if prev not in can_finish:
+                can_finish.add(prev)
+                queue.append(prev)
+    for i, s in enumerate(p.states):
+        if s.name not in seen:
+            problems.append(Problem(f"state {s.name!r} is unreachable from {p.initial!r}", at("states", i)))
+        if not s.final and not edges[s.name]:
+            problems.append(Problem(f"state {s.name!r} is a dead end: not final and no transition leaves it",
+                                    at("states", i)))
+        elif s.name not in can_finish:
+            problems.append(Problem(f"state {s.name!r} can never reach a final state", at("states", i)))
+    return problems
+
+
+def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
+    """Parse and fully check one pipeline definition; raise DefinitionError listing every problem."""
+    raw = load_yaml(text, source)
+    if not isinstance(raw, dict):
+        raise DefinitionError("a pipeline definition must be a mapping", line=1, source=source)
+    try:
+        pipeline = Pipeline.model_validate(raw)
+    except ValidationError as err:
+        problems = [
+            Problem(f"{'.'.join(str(x) for x in e['loc']) or 'definition'}: {e['msg']}", locate(raw, e["loc"]))
+            for e in err.errors()
+        ]
+        raise DefinitionError(source=source, problems=problems) from None
+    problems = _graph_problems(pipeline, raw)
+    if problems:
+        raise DefinitionError(source=source, problems=problems)
+    return pipeline
+
+
+def load_pipeline_dir(directory: Path) -> dict[str, tuple[Pipeline, str]]:
+    """Load every ``*.yaml`` in ``directory``: {pipeline id: (pipeline, source text)}.
+
+    All files are checked before anything is returned; problems from every file are reported together.
+    """
+    found: dict[str, tuple[Pipeline, str]] = {}
+    problems: list[Problem] = []
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            text = path.read_text(encoding="utf-8")
+            pipeline = parse_pipeline(text, str(path))
+        except DefinitionError as err:
+            problems.extend(err.attributed())
+            continue
+        except (OSError, UnicodeDecodeError) as err:
+            problems.append(Problem(f"cannot read: {err}", source=str(path)))
+            continue
+        if pipeline.id in found:
+            problems.append(Problem(f"pipeline id {pipeline.id!r} is defined by two files", 1, str(path)))
+            continue
+        if path.stem != pipeline.id:
+            problems.append(Problem(f"file name must be the pipeline id ({pipeline.id}.yaml)", 1, str(path)))
+            continue
+        found[pipeline.id] = (pipeline, text)
+    if problems:
+        raise DefinitionError(source=str(directory), problems=problems)
+    if not found:
+        raise DefinitionError(f"no pipeline definitions (*.yaml) found in {directory}", source=str(directory))
+    return found

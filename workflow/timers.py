@@ -1,0 +1,90 @@
+"""``titlereview tick``: fire the deadlines that are due, and send reminders before them.
+
+Every firing goes through :func:`workflow.engine.fire` as the system actor, so each leaves an event. The
+tick is idempotent and safe to run from several processes at once: a timer is fired only by the engine
+transaction that also marks it ``fired``, under the case lock; on PostgreSQL candidate timers are claimed
+with ``FOR UPDATE SKIP LOCKED`` so concurrent ticks share the work instead of queueing on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+
+from .db import Database
+from .engine import fire
+from .errors import WorkflowError
+from .models import Case, OutboxMessage, Timer, utcnow
+from .roles import SYSTEM
+
+_timer = Timer.__table__
+_case = Case.__table__
+_outbox = OutboxMessage.__table__
+
+
+@dataclass
+class TickReport:
+    """What one tick did."""
+
+    fired: list[tuple[int, str]] = field(default_factory=list)
+    reminded: list[tuple[int, str]] = field(default_factory=list)
+    waiting: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _due(db: Database, now: datetime, limit: int) -> list[dict]:
+    with db.write() as conn:
+        stmt = (select(_timer.c.id, _timer.c.case_id, _timer.c.trigger, _timer.c.state, _timer.c.name)
+                .where(_timer.c.status == "pending", _timer.c.due_at <= now)
+                .order_by(_timer.c.due_at, _timer.c.id).limit(limit))
+        if db.is_postgres:
+            stmt = stmt.with_for_update(skip_locked=True)
+        return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def tick(db: Database, now: datetime | None = None, limit: int = 500) -> TickReport:
+    """Fire every due timer whose case is still in the timer's state; send due reminders."""
+    now = now or utcnow()
+    report = TickReport()
+    for t in _due(db, now, limit):
+        with db.read() as conn:
+            state = conn.execute(select(_case.c.state).where(_case.c.id == t["case_id"])).scalar()
+        if state != t["state"]:
+            # Paused (e.g. an objection is being investigated): the timer waits for the case to come back.
+            report.waiting += 1
+            continue
+        try:
+            fire(db, t["case_id"], t["trigger"], SYSTEM, now=now, _timer_id=t["id"])
+            report.fired.append((t["case_id"], t["trigger"]))
+        except WorkflowError as err:
+            # Another tick won the race, or the case moved: nothing to do. Guards refusing is logged.
+            with db.read() as conn:
+                status = conn.execute(select(_timer.c.status).where(_timer.c.id == t["id"])).scalar()
+            if status == "pending":
+                report.failed.append((t["case_id"], err.message_zh))
+    report.reminded = _send_reminders(db, now, limit)
+    return report
+
+
+def _send_reminders(db: Database, now: datetime, limit: int) -> list[tuple[int, str]]:
+    sent: list[tuple[int, str]] = []
+    with db.write() as conn:
+        stmt = (select(_timer.c.id, _timer.c.case_id, _timer.c.name, _timer.c.due_at, _timer.c.state)
+                .where(_timer.c.status == "pending", _timer.c.remind_at.is_not(None), _timer.c.remind_at <= now,
+                       _timer.c.reminded_at.is_(None))
+                .limit(limit))
+        if db.is_postgres:
+            stmt = stmt.with_for_update(skip_locked=True)
+        for t in conn.execute(stmt).mappings().all():
+            claimed = conn.execute(update(_timer).where(_timer.c.id == t["id"], _timer.c.reminded_at.is_(None))
+                                   .values(reminded_at=now)).rowcount
+            if not claimed:
+                continue
+            conn.execute(insert(_outbox).values(
+                case_id=t["case_id"], kind="reminder", audience={"roles": ["applicant"]},
+                payload={"deadline": t["name"], "due_at": t["due_at"].isoformat(), "state": t["state"]},
+                created_at=now, attempts=0, last_error=""))
+            sent.append((t["case_id"], t["name"]))
+    return sent
