@@ -40,13 +40,53 @@ class _YearSchedule(NamedTuple):
     """Whether the library holds the State Council notice for this year, not just rule-based estimates."""
 
 
+# The library data depends only on the pinned version, not on the overrides, so it is shared by every
+# calendar: callers build a fresh WorkingCalendar per request (overrides come from the database) and must
+# not pay ~10 ms to rebuild a year each time. One library instance expands year by year as dates are asked
+# for; expanding mutates it, so it is only touched under the lock, while the frozen per-year snapshots are
+# read without it.
+_library: holidays.HolidayBase | None = None
+_library_lock = threading.Lock()
+_years: dict[int, _YearSchedule] = {}
+
+
+def _schedule(year: int) -> _YearSchedule:
+    """The frozen library schedule for ``year``, computed once per process."""
+    global _library
+    cached = _years.get(year)
+    if cached is not None:
+        return cached
+    with _library_lock:
+        cached = _years.get(year)
+        if cached is not None:
+            return cached
+        if _library is None:
+            _library = holidays.China()
+        # A 调休 working Saturday late in December can belong to *next* year's notice (e.g. 2001-12-29 was
+        # worked for New Year 2002), so load the following year too before reading weekend_workdays.
+        for y in (year, year + 1):
+            if y <= MAXYEAR:
+                # The library fills in a whole year the first time any date in it is looked up.
+                _ = date(y, 1, 1) in _library
+        days_off = frozenset(d for d in _library if d.year == year)
+        workdays = frozenset(d for d in _library.weekend_workdays if d.year == year)
+        # The library invents holidays for every year up to 2100 from the statutory rules (fixed dates, lunar
+        # dates, weekend holidays moved to the next weekday), so "has any holiday" would always be true. What
+        # marks an encoded State Council notice is the year's entry in its table of special (moved) days.
+        official = year in _library.special_public_holidays
+        cached = _YearSchedule(days_off, workdays, official)
+        _years[year] = cached
+        return cached
+
+
 class WorkingCalendar:
     """The mainland China working-day calendar, with administrator overrides.
 
     ``overrides`` maps single dates to ``True`` (working day) or ``False`` (day off); they take precedence
     over the library, e.g. for a year whose schedule was published after the pinned library release.
     The mapping is copied, so later changes to the caller's dict have no effect: build a new calendar
-    when the overrides change.
+    when the overrides change. Construction is cheap: the library schedule is cached per year for the
+    whole process and shared by all instances.
 
     Instances are safe to share between threads.
     """
@@ -63,40 +103,6 @@ class WorkingCalendar:
                 raise TypeError(f"override for {day.isoformat()} must be a bool, got {working!r}")
             checked[day] = working
         self._overrides: Mapping[date, bool] = MappingProxyType(checked)
-        # One library instance that expands year by year as dates are asked for. Expanding mutates it, so
-        # all access goes through the lock; the per-year snapshots below are immutable and read lock-free.
-        self._library = holidays.China()
-        self._lock = threading.Lock()
-        self._years: dict[int, _YearSchedule] = {}
-
-    # -- library access ------------------------------------------------------------------------------
-
-    def _schedule(self, year: int) -> _YearSchedule:
-        """The frozen library schedule for ``year``, computed once per calendar instance."""
-        cached = self._years.get(year)
-        if cached is not None:
-            return cached
-        with self._lock:
-            cached = self._years.get(year)
-            if cached is not None:
-                return cached
-            # A 调休 working Saturday late in December can belong to *next* year's notice (e.g. 2001-12-29
-            # was worked for New Year 2002), so load the following year too before reading weekend_workdays.
-            for y in (year, year + 1):
-                if y <= MAXYEAR:
-                    # The library fills in a whole year the first time any date in it is looked up.
-                    _ = date(y, 1, 1) in self._library
-            days_off = frozenset(d for d in self._library if d.year == year)
-            workdays = frozenset(d for d in self._library.weekend_workdays if d.year == year)
-            # The library invents holidays for every year up to 2100 from the statutory rules (fixed dates,
-            # lunar dates, weekend holidays moved to Monday), so "has any holiday" would always be true. What
-            # marks an encoded State Council notice is the year's entry in its table of special (moved) days.
-            official = year in self._library.special_public_holidays
-            cached = _YearSchedule(days_off, workdays, official)
-            self._years[year] = cached
-            return cached
-
-    # -- public API ----------------------------------------------------------------------------------
 
     def is_working_day(self, day: date) -> bool:
         """Whether ``day`` is a working day: override if any, else the library schedule, else Mon–Fri."""
@@ -106,7 +112,7 @@ class WorkingCalendar:
         override = self._overrides.get(day)
         if override is not None:
             return override
-        schedule = self._schedule(day.year)
+        schedule = _schedule(day.year)
         if day.weekday() >= 5:
             return day in schedule.weekend_workdays
         return day not in schedule.days_off
@@ -167,7 +173,7 @@ class WorkingCalendar:
         """
         if any(not working and day.year == year for day, working in self._overrides.items()):
             return True
-        return self._schedule(year).official
+        return _schedule(year).official
 
 
 def _check_count(n: int) -> None:

@@ -133,12 +133,8 @@ def _resolve(value: int | str | None, params: dict[str, Any]) -> int | None:
 
 def _update_timers(ctx: TransitionContext, new_state: str, seq: int, timer_id: int | None) -> int:
     """Close timers the case has left, start the transition's deadline; return the pending-timer delta."""
-    delta = 0
+    delta = -1 if timer_id is not None else 0  # claimed in fire() before anything else
     case_id = ctx.case["id"]
-    if timer_id is not None:
-        done = ctx.conn.execute(update(_timer).where(_timer.c.id == timer_id, _timer.c.status == "pending")
-                                .values(status="fired", closed_at=ctx.now)).rowcount
-        delta -= done
     pending: list[dict[str, Any]] = []
     if ctx.case["pending_timers"] + delta > 0:
         pending = [dict(r) for r in ctx.conn.execute(
@@ -182,6 +178,12 @@ def fire(db: Database, case_id: int, trigger: str, actor: Actor, *, comment: str
         case = _load_case(conn, case_id, lock=True)
         if expected_version is not None and case["version"] != expected_version:
             raise StaleCase("案件已被他人更新，请刷新页面后重试", "The case changed meanwhile; reload and try again")
+        if _timer_id is not None and not conn.execute(
+                update(_timer).where(_timer.c.id == _timer_id, _timer.c.case_id == case_id,
+                                     _timer.c.status == "pending")
+                .values(status="fired", closed_at=now)).rowcount:
+            # Another tick fired this deadline first (the case lock serialises us behind it).
+            raise StaleCase("该期限已处理", "This deadline was already handled")
         pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
         cands = _candidates(pipeline, case["state"], trigger)
         role = acting_role(cands[0].roles, actor, case, conn)

@@ -1,9 +1,10 @@
 """``titlereview tick``: fire the deadlines that are due, and send reminders before them.
 
 Every firing goes through :func:`workflow.engine.fire` as the system actor, so each leaves an event. The
-tick is idempotent and safe to run from several processes at once: a timer is fired only by the engine
-transaction that also marks it ``fired``, under the case lock; on PostgreSQL candidate timers are claimed
-with ``FOR UPDATE SKIP LOCKED`` so concurrent ticks share the work instead of queueing on it.
+tick is idempotent and safe to run from several processes at once: the engine claims the timer
+(``pending`` → ``fired``) inside the same transaction that changes the case, under the case lock, so a
+deadline fires exactly once however many ticks see it due; a tick that loses simply moves on. On
+PostgreSQL the due-list query skips rows another tick is reading right now (``SKIP LOCKED``).
 """
 
 from __future__ import annotations

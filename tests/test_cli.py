@@ -1,0 +1,74 @@
+"""The command line: init-db, pipelines (text and JSON), tick; and the migrations match the models."""
+
+from __future__ import annotations
+
+import json
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from click.testing import CliRunner
+from conftest import build_world
+from driver import advance, case_row
+
+from web.cli import main
+from workflow import migrate
+from workflow.db import Database
+from workflow.models import metadata
+
+
+def test_pipelines_json_lists_the_four_pipelines():
+    result = CliRunner().invoke(main, ["pipelines", "--json"])
+    assert result.exit_code == 0, result.output
+    listing = json.loads(result.output)
+    assert {p["id"] for p in listing} == {"industry-session", "skill-bridging", "exceptional-senior",
+                                          "fallback-filing"}
+    for p in listing:
+        assert set(p) >= {"id", "version", "initial", "finals", "states", "transitions"}
+        assert p["initial"] == "draft" and "certified" in p["finals"]
+        for t in p["transitions"]:
+            assert set(t) >= {"trigger", "source", "dest", "roles"} and t["roles"]
+        triggers = {t["trigger"] for t in p["transitions"]}
+        assert {"withdraw", "file_objection", "appeal", "revoke"} <= triggers
+
+
+def test_pipelines_show_prints_parameters_with_sources():
+    result = CliRunner().invoke(main, ["pipelines", "show", "skill-bridging"])
+    assert result.exit_code == 0, result.output
+    assert "waiting_years" in result.output and "[S]" in result.output
+    assert "recommend" in result.output and "requires=assessment,comment" in result.output
+    missing = CliRunner().invoke(main, ["pipelines", "show", "nope"])
+    assert missing.exit_code == 1 and "no pipeline 'nope'" in missing.output
+
+
+def test_init_db_is_idempotent_and_tick_fires_due_timers(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    first = runner.invoke(main, ["--database-url", url, "init-db"])
+    assert first.exit_code == 0 and "stored pipeline industry-session v1" in first.output
+    again = runner.invoke(main, ["--database-url", url, "init-db"])
+    assert again.exit_code == 0 and "stored pipeline" not in again.output
+    db = Database(url)
+    world = build_world(db)
+    case_id = world.open("industry-session")
+    advance(world, case_id, "unit_notice")
+    bad = runner.invoke(main, ["--database-url", url, "tick", "--now", "2030-01-01T09:00:00"])
+    assert bad.exit_code == 2 and "time zone" in bad.output
+    result = runner.invoke(main, ["--database-url", url, "tick", "--now", "2030-01-01T09:00:00+08:00"])
+    assert result.exit_code == 0 and "fired 1" in result.output, result.output
+    assert case_row(db, case_id).state == "unit_recommendation"
+    repeat = runner.invoke(main, ["--database-url", url, "tick", "--now", "2030-01-01T09:00:00+08:00"])
+    assert "fired 0" in repeat.output
+
+
+def test_migrations_match_the_models(db):
+    assert migrate.current_revision(db) == migrate.head_revision(db)
+    with db.read() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert diff == []
+
+
+def test_migrations_on_postgres(pg_db):
+    assert migrate.current_revision(pg_db) == migrate.head_revision(pg_db)
+    with pg_db.read() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert diff == []

@@ -1,0 +1,216 @@
+"""The ``titlereview`` command line (click): database, demo, serving, pipelines, audit and timers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from workflow import migrate
+from workflow.catalog import PIPELINES_DIR, sync_pipelines
+from workflow.db import Database, database_url
+from workflow.pipelines import load_pipeline_dir
+from workflow.yamlsource import DefinitionError
+
+
+def _db(ctx: click.Context) -> Database:
+    return Database(ctx.obj["database_url"])
+
+
+def _init(db: Database) -> list[tuple[str, int]]:
+    migrate.upgrade(db)
+    return sync_pipelines(db)
+
+
+@click.group()
+@click.option("--database-url", envvar="TITLEREVIEW_DATABASE_URL", default=None,
+              help="SQLAlchemy URL (default: SQLite at instance/titlereview.db).")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """titlereview: professional title review (职称评审) workflow engine."""
+    ctx.ensure_object(dict)
+    ctx.obj["database_url"] = database_url
+
+
+@main.command("init-db")
+@click.pass_context
+def init_db(ctx: click.Context) -> None:
+    """Migrate the database to the newest schema and store new pipeline versions."""
+    db = _db(ctx)
+    try:
+        added = _init(db)
+    except DefinitionError as err:
+        raise click.ClickException(f"pipeline definitions are invalid:\n{err}") from None
+    click.echo(f"database ready at revision {migrate.current_revision(db)} ({database_url(ctx.obj['database_url'])})")
+    for pid, version in added:
+        click.echo(f"  stored pipeline {pid} v{version}")
+
+
+def _print_logins(logins) -> None:
+    click.echo("演示账号 / demo logins:")
+    width = max(len(login.username) for login in logins)
+    for login in logins:
+        click.echo(f"  {login.username:<{width}}  {login.password}  {login.role_label}  {login.description}")
+
+
+@main.command()
+@click.pass_context
+def seed(ctx: click.Context) -> None:
+    """Load the Hunan demo data set (organisations, people, sessions, ~30 cases)."""
+    from seed.demo import load_demo
+
+    db = _db(ctx)
+    _init(db)
+    _print_logins(load_demo(db))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--fresh", is_flag=True, help="Delete the SQLite demo database first.")
+@click.pass_context
+def demo(ctx: click.Context, host: str, port: int, fresh: bool) -> None:
+    """Create the demo database (if needed), seed it, print the logins and serve on HOST:PORT."""
+    from seed.demo import demo_is_loaded, load_demo
+
+    db = _db(ctx)
+    if fresh and db.is_sqlite:
+        path = Path(db.engine.url.database)
+        db.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        db = _db(ctx)
+    _init(db)
+    logins = load_demo(db) if not demo_is_loaded(db) else load_demo(db, existing=True)
+    click.echo(f"titlereview demo: http://{host}:{port}/")
+    _print_logins(logins)
+    _serve(ctx.obj["database_url"], f"{host}:{port}", workers=1, threads=4)
+
+
+@main.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", default=2, show_default=True, type=int, help="Processes (2 suits a 2-core host).")
+@click.option("--threads", default=4, show_default=True, type=int, help="Threads per process.")
+@click.pass_context
+def serve(ctx: click.Context, bind: str, workers: int, threads: int) -> None:
+    """Serve the web application under gunicorn."""
+    _serve(ctx.obj["database_url"], bind, workers=workers, threads=threads)
+
+
+def _serve(url: str | None, bind: str, *, workers: int, threads: int) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from web import create_app
+
+    class _App(BaseApplication):
+        def load_config(self) -> None:
+            for key, value in {"bind": bind, "workers": workers, "threads": threads,
+                               "worker_class": "gthread", "accesslog": "-", "timeout": 60}.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return create_app({"DATABASE_URL": url} if url else None)
+
+    _App().run()
+
+
+@main.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=PIPELINES_DIR, show_default=True)
+@click.pass_context
+def pipelines(ctx: click.Context, as_json: bool, directory: Path) -> None:
+    """List the pipeline definitions (checked as they load)."""
+    try:
+        found = load_pipeline_dir(directory)
+    except DefinitionError as err:
+        raise click.ClickException(f"pipeline definitions are invalid:\n{err}") from None
+    ctx.obj["pipelines"] = {pid: p for pid, (p, _) in found.items()}
+    if ctx.invoked_subcommand is not None:
+        return
+    summaries = [p.summary() for _, p in sorted(ctx.obj["pipelines"].items())]
+    if as_json:
+        click.echo(json.dumps(summaries, ensure_ascii=False, indent=2))
+        return
+    for s in summaries:
+        click.echo(f"{s['id']:<20} v{s['version']}  {s['label']['zh']}  "
+                   f"{len(s['states'])} states, {len(s['transitions'])} transitions")
+
+
+@pipelines.command("show")
+@click.argument("pipeline_id")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def pipelines_show(ctx: click.Context, pipeline_id: str, as_json: bool) -> None:
+    """Show one pipeline: states, transitions with roles and guards, and parameters with their sources."""
+    p = ctx.obj["pipelines"].get(pipeline_id)
+    if p is None:
+        raise click.ClickException(f"no pipeline {pipeline_id!r} (known: {', '.join(sorted(ctx.obj['pipelines']))})")
+    if as_json:
+        click.echo(json.dumps(p.model_dump(mode="json"), ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{p.id} v{p.version}: {p.label.zh} / {p.label.en}\n{p.description.zh}\n")
+    click.echo("parameters:")
+    for name, param in p.parameters.items():
+        click.echo(f"  {name} = {param.value!r}  [{param.tag}] {param.source}")
+    click.echo("\nstates:")
+    for s in p.states:
+        click.echo(f"  {s.name:<26} {s.label.zh}{'  (final)' if s.final else ''}")
+    click.echo("\ntransitions:")
+    for t in p.transitions:
+        extra = []
+        if t.guards:
+            extra.append("guards=" + ",".join(t.guards))
+        if t.requires:
+            extra.append("requires=" + ",".join(t.requires))
+        if t.deadline:
+            extra.append(f"deadline={t.deadline.name}({t.deadline.days} {t.deadline.calendar} days)")
+        click.echo(f"  {t.trigger:<24} {','.join(t.source)} -> {t.dest}  [{','.join(t.roles)}] {' '.join(extra)}")
+
+
+@main.group()
+def audit() -> None:
+    """Audit-trail tools."""
+
+
+@audit.command("verify")
+@click.pass_context
+def audit_verify(ctx: click.Context) -> None:
+    """Walk every case's hash chain; exit 1 naming the first broken event of each broken case."""
+    from workflow.audit import verify_chains
+
+    checked, breaks = verify_chains(_db(ctx))
+    if breaks:
+        for b in breaks:
+            click.echo(f"BROKEN {b}", err=True)
+        click.echo(f"{len(breaks)} of {checked} case chains are broken", err=True)
+        sys.exit(1)
+    click.echo(f"all {checked} case chains verify")
+
+
+@main.command()
+@click.option("--now", "now_text", default=None, help="Pretend it is this ISO time (testing, catch-up).")
+@click.pass_context
+def tick(ctx: click.Context, now_text: str | None) -> None:
+    """Fire due deadlines, send reminders and deliver the outbox (safe to run from several hosts)."""
+    from workflow.models import utcnow
+    from workflow.notify import dispatch
+    from workflow.timers import tick as run_tick
+
+    now = utcnow()
+    if now_text:
+        try:
+            now = datetime.fromisoformat(now_text)
+        except ValueError:
+            raise click.BadParameter("use ISO 8601, e.g. 2026-12-01T09:00:00+08:00", param_hint="--now") from None
+        if now.tzinfo is None:
+            raise click.BadParameter("include a time zone offset, e.g. +08:00", param_hint="--now")
+    db = _db(ctx)
+    report = run_tick(db, now=now)
+    delivered = dispatch(db)
+    click.echo(f"fired {len(report.fired)}, reminders {len(report.reminded)}, waiting {report.waiting}, "
+               f"failed {len(report.failed)}, messages delivered {delivered}")
+    for case_id, why in report.failed:
+        click.echo(f"  case {case_id}: {why}", err=True)
