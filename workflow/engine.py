@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from .audit import event_hash
 from .catalog import get_pipeline
@@ -33,6 +33,25 @@ _timer = Timer.__table__
 _session = ReviewSession.__table__
 
 _CASE_COLUMNS = [c for c in _case.c]
+
+# The hot path's statements are built once: constructing a statement with .values(**kw) costs more
+# client CPU than executing it (SQLAlchemy coerces every value and computes a cache key each time).
+_SELECT_CASE = (select(*_CASE_COLUMNS, _session.c.parameters.label("session_parameters"))
+                .select_from(_case.outerjoin(_session, _session.c.id == _case.c.session_id))
+                .where(_case.c.id == bindparam("case_id")))
+_SELECT_CASE_FOR_UPDATE = _SELECT_CASE.with_for_update(of=_case)
+_MUTABLE = ("state", "version", "last_event_hash", "updated_at", "state_entered_at", "data", "pending_timers",
+            "submitted_at", "standard_version")
+_UPDATE_CASE = (update(_case)
+                .where(_case.c.id == bindparam("w_id"), _case.c.version == bindparam("w_version"))
+                .values({name: bindparam(f"v_{name}") for name in _MUTABLE}))
+_INSERT_EVENT = insert(_event)
+_INSERT_OUTBOX = insert(_outbox)
+_INSERT_TIMER = insert(_timer)
+_CLAIM_TIMER = (update(_timer)
+                .where(_timer.c.id == bindparam("w_id"), _timer.c.case_id == bindparam("w_case"),
+                       _timer.c.status == "pending")
+                .values(status="fired", closed_at=bindparam("v_now")))
 
 
 @dataclass(frozen=True)
@@ -65,12 +84,8 @@ def _load_case(conn: Connection, case_id: int, *, lock: bool) -> dict[str, Any]:
 
     (On SQLite the write transaction's BEGIN IMMEDIATE already serialises writers.)
     """
-    stmt = (select(*_CASE_COLUMNS, _session.c.parameters.label("session_parameters"))
-            .select_from(_case.outerjoin(_session, _session.c.id == _case.c.session_id))
-            .where(_case.c.id == case_id))
-    if lock and conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(of=_case)
-    row = conn.execute(stmt).mappings().first()
+    stmt = _SELECT_CASE_FOR_UPDATE if lock and conn.dialect.name == "postgresql" else _SELECT_CASE
+    row = conn.execute(stmt, {"case_id": case_id}).mappings().first()
     if row is None:
         raise CaseNotFound(f"案件 {case_id} 不存在", f"Case {case_id} does not exist")
     return dict(row)
@@ -154,10 +169,10 @@ def _update_timers(ctx: TransitionContext, new_state: str, seq: int, timer_id: i
         remind = None
         if before is not None and days > before:
             remind = _deadline_due(ctx, days - before, deadline.calendar)
-        ctx.conn.execute(insert(_timer).values(
-            case_id=case_id, name=deadline.name, state=new_state, trigger=deadline.fire,
-            paused_in=list(deadline.paused_in), due_at=due, remind_at=remind, status="pending",
-            created_at=ctx.now, created_by_seq=seq))
+        ctx.conn.execute(_INSERT_TIMER, {
+            "case_id": case_id, "name": deadline.name, "state": new_state, "trigger": deadline.fire,
+            "paused_in": list(deadline.paused_in), "due_at": due, "remind_at": remind, "reminded_at": None,
+            "status": "pending", "created_at": ctx.now, "created_by_seq": seq, "closed_at": None})
         ctx.payload.setdefault("deadline", {"name": deadline.name, "due_at": due.isoformat()})
         delta += 1
     return delta
@@ -179,9 +194,7 @@ def fire(db: Database, case_id: int, trigger: str, actor: Actor, *, comment: str
         if expected_version is not None and case["version"] != expected_version:
             raise StaleCase("案件已被他人更新，请刷新页面后重试", "The case changed meanwhile; reload and try again")
         if _timer_id is not None and not conn.execute(
-                update(_timer).where(_timer.c.id == _timer_id, _timer.c.case_id == case_id,
-                                     _timer.c.status == "pending")
-                .values(status="fired", closed_at=now)).rowcount:
+                _CLAIM_TIMER, {"w_id": _timer_id, "w_case": case_id, "v_now": now}).rowcount:
             # Another tick fired this deadline first (the case lock serialises us behind it).
             raise StaleCase("该期限已处理", "This deadline was already handled")
         pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
@@ -212,24 +225,27 @@ def fire(db: Database, case_id: int, trigger: str, actor: Actor, *, comment: str
             "created_at": now, "prev_hash": case["last_event_hash"],
         }
         event["hash"] = event_hash(event)
-        values: dict[str, Any] = {"state": new_state, "version": seq, "last_event_hash": event["hash"],
-                                  "updated_at": now, **ctx.case_updates}
+        values: dict[str, Any] = {name: case[name] for name in _MUTABLE}
+        values.update(state=new_state, version=seq, last_event_hash=event["hash"], updated_at=now,
+                      **ctx.case_updates)
         if new_state != case["state"]:
             values["state_entered_at"] = now
         if ctx.data_updates:
             values["data"] = ctx.case_data
-        if pending_delta:
-            values["pending_timers"] = case["pending_timers"] + pending_delta
-        changed = conn.execute(update(_case).where(_case.c.id == case_id, _case.c.version == case["version"])
-                               .values(**values)).rowcount
-        if changed != 1:  # only possible if something bypassed the lock; refuse rather than fork history
+        values["pending_timers"] = case["pending_timers"] + pending_delta
+        params = {f"v_{name}": value for name, value in values.items()}
+        params.update(w_id=case_id, w_version=case["version"])
+        if conn.execute(_UPDATE_CASE, params).rowcount != 1:
+            # Only possible if something bypassed the lock: refuse rather than fork the history.
             raise StaleCase("案件已被他人更新，请刷新页面后重试", "The case changed meanwhile; reload and try again")
-        conn.execute(insert(_event).values(**event))
+        conn.execute(_INSERT_EVENT, event)
         if ctx.taken and ctx.taken.notify:
-            conn.execute(insert(_outbox).values(
-                case_id=case_id, event_seq=seq, kind="transition", audience={"roles": list(ctx.taken.notify)},
-                payload={"trigger": trigger, "from": case["state"], "to": new_state, "reference": case["reference"],
-                         "comment": comment}, created_at=now, attempts=0, last_error=""))
+            conn.execute(_INSERT_OUTBOX, {
+                "case_id": case_id, "event_seq": seq, "kind": "transition",
+                "audience": {"roles": list(ctx.taken.notify)},
+                "payload": {"trigger": trigger, "from": case["state"], "to": new_state,
+                            "reference": case["reference"], "comment": comment},
+                "created_at": now, "dispatched_at": None, "attempts": 0, "last_error": ""})
         return Fired(case_id, trigger, case["state"], new_state, seq, role, ctx.payload)
 
 

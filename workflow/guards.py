@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from . import ballots
 from .context import TransitionContext
@@ -13,15 +13,15 @@ _integrity = IntegrityRecord.__table__
 _opinion = Opinion.__table__
 
 
+_INTEGRITY_IN_FORCE = select(func.max(_integrity.c.ends_on)).where(
+    _integrity.c.user_id == bindparam("user_id"), _integrity.c.starts_on <= bindparam("today"),
+    _integrity.c.ends_on >= bindparam("today"))
+
+
 @guard("no_integrity_record")
 def no_integrity_record(ctx: TransitionContext) -> str | None:
     """The applicant has no integrity (诚信) record in force."""
-    today = ctx.today
-    ends = ctx.conn.execute(
-        select(func.max(_integrity.c.ends_on)).where(
-            _integrity.c.user_id == ctx.case["applicant_id"], _integrity.c.starts_on <= today,
-            _integrity.c.ends_on >= today)
-    ).scalar()
+    ends = ctx.conn.execute(_INTEGRITY_IN_FORCE, {"user_id": ctx.case["applicant_id"], "today": ctx.today}).scalar()
     if ends is not None:
         return f"申报人存在有效期内的诚信记录（至 {ends:%Y-%m-%d}），期间不得申报"
     return None
