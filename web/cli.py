@@ -195,6 +195,7 @@ def audit_verify(ctx: click.Context) -> None:
 @click.pass_context
 def tick(ctx: click.Context, now_text: str | None) -> None:
     """Fire due deadlines, send reminders and deliver the outbox (safe to run from several hosts)."""
+    from workflow.mailer import SmtpSettings, send_pending
     from workflow.models import utcnow
     from workflow.notify import dispatch
     from workflow.timers import tick as run_tick
@@ -210,7 +211,12 @@ def tick(ctx: click.Context, now_text: str | None) -> None:
     db = _db(ctx)
     report = run_tick(db, now=now)
     delivered = dispatch(db)
+    mail = ""
+    smtp = SmtpSettings.from_env()
+    if smtp is not None:
+        sent, failed = send_pending(db, smtp)
+        mail = f", e-mails sent {sent}" + (f" ({failed} failed, will retry)" if failed else "")
     click.echo(f"fired {len(report.fired)}, reminders {len(report.reminded)}, waiting {report.waiting}, "
-               f"failed {len(report.failed)}, messages delivered {delivered}")
+               f"failed {len(report.failed)}, messages delivered {delivered}{mail}")
     for case_id, why in report.failed:
         click.echo(f"  case {case_id}: {why}", err=True)

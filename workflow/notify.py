@@ -12,7 +12,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from .catalog import get_pipeline
 from .db import Database
-from .models import Case, CommitteeSeat, Notification, OutboxMessage, User, UserRole, utcnow
+from .models import Case, CommitteeSeat, EmailMessage, Notification, OutboxMessage, User, UserRole, utcnow
 
 _outbox = OutboxMessage.__table__
 _case = Case.__table__
@@ -20,6 +20,7 @@ _note = Notification.__table__
 _user = User.__table__
 _role = UserRole.__table__
 _seat = CommitteeSeat.__table__
+_mail = EmailMessage.__table__
 
 
 def audience_user_ids(conn: Connection, case: dict[str, Any], roles: list[str]) -> set[int]:
@@ -62,7 +63,9 @@ def render(db: Database, case: dict[str, Any], message: dict[str, Any]) -> tuple
 
 
 def dispatch(db: Database, limit: int = 500) -> int:
-    """Deliver up to ``limit`` undelivered messages to in-app inboxes; return how many were delivered."""
+    """Deliver up to ``limit`` outbox messages: an in-app notification for every recipient, and an e-mail
+    queued for each recipient with an address (sent later by :func:`workflow.mailer.send_pending`).
+    Returns how many outbox messages were delivered."""
     delivered = 0
     with db.write() as conn:
         stmt = select(_outbox).where(_outbox.c.dispatched_at.is_(None)).order_by(_outbox.c.id).limit(limit)
@@ -75,9 +78,17 @@ def dispatch(db: Database, limit: int = 500) -> int:
             case = dict(case)
             subject, body = render(db, case, dict(msg))
             now = utcnow()
-            for user_id in sorted(audience_user_ids(conn, case, msg["audience"].get("roles", []))):
+            recipients = sorted(audience_user_ids(conn, case, msg["audience"].get("roles", [])))
+            emails = dict(conn.execute(select(_user.c.id, _user.c.email).where(
+                _user.c.id.in_(recipients), _user.c.email.is_not(None), _user.c.email != "")).all())
+            for user_id in recipients:
                 conn.execute(insert(_note).values(user_id=user_id, case_id=case["id"], subject=subject, body=body,
                                                   created_at=now))
+                if user_id in emails:
+                    conn.execute(insert(_mail).values(user_id=user_id, to_address=emails[user_id], subject=subject,
+                                                      body=body + "\n\n（本邮件由职称评审系统自动发送，请勿回复。）",
+                                                      created_at=now, next_attempt_at=now, status="pending",
+                                                      attempts=0, last_error=""))
             conn.execute(update(_outbox).where(_outbox.c.id == msg["id"])
                          .values(dispatched_at=now, attempts=msg["attempts"] + 1))
             delivered += 1

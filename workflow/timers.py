@@ -14,6 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import insert, select, update
 
+from .catalog import get_pipeline
 from .db import Database
 from .engine import fire
 from .errors import WorkflowError
@@ -69,22 +70,36 @@ def tick(db: Database, now: datetime | None = None, limit: int = 500) -> TickRep
     return report
 
 
+def reminder_roles(db: Database, pipeline_id: str, version: int, state: str) -> list[str]:
+    """Who must act before a deadline in ``state``: the people's roles on the transitions leaving it."""
+    pipeline = get_pipeline(db, pipeline_id, version)
+    roles: list[str] = []
+    for trigger in pipeline.triggers_from[state]:
+        for role in pipeline.by_trigger_source[(trigger, state)][0].roles:
+            if role not in ("system", "public", "unit_member") and role not in roles:
+                roles.append(role)
+    return roles
+
+
 def _send_reminders(db: Database, now: datetime, limit: int) -> list[tuple[int, str]]:
     sent: list[tuple[int, str]] = []
     with db.write() as conn:
-        stmt = (select(_timer.c.id, _timer.c.case_id, _timer.c.name, _timer.c.due_at, _timer.c.state)
+        stmt = (select(_timer.c.id, _timer.c.case_id, _timer.c.name, _timer.c.due_at, _timer.c.state,
+                       _case.c.pipeline_id, _case.c.pipeline_version)
+                .join(_case, _case.c.id == _timer.c.case_id)
                 .where(_timer.c.status == "pending", _timer.c.remind_at.is_not(None), _timer.c.remind_at <= now,
                        _timer.c.reminded_at.is_(None))
                 .limit(limit))
         if db.is_postgres:
-            stmt = stmt.with_for_update(skip_locked=True)
+            stmt = stmt.with_for_update(of=_timer, skip_locked=True)
         for t in conn.execute(stmt).mappings().all():
             claimed = conn.execute(update(_timer).where(_timer.c.id == t["id"], _timer.c.reminded_at.is_(None))
                                    .values(reminded_at=now)).rowcount
             if not claimed:
                 continue
             conn.execute(insert(_outbox).values(
-                case_id=t["case_id"], kind="reminder", audience={"roles": ["applicant"]},
+                case_id=t["case_id"], kind="reminder",
+                audience={"roles": reminder_roles(db, t["pipeline_id"], t["pipeline_version"], t["state"])},
                 payload={"deadline": t["name"], "due_at": t["due_at"].isoformat(), "state": t["state"]},
                 created_at=now, attempts=0, last_error=""))
             sent.append((t["case_id"], t["name"]))
