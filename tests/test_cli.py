@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta, timezone
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from click.testing import CliRunner
 from conftest import build_world
 from driver import advance, case_row
+from sqlalchemy import select
 
 from web.cli import main
 from workflow import migrate
@@ -58,6 +60,29 @@ def test_init_db_is_idempotent_and_tick_fires_due_timers(tmp_path):
     assert case_row(db, case_id).state == "unit_recommendation"
     repeat = runner.invoke(main, ["--database-url", url, "tick", "--now", "2030-01-01T09:00:00+08:00"])
     assert "fired 0" in repeat.output
+
+
+def test_tick_converts_local_times_before_comparing(tmp_path):
+    """A deadline ending at 00:00 China time is due at 16:00 UTC the day before, however --now is written."""
+    url = f"sqlite:///{tmp_path / 'tz.db'}"
+    runner = CliRunner()
+    runner.invoke(main, ["--database-url", url, "init-db"])
+    db = Database(url)
+    world = build_world(db)
+    case_id = world.open("industry-session")
+    advance(world, case_id, "formal_check")
+    from workflow import engine
+    from workflow.models import Timer, as_utc
+
+    engine.fire(db, case_id, "return_for_correction", world.officer, data={"corrections": ["补充证明"]})
+    with db.session() as s:
+        pending = select(Timer.due_at).where(Timer.case_id == case_id, Timer.status == "pending")
+        due = as_utc(s.exec(pending).scalar_one())
+    before_local = (due - timedelta(minutes=1)).astimezone(timezone(timedelta(hours=8))).isoformat()
+    after_local = (due + timedelta(minutes=1)).astimezone(timezone(timedelta(hours=8))).isoformat()
+    assert "fired 0" in runner.invoke(main, ["--database-url", url, "tick", "--now", before_local]).output
+    assert "fired 1" in runner.invoke(main, ["--database-url", url, "tick", "--now", after_local]).output
+    assert case_row(db, case_id).state == "withdrawn"
 
 
 def test_migrations_match_the_models(db):

@@ -19,8 +19,9 @@ from .catalog import get_pipeline
 from .context import TransitionContext
 from .db import Database
 from .errors import CaseNotFound, GuardRefused, InvalidAction, MissingData, PermissionDenied, StaleCase
+from .hotpath import MUTABLE, HotPath, hot_path
 from .machines import Token, fire_on_token
-from .models import Case, CaseEvent, OutboxMessage, ReviewSession, Timer, utcnow
+from .models import Case, CaseEvent, ReviewSession, as_utc, utcnow
 from .permissions import acting_role
 from .pipelines import REQUIREMENTS, Pipeline, TransitionDef
 from .registry import GUARDS
@@ -28,30 +29,13 @@ from .roles import Actor
 
 _case = Case.__table__
 _event = CaseEvent.__table__
-_outbox = OutboxMessage.__table__
-_timer = Timer.__table__
 _session = ReviewSession.__table__
 
 _CASE_COLUMNS = [c for c in _case.c]
 
-# The hot path's statements are built once: constructing a statement with .values(**kw) costs more
-# client CPU than executing it (SQLAlchemy coerces every value and computes a cache key each time).
 _SELECT_CASE = (select(*_CASE_COLUMNS, _session.c.parameters.label("session_parameters"))
                 .select_from(_case.outerjoin(_session, _session.c.id == _case.c.session_id))
                 .where(_case.c.id == bindparam("case_id")))
-_SELECT_CASE_FOR_UPDATE = _SELECT_CASE.with_for_update(of=_case)
-_MUTABLE = ("state", "version", "last_event_hash", "updated_at", "state_entered_at", "data", "pending_timers",
-            "submitted_at", "standard_version")
-_UPDATE_CASE = (update(_case)
-                .where(_case.c.id == bindparam("w_id"), _case.c.version == bindparam("w_version"))
-                .values({name: bindparam(f"v_{name}") for name in _MUTABLE}))
-_INSERT_EVENT = insert(_event)
-_INSERT_OUTBOX = insert(_outbox)
-_INSERT_TIMER = insert(_timer)
-_CLAIM_TIMER = (update(_timer)
-                .where(_timer.c.id == bindparam("w_id"), _timer.c.case_id == bindparam("w_case"),
-                       _timer.c.status == "pending")
-                .values(status="fired", closed_at=bindparam("v_now")))
 
 
 @dataclass(frozen=True)
@@ -79,15 +63,15 @@ class ActionOption:
     reasons: tuple[str, ...] = ()
 
 
-def _load_case(conn: Connection, case_id: int, *, lock: bool) -> dict[str, Any]:
-    """The case row with its session's parameter overrides; ``lock`` takes the row lock on PostgreSQL.
+def _not_found(case_id: int) -> CaseNotFound:
+    return CaseNotFound(f"案件 {case_id} 不存在", f"Case {case_id} does not exist")
 
-    (On SQLite the write transaction's BEGIN IMMEDIATE already serialises writers.)
-    """
-    stmt = _SELECT_CASE_FOR_UPDATE if lock and conn.dialect.name == "postgresql" else _SELECT_CASE
-    row = conn.execute(stmt, {"case_id": case_id}).mappings().first()
+
+def _read_case(conn: Connection, case_id: int) -> dict[str, Any]:
+    """The case row with its session's parameter overrides, for reading (no lock)."""
+    row = conn.execute(_SELECT_CASE, {"case_id": case_id}).mappings().first()
     if row is None:
-        raise CaseNotFound(f"案件 {case_id} 不存在", f"Case {case_id} does not exist")
+        raise _not_found(case_id)
     return dict(row)
 
 
@@ -146,19 +130,17 @@ def _resolve(value: int | str | None, params: dict[str, Any]) -> int | None:
     return int(params[value]) if isinstance(value, str) else int(value)
 
 
-def _update_timers(ctx: TransitionContext, new_state: str, seq: int, timer_id: int | None) -> int:
+def _update_timers(ctx: TransitionContext, hp: HotPath, cur, new_state: str, seq: int,
+                   timer_id: int | None) -> int:
     """Close timers the case has left, start the transition's deadline; return the pending-timer delta."""
     delta = -1 if timer_id is not None else 0  # claimed in fire() before anything else
     case_id = ctx.case["id"]
     pending: list[dict[str, Any]] = []
     if ctx.case["pending_timers"] + delta > 0:
-        pending = [dict(r) for r in ctx.conn.execute(
-            select(_timer.c.id, _timer.c.name, _timer.c.state, _timer.c.paused_in)
-            .where(_timer.c.case_id == case_id, _timer.c.status == "pending")).mappings()]
+        pending = hp.pending_timers(cur, case_id)
         stale = [t["id"] for t in pending if t["state"] != new_state and new_state not in (t["paused_in"] or [])]
         if stale:
-            ctx.conn.execute(update(_timer).where(_timer.c.id.in_(stale))
-                             .values(status="cancelled", closed_at=ctx.now))
+            hp.cancel_timers(cur, stale, ctx.now)
             delta -= len(stale)
             pending = [t for t in pending if t["id"] not in stale]
     deadline = ctx.taken.deadline if ctx.taken else None
@@ -169,7 +151,7 @@ def _update_timers(ctx: TransitionContext, new_state: str, seq: int, timer_id: i
         remind = None
         if before is not None and days > before:
             remind = _deadline_due(ctx, days - before, deadline.calendar)
-        ctx.conn.execute(_INSERT_TIMER, {
+        hp.insert_timer(cur, {
             "case_id": case_id, "name": deadline.name, "state": new_state, "trigger": deadline.fire,
             "paused_in": list(deadline.paused_in), "due_at": due, "remind_at": remind, "reminded_at": None,
             "status": "pending", "created_at": ctx.now, "created_by_seq": seq, "closed_at": None})
@@ -188,13 +170,16 @@ def fire(db: Database, case_id: int, trigger: str, actor: Actor, *, comment: str
     """
     data = dict(data or {})
     comment = (comment or "").strip()
-    now = now or utcnow()
+    now = as_utc(now) if now is not None else utcnow()
+    hp = hot_path(db.engine.dialect.name)
     with db.write() as conn:
-        case = _load_case(conn, case_id, lock=True)
+        cur = hp.cursor(conn)
+        case = hp.load_case(cur, case_id, lock=True)
+        if case is None:
+            raise _not_found(case_id)
         if expected_version is not None and case["version"] != expected_version:
             raise StaleCase("案件已被他人更新，请刷新页面后重试", "The case changed meanwhile; reload and try again")
-        if _timer_id is not None and not conn.execute(
-                _CLAIM_TIMER, {"w_id": _timer_id, "w_case": case_id, "v_now": now}).rowcount:
+        if _timer_id is not None and not hp.claim_timer(cur, _timer_id, case_id, now):
             # Another tick fired this deadline first (the case lock serialises us behind it).
             raise StaleCase("该期限已处理", "This deadline was already handled")
         pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
@@ -218,14 +203,14 @@ def fire(db: Database, case_id: int, trigger: str, actor: Actor, *, comment: str
             ctx.data_updates["assessment"] = data["assessment"]
         if "corrections" in data:
             ctx.data_updates["corrections"] = data["corrections"]
-        pending_delta = _update_timers(ctx, new_state, seq, _timer_id)
+        pending_delta = _update_timers(ctx, hp, cur, new_state, seq, _timer_id)
         event = {
             "case_id": case_id, "seq": seq, "actor_id": actor.user_id, "actor_role": role, "trigger": trigger,
             "from_state": case["state"], "to_state": new_state, "comment": comment, "payload": ctx.payload,
             "created_at": now, "prev_hash": case["last_event_hash"],
         }
         event["hash"] = event_hash(event)
-        values: dict[str, Any] = {name: case[name] for name in _MUTABLE}
+        values: dict[str, Any] = {name: case[name] for name in MUTABLE}
         values.update(state=new_state, version=seq, last_event_hash=event["hash"], updated_at=now,
                       **ctx.case_updates)
         if new_state != case["state"]:
@@ -233,14 +218,12 @@ def fire(db: Database, case_id: int, trigger: str, actor: Actor, *, comment: str
         if ctx.data_updates:
             values["data"] = ctx.case_data
         values["pending_timers"] = case["pending_timers"] + pending_delta
-        params = {f"v_{name}": value for name, value in values.items()}
-        params.update(w_id=case_id, w_version=case["version"])
-        if conn.execute(_UPDATE_CASE, params).rowcount != 1:
+        if not hp.update_case(cur, case_id, case["version"], values):
             # Only possible if something bypassed the lock: refuse rather than fork the history.
             raise StaleCase("案件已被他人更新，请刷新页面后重试", "The case changed meanwhile; reload and try again")
-        conn.execute(_INSERT_EVENT, event)
+        hp.insert_event(cur, event)
         if ctx.taken and ctx.taken.notify:
-            conn.execute(_INSERT_OUTBOX, {
+            hp.insert_outbox(cur, {
                 "case_id": case_id, "event_seq": seq, "kind": "transition",
                 "audience": {"roles": list(ctx.taken.notify)},
                 "payload": {"trigger": trigger, "from": case["state"], "to": new_state,
@@ -307,7 +290,7 @@ def available_actions(db: Database, case_id: int, actor: Actor, *, now: datetime
     """
     now = now or utcnow()
     with db.read() as conn:
-        case = _load_case(conn, case_id, lock=False)
+        case = _read_case(conn, case_id)
         pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
         params = effective_params(pipeline, case["session_parameters"])
         options: list[ActionOption] = []

@@ -18,7 +18,7 @@ from .catalog import get_pipeline
 from .db import Database
 from .engine import fire
 from .errors import WorkflowError
-from .models import Case, OutboxMessage, Timer, utcnow
+from .models import Case, OutboxMessage, Timer, as_utc, utcnow
 from .roles import SYSTEM
 
 _timer = Timer.__table__
@@ -48,7 +48,8 @@ def _due(db: Database, now: datetime, limit: int) -> list[dict]:
 
 def tick(db: Database, now: datetime | None = None, limit: int = 500) -> TickReport:
     """Fire every due timer whose case is still in the timer's state; send due reminders."""
-    now = now or utcnow()
+    # SQLite stores naive UTC text, so a time in another zone must be converted before any comparison.
+    now = as_utc(now) if now is not None else utcnow()
     report = TickReport()
     for t in _due(db, now, limit):
         with db.read() as conn:
