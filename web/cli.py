@@ -170,6 +170,15 @@ def pipelines_show(ctx: click.Context, pipeline_id: str, as_json: bool) -> None:
         click.echo(f"  {t.trigger:<24} {','.join(t.source)} -> {t.dest}  [{','.join(t.roles)}] {' '.join(extra)}")
 
 
+@main.command()
+@click.option("--quick", is_flag=True, help="Small N, under a minute; PostgreSQL only if reachable.")
+def bench(quick: bool) -> None:
+    """Benchmarks: each scenario against its floor; the last line of output is one JSON object."""
+    from bench.run import main as run_bench
+
+    run_bench(quick=quick)
+
+
 @main.group()
 def audit() -> None:
     """Audit-trail tools."""
