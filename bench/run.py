@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 from workflow import migrate
 from workflow.catalog import get_pipeline, sync_pipelines
 from workflow.db import Database
+from workflow.standards_store import sync_standards
 
 from . import machines, transitions
 
@@ -35,6 +36,7 @@ def sqlite_db():
         db = Database(f"sqlite:///{d}/bench.db")
         migrate.upgrade(db)
         sync_pipelines(db)
+        sync_standards(db)
         try:
             yield db
         finally:
@@ -58,6 +60,7 @@ def postgres_db():
     try:
         migrate.upgrade(db)
         sync_pipelines(db)
+        sync_standards(db)
         yield db
     finally:
         db.dispose()

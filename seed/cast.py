@@ -8,8 +8,53 @@ from dataclasses import dataclass
 from workflow import engine
 from workflow.db import Database
 from workflow.directory import actor_for, create_org, create_user
-from workflow.models import CommitteeSeat, ReviewSession
+from workflow.models import ApplicantProfile, CommitteeSeat, ReviewSession
 from workflow.roles import Actor
+
+READY_PROFILE: dict = {
+    "birth_date": "1984-05-12",
+    "education": [{"level": "本科", "graduated_on": "2006-07-01", "major": "机械工程", "major_related": True}],
+    "titles": [
+        {"series": "工程", "specialty": "机械", "level": "助理", "name": "助理工程师", "obtained_on": "2007-09-01"},
+        {"series": "工程", "specialty": "机械", "level": "中级", "name": "工程师", "obtained_on": "2011-09-01"},
+        {"series": "工程", "specialty": "机械", "level": "副高", "name": "高级工程师", "obtained_on": "2017-09-01"},
+    ],
+    "skill_certificates": [{"occupation": "装配钳工", "level": "技师", "certificate_no": "S4302120100123",
+                            "obtained_on": "2012-06-01"}],
+    "work_history": [{"employer": "株洲智轨装备科技有限公司", "start": "2006-07-15", "end": None, "post": "技术中心",
+                      "in_specialty": True}],
+    "continuing_education": [{"year": 2023, "hours": 96}, {"year": 2024, "hours": 104}, {"year": 2025, "hours": 92}],
+    "achievements": [
+        {"kind": "patent_invention", "description": "一种轨道车辆转向架减振装置（发明专利）", "year": 2022,
+         "evidence": "专利证书", "verified": True},
+        {"kind": "key_project", "description": "智轨电车牵引系统国产化项目技术负责人", "year": 2023,
+         "evidence": "项目验收报告", "verified": True},
+        {"kind": "economic_benefit", "description": "新工艺年节约成本 1,200 万元", "year": 2024,
+         "evidence": "财务证明", "verified": True},
+    ],
+    "works": [
+        {"kind": "technical_document", "title": "转向架减振系统设计说明书", "year": 2024, "character_count": 12000,
+         "unit_verified": True},
+        {"kind": "patent", "title": "一种轨道车辆转向架减振装置", "year": 2022, "character_count": None,
+         "unit_verified": True},
+    ],
+    "recommendations": [
+        {"expert_name": "罗建华", "expert_title": "正高级工程师", "expert_level": "正高", "series": "工程",
+         "specialty": "机械"},
+        {"expert_name": "邓志强", "expert_title": "正高级工程师", "expert_level": "正高", "series": "工程",
+         "specialty": "机械"},
+    ],
+}
+"""A profile that meets every seed engineering standard the cast applies for (tests drive cases with it)."""
+
+STANDARD_FOR = {
+    ("industry-session", "副高"): ("hunan-sme-advanced-manufacturing-senior", "高级工程师"),
+    ("industry-session", "正高"): ("national-engineering-professor", "正高级工程师"),
+    ("skill-bridging", "中级"): ("national-engineering-engineer", "工程师"),
+    ("exceptional-senior", "副高"): ("hunan-sme-advanced-manufacturing-senior", "高级工程师"),
+    ("fallback-filing", "副高"): ("national-engineering-senior", "高级工程师"),
+}
+"""Which seed standard (and title) a cast case uses for (pipeline, level)."""
 
 
 @dataclass
@@ -37,15 +82,19 @@ class World:
     admin: Actor
 
     def open(self, pipeline_id: str = "industry-session", *, applicant: Actor | None = None,
-             superior: bool = False, level: str = "副高", **kw) -> int:
-        """Open a case for ``applicant`` (default: the main applicant) in ``pipeline_id``."""
+             superior: bool = False, level: str | None = None, **kw) -> int:
+        """Open a case for ``applicant`` (default: the main applicant) in ``pipeline_id``, against the seed
+        standard that fits the pipeline and level (see STANDARD_FOR)."""
         fallback = pipeline_id == "fallback-filing"
+        level = level or ("中级" if pipeline_id == "skill-bridging" else "副高")
+        standard_id, title = STANDARD_FOR.get((pipeline_id, level), (None, ""))
+        kw.setdefault("standard_id", standard_id)
         return engine.open_case(
             self.db, applicant or self.applicant, pipeline_id=pipeline_id,
             unit_org_id=self.agency if fallback else self.employer, employer_org_id=self.employer,
             authority_org_id=self.authority, superior_org_ids=[self.superior] if superior else [],
             session_id=self.session_id, series="工程", specialty="轨道交通装备", level=level,
-            target_title="高级工程师", **kw)
+            target_title=title, **kw)
 
 
 def build_world(db: Database) -> World:
@@ -84,6 +133,9 @@ def build_world(db: Database) -> World:
         s.add(CommitteeSeat(session_id=session.id, user_id=ids["chair"], seat_role="chair"))
         for uid in member_ids:
             s.add(CommitteeSeat(session_id=session.id, user_id=uid, seat_role="member"))
+        s.flush()
+        for key in ("applicant", "other_applicant"):
+            s.add(ApplicantProfile(user_id=ids[key], body=READY_PROFILE))
         s.flush()
         actors = {k: actor_for(s, v) for k, v in ids.items()}
         members = [actor_for(s, uid) for uid in member_ids]

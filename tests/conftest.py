@@ -15,6 +15,7 @@ from seed.cast import World, build_world
 from workflow import migrate
 from workflow.catalog import sync_pipelines
 from workflow.db import Database
+from workflow.standards_store import sync_standards
 
 PG_ADMIN_URL = os.environ.get("TITLEREVIEW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -66,6 +67,7 @@ def make_database(url: str) -> Database:
     db = Database(url)
     migrate.upgrade(db)
     sync_pipelines(db)
+    sync_standards(db)
     return db
 
 

@@ -132,3 +132,9 @@ def test_cli_reports_broken_definitions(tmp_path: Path):
 def test_garbage_is_a_clear_error(text):
     with pytest.raises(DefinitionError):
         parse_pipeline(text, "garbage.yaml")
+
+
+def test_impossible_date_is_a_definition_error_with_its_line():
+    text = MINIMAL.replace("version: 1", "version: 1\nreviewed_on: 2024-13-01")
+    with pytest.raises(DefinitionError, match=r"broken.yaml:4: impossible date '2024-13-01'"):
+        parse_pipeline(text, "broken.yaml")

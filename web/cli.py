@@ -21,8 +21,13 @@ def _db(ctx: click.Context) -> Database:
 
 
 def _init(db: Database) -> list[tuple[str, int]]:
+    """Migrate, then store new pipeline versions and seed standards; return the pipelines added."""
+    from workflow.standards_store import sync_standards
+
     migrate.upgrade(db)
-    return sync_pipelines(db)
+    added = sync_pipelines(db)
+    sync_standards(db)
+    return added
 
 
 @click.group()

@@ -1,21 +1,106 @@
-"""Bridge between the engine and the eligibility evaluator (filled in when standards land)."""
+"""Where the engine meets the eligibility evaluator: the submission guard, the pinned standard version,
+and the authority's re-check.
+
+A case is judged against the standard version in force when it was first submitted; that version is
+pinned on the case and every later check (a resubmission, the re-check) uses it, so a later edit of the
+standard never changes an earlier applicant's verdict.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from .context import TransitionContext
+from .eligibility import EligibilityInputError, EligibilityReport, Relaxations, evaluate
+from .models import ApplicantProfile, ReviewSession
+from .standards_store import get_standard, latest_version
+
+_profile = ApplicantProfile.__table__
+_session = ReviewSession.__table__
+_RELAXATION_KEYS = set(Relaxations.model_fields) - {"allow_direct_senior", "bridging_waiting_years_override"}
+
+
+def relaxations_for(ctx: TransitionContext) -> Relaxations:
+    """The waivers in force for this case: the session's relaxations plus the pipeline's policy parameters."""
+    session_relax: dict[str, Any] = {}
+    if ctx.case.get("session_id") is not None:
+        session_relax = ctx.conn.execute(select(_session.c.relaxations)
+                                         .where(_session.c.id == ctx.case["session_id"])).scalar() or {}
+    fields = {k: v for k, v in session_relax.items() if k in _RELAXATION_KEYS}
+    fields["allow_direct_senior"] = bool(ctx.params.get("allow_exceptional", False))
+    if ctx.params.get("direct_after_assessment"):
+        fields["bridging_waiting_years_override"] = 0
+        fields.setdefault("source", "湘人社规〔2022〕22号")
+    return Relaxations(**fields)
+
+
+def assess(ctx: TransitionContext) -> EligibilityReport | str:
+    """The evaluator's report for this case now, or a reason why it cannot be evaluated (cached per firing)."""
+    if "eligibility" in ctx.cache:
+        return ctx.cache["eligibility"]
+    ctx.cache["eligibility"] = result = _assess(ctx)
+    return result
+
+
+def _assess(ctx: TransitionContext) -> EligibilityReport | str:
+    standard_id = ctx.case.get("standard_id")
+    if not standard_id:
+        return "尚未选择评价标准，请在申报信息中选择所申报职称对应的评价标准"
+    version = ctx.case.get("standard_version") or latest_version(ctx.conn, standard_id)
+    standard = get_standard(ctx.conn, standard_id, version) if version else None
+    if standard is None:
+        return f"评价标准“{standard_id}”不存在或已停用"
+    body = ctx.conn.execute(select(_profile.c.body).where(_profile.c.user_id == ctx.case["applicant_id"])).scalar()
+    if not body:
+        return "请先填写个人信息（学历、职称、工作经历、业绩成果等），系统据此核对申报条件"
+    try:
+        return evaluate(body, standard, route=ctx.case.get("route") or "normal",
+                        relaxations=relaxations_for(ctx), as_of=ctx.today)
+    except EligibilityInputError as err:
+        return f"个人信息需修改后才能核对申报条件：{err.message_zh}"
 
 
 def refusal_for(ctx: TransitionContext) -> str | None:
-    """None when the case may be submitted against its standard, else the reason."""
-    return None
+    """None when the case may go forward; else the reasons, in Chinese, taken from the evaluator.
+
+    A normal-route case that fails hard criteria still goes forward when the pipeline allows the 破格 route
+    and the applicant's evidence for it is complete; the case records that it proceeds on that basis.
+    """
+    report = assess(ctx)
+    if isinstance(report, str):
+        return report
+    if report.can_submit:
+        return None
+    outlook = report.exceptional_outlook
+    if ctx.case.get("route") == "normal" and ctx.params.get("allow_exceptional") and outlook and outlook.ready:
+        ctx.cache["basis"] = "exceptional"
+        return None
+    return "不符合申报条件：" + "；".join(reason.zh for reason in report.blocking_reasons)
 
 
 def pin_standard_on_submit(ctx: TransitionContext) -> None:
-    """Pin the standard version in force at submission on the case."""
+    """Pin the standard version in force at first submission and keep the verdict given then."""
+    report = assess(ctx)
+    if not isinstance(report, EligibilityReport):
+        return
+    if ctx.case.get("standard_version") is None:
+        ctx.case_updates["standard_version"] = report.standard_version
+    ctx.data_updates["eligibility_at_submission"] = report.model_dump(mode="json")
+    ctx.data_updates["eligibility_basis"] = ctx.cache.get("basis", "normal")
+    ctx.payload["eligibility"] = {"standard": report.standard_id, "version": report.standard_version,
+                                  "overall": report.overall.value}
 
 
 def recheck_summary(ctx: TransitionContext) -> dict[str, Any]:
-    """The eligibility verdict recorded by the authority's re-check."""
-    return {"checked_at": ctx.now.isoformat(), "by": ctx.actor.user_id}
+    """The authority's re-check: the evaluator's verdict now, against the pinned version, with who and when."""
+    report = assess(ctx)
+    record: dict[str, Any] = {"checked_at": ctx.now.isoformat(), "by": ctx.actor.user_id}
+    if isinstance(report, EligibilityReport):
+        record["report"] = report.model_dump(mode="json")
+        ctx.payload["eligibility"] = {"standard": report.standard_id, "version": report.standard_version,
+                                      "overall": report.overall.value}
+    else:
+        record["problem"] = report
+    return record

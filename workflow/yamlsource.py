@@ -58,6 +58,15 @@ class _LineLoader(yaml.SafeLoader):
         return result
 
 
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode):  # type: ignore[override]
+        """Dates like 2024-13-01 match YAML's timestamp pattern but are impossible: report them with a line."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as err:
+            raise DefinitionError(f"impossible date {node.value!r}: {err}", line=node.start_mark.line + 1) from None
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_yaml_timestamp)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _LineLoader.construct_mapping)
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _LineLoader.construct_sequence)
 

@@ -1,0 +1,91 @@
+"""Stored versions of occupation standards: seeded from ``definitions/standards``, published by administrators.
+
+A published (id, version) never changes, so parsed standards are cached per process; which version is the
+newest is always read from the database, so a version published in one process is in force in every other
+process on its next request without a restart.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from sqlalchemy import Connection, func, insert, select
+
+from .db import Database
+from .models import StandardVersion, utcnow
+from .standards import STANDARDS_DIR, Standard, load_standard_dir, standard_from_data
+from .yamlsource import DefinitionError
+
+_sv = StandardVersion.__table__
+_cache: dict[tuple[str, int], Standard] = {}
+_lock = threading.Lock()
+
+
+def _body(standard: Standard) -> dict:
+    return json.loads(standard.model_dump_json())
+
+
+def sync_standards(db: Database, directory: Path = STANDARDS_DIR) -> list[tuple[str, int]]:
+    """Store each seed standard whose (id, version) is not stored yet; return what was added.
+
+    A seed whose stored body differs under the same version is refused: cases pinned to that version
+    would silently be judged by different rules.
+    """
+    found = load_standard_dir(directory)
+    added: list[tuple[str, int]] = []
+    with db.write() as conn:
+        for sid, standard in sorted(found.items()):
+            stored = conn.execute(select(_sv.c.body).where(_sv.c.standard_id == sid,
+                                                           _sv.c.version == standard.version)).scalar()
+            if stored is None:
+                conn.execute(insert(_sv).values(standard_id=sid, version=standard.version, name=standard.name.zh,
+                                                body=_body(standard), published_at=utcnow()))
+                added.append((sid, standard.version))
+            elif standard_from_data(stored, f"{sid}@{standard.version}") != standard:
+                raise DefinitionError(f"standard {sid!r} version {standard.version} is already stored with "
+                                      "different content; raise 'version' to publish a change", line=1,
+                                      source=str(directory / f"{sid}.yaml"))
+    return added
+
+
+def latest_version(conn: Connection, standard_id: str) -> int | None:
+    """The newest stored version of ``standard_id`` (None if there is none)."""
+    return conn.execute(select(func.max(_sv.c.version)).where(_sv.c.standard_id == standard_id)).scalar()
+
+
+def get_standard(conn: Connection, standard_id: str, version: int) -> Standard | None:
+    """The parsed standard (id, version), or None when it is not stored."""
+    key = (standard_id, version)
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    body = conn.execute(select(_sv.c.body).where(_sv.c.standard_id == standard_id,
+                                                 _sv.c.version == version)).scalar()
+    if body is None:
+        return None
+    standard = standard_from_data(body, f"{standard_id}@{version}")
+    with _lock:
+        _cache.setdefault(key, standard)
+    return _cache[key]
+
+
+def publish(db: Database, standard: Standard, *, by_user_id: int | None) -> Standard:
+    """Store ``standard`` as the next version of its id (version numbers are assigned here, never reused)."""
+    with db.write() as conn:
+        if db.is_postgres:  # serialise publishers of one id; SQLite's BEGIN IMMEDIATE already does
+            conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(standard.id))))
+        version = (latest_version(conn, standard.id) or 0) + 1
+        published = standard.model_copy(update={"version": version})
+        conn.execute(insert(_sv).values(standard_id=published.id, version=version, name=published.name.zh,
+                                        body=_body(published), published_at=utcnow(), published_by=by_user_id))
+    return published
+
+
+def latest_standards(db: Database) -> list[Standard]:
+    """The newest version of every stored standard, ordered by id."""
+    with db.read() as conn:
+        rows = conn.execute(select(_sv.c.standard_id, func.max(_sv.c.version)).group_by(_sv.c.standard_id)
+                            .order_by(_sv.c.standard_id)).all()
+        return [s for sid, v in rows if (s := get_standard(conn, sid, v)) is not None]
