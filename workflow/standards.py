@@ -414,39 +414,9 @@ def _line(raw: Any, loc: tuple[Any, ...] | list[Any]) -> int:
     return line
 
 
-def _bad_timestamp(text: str) -> tuple[int, str] | None:
-    """The line and text of a date-like scalar PyYAML cannot construct (e.g. 2024-13-01), if any.
-
-    PyYAML raises a bare ValueError without a position for such values; composing (without constructing)
-    keeps the marks, so the culprit can still be named by line.
-    """
-    constructor = yaml.SafeLoader("")
-    stack = [yaml.compose(text, Loader=yaml.SafeLoader)]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:timestamp":
-            try:
-                constructor.construct_yaml_timestamp(node)
-            except ValueError:
-                return node.start_mark.line + 1, str(node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            stack.extend(v for pair in node.value for v in pair)
-    return None
-
-
 def parse_standard(text: str, source: str = "<standard>") -> Standard:
     """Parse and check one standard from YAML text; raise DefinitionError listing every problem by line."""
-    try:
-        raw = load_yaml(text, source)
-    except ValueError as err:
-        if isinstance(err, DefinitionError):
-            raise
-        bad = _bad_timestamp(text)
-        if bad is None:
-            raise DefinitionError(f"YAML: {err}", source=source) from None
-        raise DefinitionError(f"{bad[1]!r} is not a valid date ({err})", line=bad[0], source=source) from None
+    raw = load_yaml(text, source)  # impossible dates such as 2024-13-01 are reported there, with their line
     if not isinstance(raw, dict):
         raise DefinitionError("a standard must be a YAML mapping", line=1, source=source)
     return standard_from_data(raw, source)
