@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from seed.cast import World, build_world
-from workflow import ballots, engine
+from workflow import ballots, engine, prereview, sitting
 from workflow.catalog import get_pipeline
 from workflow.db import Database
 from workflow.models import utcnow
@@ -49,8 +49,10 @@ def _happy_path(db: Database) -> list[str]:
 def run_engine(db: Database, world: World, cases: int) -> tuple[int, float]:
     """Advance ``cases`` cases through the happy path; return (transitions fired, seconds spent in fire)."""
     ids = [world.open(PIPELINE) for _ in range(cases)]
+    sitting.open_sitting(db, world.session_id, world.chair)
     for member in [world.chair, *world.members]:
         ballots.record_attendance(db, world.session_id, member.user_id)
+    seated = {a.user_id: a for a in [world.chair, *world.members]}
     who = {"submit": world.applicant, "start_unit_notice": world.unit, "recommend": world.unit,
            "accept": world.officer, "confirm_eligibility": world.officer, "complete_pre_review": world.chair,
            "open_ballot": world.chair, "close_ballot": world.chair, "file_result": world.officer,
@@ -61,8 +63,8 @@ def run_engine(db: Database, world: World, cases: int) -> tuple[int, float]:
     for trigger in _happy_path(db):
         for case_id in ids:
             if trigger == "complete_pre_review":
-                for m in world.members[:3]:
-                    ballots.submit_opinion(db, case_id, m, "yes")
+                for uid in prereview.assign_reviewers(db, case_id, world.chair):
+                    ballots.submit_opinion(db, case_id, seated[uid], "yes")
             if trigger == "close_ballot":
                 for m in [world.chair, *world.members]:
                     ballots.cast_vote(db, case_id, m, "yes")

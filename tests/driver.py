@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from datetime import timedelta
 
-from workflow import ballots, engine, timers
+from workflow import ballots, engine, prereview, sitting, timers
 from workflow.catalog import get_pipeline
 from workflow.models import Case, utcnow
 from workflow.pipelines import Pipeline
@@ -57,13 +57,24 @@ def case_row(db, case_id: int) -> Case:
         return s.get(Case, case_id)
 
 
+def open_sitting(world) -> None:
+    """Have the chair open the session's sitting unless it already is (attendance and ballots need it)."""
+    if sitting.sitting_status(world.db, world.session_id) is None:
+        sitting.open_sitting(world.db, world.session_id, world.chair)
+
+
 def prepare(world, case_id: int, trigger: str, *, passing: bool = True) -> None:
-    """Do what a trigger's guards need first (opinions before pre-review ends, votes before the count)."""
+    """Do what a trigger's guards need first (a review group and its opinions before pre-review ends, the
+    sitting open by the time a case reaches the vote, votes before the count)."""
     db = world.db
     if trigger == "complete_pre_review":
-        for m in world.members[:3]:
-            ballots.submit_opinion(db, case_id, m, "yes", {"业绩": 90}, "同意推荐")
+        group = prereview.assigned_reviewers(db, case_id) or prereview.assign_reviewers(db, case_id, world.chair)
+        seated = {a.user_id: a for a in [world.chair, *world.members]}
+        for uid in group[:3]:
+            ballots.submit_opinion(db, case_id, seated[uid], "yes", {"业绩": 90}, "同意推荐")
+        open_sitting(world)
     if trigger == "close_ballot":
+        open_sitting(world)
         seated = [world.chair, *world.members]
         for m in seated:
             ballots.record_attendance(db, world.session_id, m.user_id)

@@ -1,8 +1,32 @@
 """The committee's secret ballot: attendance, quorum, voting and the tally.
 
-Secrecy is structural: casting a vote writes a participation row (member, box) and a ballot row (random id,
-box, choice) in one transaction, and nothing else — no timestamp, no log line, no sequence that could line
-the two up. The tally exists only when the chair closes the box through the engine.
+Secrecy is structural. Casting a vote writes, in one transaction, a participation row (member, box: "has
+voted") and the box's ballots (random id, box, choice: no member, no time). What could still line the two
+up, and what stops it:
+
+* **Order.** ``ballot_participation.id`` grows in voting order, and a table's physical order follows
+  insertion order (PostgreSQL's ``ctid``; the rowid on SQLite). So every vote *rewrites the whole box*: it
+  reads the box's choices, adds its own, shuffles them with the OS CSPRNG and re-inserts all of them under
+  fresh random ids. Live ballot rows therefore sit in an order drawn at random by the last writer,
+  whatever the order of votes; ids are random and change on every rewrite, so no id survives to be
+  followed between snapshots. (``ballot`` is also ``WITHOUT ROWID`` on SQLite, keyed by the random id.)
+* **Transaction ids.** PostgreSQL stamps each row version with the inserting transaction (``xmin``,
+  readable with a plain SELECT) — the same transaction that wrote the participation row. Because every
+  vote rewrites every ballot of the box, all live ballots carry the *same* xmin (the last writer's), and
+  closing the box rewrites them once more, so afterwards they carry the close's transaction id, which no
+  participation row has.
+* **Logs.** SQLAlchemy's engine log (``echo``, DEBUG) prints statements, parameters and fetched rows. Every
+  statement that touches ``ballot`` goes straight to the DBAPI cursor of the same connection (inside the
+  same transaction), bypassing that logger; nothing in this module logs. Participation writes may be
+  logged: they say only who voted.
+* **Leftovers.** Deleted row versions stay on disk until vacuumed; :func:`scrub_storage` (run when the
+  chair signs off the sitting) rewrites the table on PostgreSQL (``VACUUM FULL``) and truncates SQLite's
+  write-ahead log; SQLite deletes ballots with ``secure_delete`` on, which zeroes the freed bytes.
+
+Out of reach by design: someone watching the database server *live* (statement logging with parameters,
+or snapshots taken between two votes) sees each vote's effect — keep PostgreSQL's ``log_statement`` below
+``mod`` and ``log_parameter_max_length`` at 0 for this database, and restrict superuser access. The tally
+exists only when the chair closes the box through the engine.
 """
 
 from __future__ import annotations
@@ -15,19 +39,22 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .conflicts import detect, recused_ids
+from .db import _WRITE as WRITE_OPTION  # the option db.write() sets on its connections
 from .db import Database
 from .errors import CaseNotFound, InvalidAction, PermissionDenied
 from .models import (
     Attendance,
-    Ballot,
     BallotBox,
     BallotParticipation,
     Case,
     CommitteeSeat,
-    Conflict,
     Opinion,
+    ReviewAssignment,
+    Sitting,
     utcnow,
 )
+from .panel_audit import append_log
 from .roles import Actor
 
 if TYPE_CHECKING:
@@ -38,12 +65,19 @@ CHOICES = {"yes": "同意", "no": "不同意", "abstain": "弃权"}
 
 _box = BallotBox.__table__
 _part = BallotParticipation.__table__
-_ballot = Ballot.__table__
 _seat = CommitteeSeat.__table__
 _att = Attendance.__table__
-_conflict = Conflict.__table__
 _case = Case.__table__
 _opinion = Opinion.__table__
+_assignment = ReviewAssignment.__table__
+_sitting = Sitting.__table__
+
+__all__ = ["CHOICES", "Tally", "cast_vote", "close_box", "compute_tally", "current_box", "open_box",
+           "quorum_refusal", "record_attendance", "recused_ids", "scrub_storage", "sitting_refusal",
+           "submit_opinion", "tally_for"]
+
+_shuffler = secrets.SystemRandom()
+"""The OS CSPRNG: the order ballots are stored in must not be predictable from anything (no seed)."""
 
 
 @dataclass(frozen=True)
@@ -108,16 +142,32 @@ def _seated_count(conn: Connection, session_id: int) -> int:
     return conn.execute(select(func.count()).select_from(_seat).where(_seat.c.session_id == session_id)).scalar_one()
 
 
-def recused_ids(conn: Connection, case_id: int) -> set[int]:
-    """Members with a confirmed or still-pending conflict on the case (a pending one recuses until dismissed)."""
-    return set(conn.execute(select(_conflict.c.user_id).where(
-        _conflict.c.case_id == case_id, _conflict.c.status.in_(("confirmed", "pending")))).scalars())
+def sitting_refusal(conn: Connection, session_id: int | None, *, lock: bool = False) -> str | None:
+    """None when the session's sitting is open, else why not (Chinese).
+
+    ``lock`` takes a share lock on the sitting row (PostgreSQL) so the chair cannot sign the sitting off
+    while this transaction opens a ballot (sign-off takes the row FOR UPDATE). Only write transactions
+    lock: the same check runs in read-only paths (the actions offered on a page), which must not.
+    """
+    if session_id is None:
+        return "本案尚未分配评审会"
+    stmt = select(_sitting.c.closed_at).where(_sitting.c.session_id == session_id)
+    if lock and conn.dialect.name == "postgresql" and conn.get_execution_options().get(WRITE_OPTION):
+        stmt = stmt.with_for_update(read=True)
+    row = conn.execute(stmt).first()
+    if row is None:
+        return "评审会议尚未由主任委员宣布开始"
+    if row[0] is not None:
+        return "评审会议已结束"
+    return None
 
 
 def quorum_refusal(conn: Connection, session_id: int | None, fraction: Fraction) -> str | None:
-    """None when the session's sitting is quorate, else the reason in Chinese."""
-    if session_id is None:
-        return "本案尚未分配评审会"
+    """None when the session's sitting is open and quorate, else the reason in Chinese."""
+    refusal = sitting_refusal(conn, session_id, lock=True)
+    if refusal:
+        return refusal
+    assert session_id is not None
     seated = _seated_count(conn, session_id)
     present = len(_present_ids(conn, session_id))
     if seated == 0 or present < fraction * seated:
@@ -130,8 +180,7 @@ def compute_tally(conn: Connection, case: dict, round_: int, quorum: Fraction, p
     box = current_box(conn, case["id"], round_)
     if box is None or box["closed_at"] is not None:
         return None
-    counts = dict(conn.execute(select(_ballot.c.choice, func.count()).where(_ballot.c.box_id == box["id"])
-                               .group_by(_ballot.c.choice)).all())
+    counts = _count_ballots(conn, box["id"])
     present = _present_ids(conn, case["session_id"]) if case["session_id"] else set()
     recused = len(present & recused_ids(conn, case["id"]))
     return Tally(box_id=box["id"], seated=_seated_count(conn, case["session_id"]) if case["session_id"] else 0,
@@ -147,8 +196,70 @@ def tally_for(ctx: TransitionContext) -> Tally | None:
     return ctx.cache["tally"]
 
 
+def _ballot_sql(conn: Connection) -> dict[str, str]:
+    p = "%s" if conn.dialect.name == "postgresql" else "?"
+    return {
+        "choices": f"SELECT choice FROM ballot WHERE box_id = {p}",
+        "count": f"SELECT choice, COUNT(*) FROM ballot WHERE box_id = {p} GROUP BY choice",
+        "delete": f"DELETE FROM ballot WHERE box_id = {p}",
+        "insert": f"INSERT INTO ballot (id, box_id, choice) VALUES ({p}, {p}, {p})",
+    }
+
+
+def _cursor(conn: Connection):
+    # The DBAPI cursor of the connection SQLAlchemy holds: same transaction, but not SQLAlchemy's logger.
+    return conn.connection.driver_connection.cursor()
+
+
+def _count_ballots(conn: Connection, box_id: int) -> dict[str, int]:
+    cur = _cursor(conn)
+    try:
+        cur.execute(_ballot_sql(conn)["count"], (box_id,))
+        return {choice: int(n) for choice, n in cur.fetchall()}
+    finally:
+        cur.close()
+
+
+def _rewrite_box(conn: Connection, box_id: int, extra: str | None = None) -> int:
+    """Re-store every ballot of the box (plus ``extra``) in a fresh random order under fresh random ids.
+
+    This is what makes storage order and transaction ids carry nothing about who voted what (module doc).
+    Returns the number of ballots now in the box.
+    """
+    sql = _ballot_sql(conn)
+    cur = _cursor(conn)
+    try:
+        if conn.dialect.name == "sqlite":
+            # Zero the bytes of deleted cells instead of leaving them in the page's free space.
+            cur.execute("PRAGMA secure_delete = ON")
+        cur.execute(sql["choices"], (box_id,))
+        choices = [r[0] for r in cur.fetchall()]
+        if extra is not None:
+            choices.append(extra)
+        _shuffler.shuffle(choices)
+        cur.execute(sql["delete"], (box_id,))
+        if choices:
+            cur.executemany(sql["insert"], [(secrets.token_hex(16), box_id, c) for c in choices])
+        return len(choices)
+    finally:
+        cur.close()
+
+
+def _participants(conn: Connection, box_id: int) -> int:
+    return conn.execute(select(func.count()).select_from(_part).where(_part.c.box_id == box_id)).scalar_one()
+
+
 def close_box(conn: Connection, tally: Tally, now) -> None:
-    """Close the box with its tally; after this no vote is accepted."""
+    """Close the box with its tally; after this no vote is accepted.
+
+    The ballots are re-stored once more (so they carry the close's transaction id on PostgreSQL) and must
+    number exactly the participation rows — one ballot per member who voted, none lost, none added.
+    """
+    stored = _rewrite_box(conn, tally.box_id)
+    voted = _participants(conn, tally.box_id)
+    if stored != voted or stored != tally.yes + tally.no + tally.abstain:
+        raise InvalidAction(f"票箱校验失败：选票 {stored} 张，投票人 {voted} 人，不能计票",
+                            "Ballot box integrity check failed")
     conn.execute(update(_box).where(_box.c.id == tally.box_id).values(
         closed_at=now, seated=tally.seated, present=tally.present, eligible=tally.eligible, yes=tally.yes,
         no=tally.no, abstain=tally.abstain, passed=tally.passed))
@@ -171,22 +282,39 @@ def _seat_of(conn: Connection, session_id: int | None, user_id: int | None) -> s
                                                        _seat.c.user_id == user_id)).scalar()
 
 
-def record_attendance(db: Database, session_id: int, user_id: int) -> None:
-    """Record a seated member as present at the sitting (idempotent)."""
+def record_attendance(db: Database, session_id: int, user_id: int, actor: Actor | None = None) -> None:
+    """Record a seated member as present at the open sitting (idempotent).
+
+    ``actor`` is who records it: the member signing in themselves or the chair; the web layer must pass it
+    (None is the trusted in-process caller, e.g. seeding). Every new presence is written to the panel log.
+    """
+    now = utcnow()
     with db.write() as conn:
+        refusal = sitting_refusal(conn, session_id, lock=True)
+        if refusal:
+            raise InvalidAction(refusal, "The sitting is not open")
         if _seat_of(conn, session_id, user_id) is None:
             raise PermissionDenied("该专家不是本评审会委员", "Not a member of this session's committee")
+        if actor is not None and actor.user_id != user_id and _seat_of(conn, session_id, actor.user_id) != "chair":
+            raise PermissionDenied("只能由委员本人签到或由主任委员登记出席",
+                                   "Only the member or the chair records presence")
         exists = conn.execute(select(_att.c.id).where(_att.c.session_id == session_id,
                                                       _att.c.user_id == user_id)).scalar()
         if exists is None:
-            conn.execute(insert(_att).values(session_id=session_id, user_id=user_id, recorded_at=utcnow()))
+            conn.execute(insert(_att).values(session_id=session_id, user_id=user_id, recorded_at=now))
+            append_log(conn, session_id, "attendance", actor, payload={"member_id": user_id}, now=now)
 
 
 def submit_opinion(db: Database, case_id: int, actor: Actor, recommendation: str, scores: dict | None = None,
                    text: str = "") -> None:
-    """Store a pre-review opinion from a seated, unconflicted member while the case is in pre-review."""
+    """Store a pre-review opinion from an assigned, unconflicted member while the case is in pre-review.
+
+    Only members of the case's review group for the current round (:func:`workflow.prereview.assign_reviewers`)
+    may give one, once each; conflict detection runs for the author first.
+    """
     if recommendation not in CHOICES:
         raise InvalidAction(f"评议建议必须是：{'、'.join(CHOICES.values())}", "Invalid recommendation")
+    detect(db, case_id, [actor.user_id] if actor.user_id is not None else [], actor=actor)
     with db.write() as conn:
         case = _lock_case(db, conn, case_id)
         if case["state"] != "pre_review":
@@ -196,6 +324,12 @@ def submit_opinion(db: Database, case_id: int, actor: Actor, recommendation: str
         if actor.user_id in recused_ids(conn, case_id):
             raise PermissionDenied("您与本案存在利益冲突，须回避", "You are recused from this case")
         round_ = (case["data"] or {}).get("round", 1)
+        assigned = conn.execute(select(_assignment.c.id).where(
+            _assignment.c.case_id == case_id, _assignment.c.round == round_,
+            _assignment.c.reviewer_id == actor.user_id)).first()
+        if assigned is None:
+            raise PermissionDenied("您不是本案本轮评议组成员，不能提交评议意见",
+                                   "You are not in this case's review group for this round")
         try:
             with conn.begin_nested():
                 conn.execute(insert(_opinion).values(case_id=case_id, reviewer_id=actor.user_id, round=round_,
@@ -208,19 +342,24 @@ def submit_opinion(db: Database, case_id: int, actor: Actor, recommendation: str
 def cast_vote(db: Database, case_id: int, actor: Actor, choice: str) -> None:
     """Cast one secret vote: present, seated, unrecused members only, once, while the box is open.
 
-    Runs under the case lock, so a vote racing the close is either counted before it or refused after it.
+    The vote is the acting member's own (no proxy: there is no parameter naming anyone else). Runs under the
+    case lock, so a vote racing the close is either counted before it or refused after it.
     """
     if choice not in CHOICES:
         raise InvalidAction("无效的表决选项", "Invalid choice")
+    if actor.user_id is None or not {"panel_member", "panel_chair"} & actor.roles:
+        raise PermissionDenied("只有评审委员本人可以投票（不得委托投票）", "Only seated members vote (no proxies)")
+    # Outside the vote's transaction: a conflict found now must be recorded even though the vote is refused.
+    detect(db, case_id, [actor.user_id], actor=actor)
     with db.write() as conn:
         case = _lock_case(db, conn, case_id)
+        box = current_box(conn, case_id, (case["data"] or {}).get("round", 1))
+        if box is not None and box["closed_at"] is not None:
+            raise InvalidAction("投票已结束，不再接受投票", "The ballot is closed")
         if case["state"] != "committee_vote":
             raise InvalidAction("案件不在表决阶段", "The case is not at the vote")
-        box = current_box(conn, case_id, (case["data"] or {}).get("round", 1))
         if box is None:
             raise InvalidAction("投票尚未开启", "The ballot is not open")
-        if box["closed_at"] is not None:
-            raise InvalidAction("投票已结束，不再接受投票", "The ballot is closed")
         if _seat_of(conn, case["session_id"], actor.user_id) is None:
             raise PermissionDenied("您不是本评审会委员，不能投票（不得委托投票）",
                                    "Only seated members vote (no proxies)")
@@ -233,4 +372,19 @@ def cast_vote(db: Database, case_id: int, actor: Actor, choice: str) -> None:
                 conn.execute(insert(_part).values(box_id=box["id"], member_id=actor.user_id))
         except IntegrityError:
             raise InvalidAction("您已投过票", "You have already voted") from None
-        conn.execute(insert(_ballot).values(id=secrets.token_hex(16), box_id=box["id"], choice=choice))
+        _rewrite_box(conn, box["id"], choice)
+
+
+def scrub_storage(db: Database) -> None:
+    """Remove what deleted ballot versions leave on disk (run after ballots close; safe to repeat).
+
+    PostgreSQL: ``VACUUM FULL ballot`` writes the live rows to a new file and drops the old one, dead
+    versions included. SQLite: deleted cells are already zeroed (``secure_delete``); the write-ahead log,
+    which still holds old page images, is checkpointed and truncated.
+    """
+    with db.engine.connect() as conn:
+        if db.is_postgres:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM FULL ballot")
+        else:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.commit()

@@ -4,7 +4,9 @@ from sqlmodel import SQLModel
 
 from ._types import as_utc, utcnow
 from .cases import Case, CaseEvent, Notification, OutboxMessage, Timer
+from .committee import CommitteeDraw, Defence, PanelLog, ReviewAssignment, Sitting
 from .definitions import CalendarOverride, PipelineVersion, StandardVersion
+from .experts import Expert
 from .mail import EmailMessage
 from .orgs import ApplicantProfile, Organisation, User, UserRole
 from .panels import Attendance, Ballot, BallotBox, BallotParticipation, Conflict, Opinion
@@ -23,16 +25,22 @@ __all__ = [
     "Case",
     "CaseEvent",
     "Certificate",
+    "CommitteeDraw",
     "CommitteeSeat",
     "Conflict",
+    "Defence",
     "EmailMessage",
+    "Expert",
     "IntegrityRecord",
     "Notification",
     "Opinion",
     "Organisation",
     "OutboxMessage",
+    "PanelLog",
     "PipelineVersion",
+    "ReviewAssignment",
     "ReviewSession",
+    "Sitting",
     "StandardVersion",
     "Timer",
     "User",

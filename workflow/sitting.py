@@ -1,0 +1,303 @@
+"""The committee sitting: the chair opens it, presence is recorded, ballots run, the chair signs it off.
+
+Ballots can only be opened while the sitting is open (:func:`workflow.ballots.quorum_refusal`), attendance
+can only be recorded while it is open, and the chair cannot sign it off while any ballot of the session is
+still open. Sign-off freezes the minutes: their SHA-256 is stored on the sitting and in the panel log, so
+:func:`verify_minutes` shows whether the record behind them was changed afterwards.
+
+The minutes (:func:`minutes_data`, rendered by :func:`render_minutes_html` without Flask) list the session,
+the seated committee, who was present, and per case the counts and the result with the number of recusals
+— never who voted how, which nothing in the system can tell.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+from jinja2 import Environment
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from .ballots import scrub_storage
+from .db import Database
+from .errors import InvalidAction, PermissionDenied
+from .models import (
+    Attendance,
+    BallotBox,
+    Case,
+    CaseEvent,
+    CommitteeSeat,
+    ReviewSession,
+    Sitting,
+    User,
+    as_utc,
+    utcnow,
+)
+from .panel_audit import append_log
+from .roles import Actor
+
+log = logging.getLogger(__name__)
+
+_sitting = Sitting.__table__
+_seat = CommitteeSeat.__table__
+_att = Attendance.__table__
+_box = BallotBox.__table__
+_case = Case.__table__
+_event = CaseEvent.__table__
+_session = ReviewSession.__table__
+_user = User.__table__
+
+
+def _require_chair(conn: Connection, session_id: int, actor: Actor) -> None:
+    seat = None
+    if actor.user_id is not None:
+        seat = conn.execute(select(_seat.c.seat_role).where(_seat.c.session_id == session_id,
+                                                           _seat.c.user_id == actor.user_id)).scalar()
+    if seat != "chair" or "panel_chair" not in actor.roles:
+        raise PermissionDenied("只有本评审会主任委员可以主持会议", "Only the session's chair may do this")
+
+
+def open_sitting(db: Database, session_id: int, actor: Actor, *, now: datetime | None = None) -> int:
+    """The chair opens the session's sitting; returns its id. Once per session."""
+    now = now or utcnow()
+    try:
+        with db.write() as conn:
+            _require_chair(conn, session_id, actor)
+            closed = conn.execute(select(_sitting.c.closed_at).where(_sitting.c.session_id == session_id)).first()
+            if closed is not None:
+                raise InvalidAction("评审会议已结束" if closed[0] else "评审会议已开始",
+                                    "The sitting was already opened")
+            sitting_id = conn.execute(insert(_sitting).values(session_id=session_id, opened_at=now,
+                                                              opened_by=actor.user_id, minutes_hash="")
+                                      .returning(_sitting.c.id)).scalar_one()
+            append_log(conn, session_id, "sitting_opened", actor, role="panel_chair", now=now)
+            return sitting_id
+    except IntegrityError:  # another request opened it at the same moment
+        raise InvalidAction("评审会议已开始", "The sitting was already opened") from None
+
+
+def sitting_status(db: Database, session_id: int) -> dict[str, Any] | None:
+    """The sitting row (opened/closed times and by whom, minutes hash), or None before it is opened."""
+    with db.read() as conn:
+        row = conn.execute(select(_sitting).where(_sitting.c.session_id == session_id)).mappings().first()
+        return dict(row) if row else None
+
+
+def close_sitting(db: Database, session_id: int, actor: Actor, *, now: datetime | None = None) -> str:
+    """The chair signs the sitting off: no open ballot may remain; the minutes are frozen by their hash.
+
+    Returns the minutes hash. Afterwards no attendance is recorded and no ballot opens. Storage left behind
+    by deleted ballot versions is scrubbed after the commit (:func:`workflow.ballots.scrub_storage`).
+    """
+    now = now or utcnow()
+    with db.write() as conn:
+        stmt = select(_sitting.c.id, _sitting.c.closed_at).where(_sitting.c.session_id == session_id)
+        if conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        row = conn.execute(stmt).first()
+        _require_chair(conn, session_id, actor)
+        if row is None:
+            raise InvalidAction("评审会议尚未开始", "The sitting has not been opened")
+        if row.closed_at is not None:
+            raise InvalidAction("评审会议已结束", "The sitting is already closed")
+        open_boxes = conn.execute(select(_case.c.reference).join(_box, _box.c.case_id == _case.c.id).where(
+            _case.c.session_id == session_id, _box.c.closed_at.is_(None))).scalars().all()
+        if open_boxes:
+            raise InvalidAction(f"以下案件的投票尚未结束：{'、'.join(open_boxes)}", "Some ballots are still open")
+        digest = minutes_hash(_minutes(conn, session_id))
+        conn.execute(update(_sitting).where(_sitting.c.id == row.id).values(
+            closed_at=now, closed_by=actor.user_id, minutes_hash=digest))
+        append_log(conn, session_id, "sitting_closed", actor, role="panel_chair",
+                   payload={"minutes_hash": digest}, now=now)
+    try:
+        scrub_storage(db)
+    except SQLAlchemyError as err:  # e.g. the role may not VACUUM; sign-off stands, an operator must scrub
+        log.warning("ballot storage scrub failed after sign-off of session %s: %s", session_id, err)
+    return digest
+
+
+_BODY_EXCLUDES = ("closed_at", "closed_by", "minutes_hash")
+
+
+def minutes_hash(minutes: dict[str, Any]) -> str:
+    """SHA-256 of the minutes' body (everything except the sign-off fields themselves)."""
+    body = {**minutes, "sitting": {k: v for k, v in (minutes.get("sitting") or {}).items()
+                                   if k not in _BODY_EXCLUDES}}
+    text = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _names(conn: Connection, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    return dict(conn.execute(select(_user.c.id, _user.c.display_name).where(_user.c.id.in_(ids))).all())
+
+
+def _iso(value: datetime | None) -> str | None:
+    return as_utc(value).isoformat(timespec="seconds") if value is not None else None
+
+
+def _minutes(conn: Connection, session_id: int) -> dict[str, Any]:
+    session = conn.execute(select(_session).where(_session.c.id == session_id)).mappings().first()
+    if session is None:
+        raise InvalidAction("评审会不存在", "No such review session")
+    sitting = conn.execute(select(_sitting).where(_sitting.c.session_id == session_id)).mappings().first()
+    seats = conn.execute(select(_seat.c.user_id, _seat.c.seat_role).where(_seat.c.session_id == session_id)).all()
+    present_ids = set(conn.execute(select(_att.c.user_id).where(_att.c.session_id == session_id)).scalars())
+    seat_ids = {uid for uid, _ in seats}
+    people = _names(conn, seat_ids | present_ids | ({sitting["opened_by"], sitting["closed_by"]} - {None}
+                                                    if sitting else set()))
+    seated = sorted(({"name": people[uid], "role": "主任委员" if role == "chair" else "委员"} for uid, role in seats),
+                    key=lambda s: (s["role"] != "主任委员", s["name"]))
+    present = sorted(people[uid] for uid in present_ids & seat_ids)
+    absent = sorted(people[uid] for uid in seat_ids - present_ids)
+    boxes = conn.execute(
+        select(_box, _case.c.reference, _case.c.target_title, _case.c.level, _case.c.specialty,
+               _user.c.display_name.label("applicant"))
+        .join(_case, _case.c.id == _box.c.case_id).join(_user, _user.c.id == _case.c.applicant_id)
+        .where(_case.c.session_id == session_id, _box.c.closed_at.is_not(None))
+        .order_by(_box.c.closed_at, _box.c.id)).mappings().all()
+    rules = {}
+    for payload in conn.execute(select(_event.c.payload).join(_case, _case.c.id == _event.c.case_id).where(
+            _case.c.session_id == session_id, _event.c.trigger == "close_ballot")).scalars():
+        tally = (payload or {}).get("tally") or {}
+        if "box_id" in tally:
+            rules[tally["box_id"]] = (tally.get("quorum_fraction"), tally.get("pass_fraction"))
+    cases = []
+    for b in boxes:
+        quorum, pass_ = rules.get(b["id"], (None, None))
+        cases.append({
+            "reference": b["reference"], "applicant": b["applicant"], "target_title": b["target_title"],
+            "level": b["level"], "specialty": b["specialty"], "round": b["round"], "seated": b["seated"],
+            "present": b["present"], "recused": b["present"] - b["eligible"], "eligible": b["eligible"],
+            "yes": b["yes"], "no": b["no"], "abstain": b["abstain"], "passed": bool(b["passed"]),
+            "result": "通过" if b["passed"] else "未通过", "quorum_fraction": quorum, "pass_fraction": pass_,
+            "closed_at": _iso(b["closed_at"])})
+    return {
+        "session": {"code": session["code"], "name": session["name"], "series": session["series"],
+                    "industry": session["industry"], "year": session["year"],
+                    "sitting_on": session["sitting_on"].isoformat() if session["sitting_on"] else None},
+        "sitting": ({"opened_at": _iso(sitting["opened_at"]), "opened_by": people.get(sitting["opened_by"]),
+                     "closed_at": _iso(sitting["closed_at"]), "closed_by": people.get(sitting["closed_by"]),
+                     "minutes_hash": sitting["minutes_hash"]} if sitting else None),
+        "seated": seated, "present": present, "absent": absent,
+        "counts": {"seated": len(seat_ids), "present": len(present), "absent": len(absent)},
+        "cases": cases,
+        "totals": {"cases": len(cases), "passed": sum(c["passed"] for c in cases),
+                   "not_passed": sum(not c["passed"] for c in cases)},
+    }
+
+
+def minutes_data(db: Database, session_id: int, actor: Actor) -> dict[str, Any]:
+    """The minutes of the session's sitting (counts and results only) for the committee or the organisers."""
+    from .committee import administering_role
+
+    with db.read() as conn:
+        session = conn.execute(select(_session.c.authority_org_id).where(_session.c.id == session_id)).first()
+        if session is None:
+            raise InvalidAction("评审会不存在", "No such review session")
+        seated = actor.user_id is not None and conn.execute(select(_seat.c.id).where(
+            _seat.c.session_id == session_id, _seat.c.user_id == actor.user_id)).first() is not None
+        if not seated and administering_role({"authority_org_id": session[0]}, actor) is None:
+            raise PermissionDenied("只有评审会委员和组织者可以查阅会议纪要",
+                                   "Minutes are for the committee and organisers")
+        return _minutes(conn, session_id)
+
+
+def verify_minutes(db: Database, session_id: int) -> bool:
+    """True when the signed-off minutes still hash to what the chair signed (False if unsigned or changed)."""
+    with db.read() as conn:
+        minutes = _minutes(conn, session_id)
+    stored = (minutes.get("sitting") or {}).get("minutes_hash")
+    return bool(stored) and minutes_hash(minutes) == stored
+
+
+MINUTES_TEMPLATE = """<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<title>{{ m.session.name }} 评审会议纪要</title>
+<style>
+  body { font-family: "Noto Serif CJK SC", "Source Han Serif SC", "SimSun", serif; margin: 2rem auto;
+         max-width: 60rem; color: #111; line-height: 1.6; }
+  h1 { text-align: center; font-size: 1.6rem; margin-bottom: .2rem; }
+  .sub { text-align: center; color: #444; margin-top: 0; }
+  table { width: 100%; border-collapse: collapse; margin: 1rem 0; font-size: .95rem; }
+  th, td { border: 1px solid #555; padding: .3rem .5rem; text-align: center; }
+  th { background: #eee; }
+  td.left { text-align: left; }
+  .passed { font-weight: bold; }
+  .sign { margin-top: 3rem; display: flex; justify-content: space-between; }
+  .hash { font-family: monospace; font-size: .75rem; color: #555; word-break: break-all; }
+  .note { font-size: .85rem; color: #333; }
+  @media print {
+    @page { size: A4; margin: 18mm 15mm; }
+    body { margin: 0; max-width: none; font-size: 11pt; }
+    th { background: none; }
+    tr { page-break-inside: avoid; }
+    .noprint { display: none; }
+  }
+</style>
+</head>
+<body>
+<h1>{{ m.session.name }}</h1>
+<p class="sub">评审委员会会议纪要{% if m.session.sitting_on %} · {{ m.session.sitting_on }}{% endif %}</p>
+
+<h2>一、会议情况</h2>
+<p>
+{% if m.sitting %}会议于 {{ m.sitting.opened_at }} 由主任委员 {{ m.sitting.opened_by }} 宣布开始
+{%- if m.sitting.closed_at %}，{{ m.sitting.closed_at }} 由 {{ m.sitting.closed_by }} 签署结束{% endif %}。
+{% else %}会议尚未开始。{% endif %}
+评审委员会组成 {{ m.counts.seated }} 人，出席 {{ m.counts.present }} 人，缺席 {{ m.counts.absent }} 人。
+</p>
+<table>
+  <tr><th>组成人员</th><td class="left">
+    {%- for s in m.seated %}{{ s.name }}（{{ s.role }}）{% if not loop.last %}、{% endif %}{% endfor -%}
+  </td></tr>
+  <tr><th>出席人员</th><td class="left">{{ m.present | join("、") or "无" }}</td></tr>
+  <tr><th>缺席人员</th><td class="left">{{ m.absent | join("、") or "无" }}</td></tr>
+</table>
+
+<h2>二、表决结果</h2>
+<p class="note">以无记名投票方式表决；同意票数达到出席且无需回避委员人数的规定比例为通过。
+纪要只记载票数，不记载任何委员的投票选择。</p>
+<table>
+  <tr><th>序号</th><th>受理编号</th><th>申报人</th><th>申报职称</th><th>专业</th><th>轮次</th>
+      <th>出席</th><th>回避</th><th>有效表决人数</th><th>同意</th><th>不同意</th><th>弃权</th><th>通过比例</th><th>结果</th></tr>
+  {% for c in m.cases %}
+  <tr>
+    <td>{{ loop.index }}</td><td>{{ c.reference }}</td><td>{{ c.applicant }}</td>
+    <td>{{ c.target_title }}（{{ c.level }}）</td><td>{{ c.specialty }}</td><td>{{ c.round }}</td>
+    <td>{{ c.present }}</td><td>{{ c.recused }}</td><td>{{ c.eligible }}</td>
+    <td>{{ c.yes }}</td><td>{{ c.no }}</td><td>{{ c.abstain }}</td><td>{{ c.pass_fraction or "" }}</td>
+    <td class="{{ 'passed' if c.passed else '' }}">{{ c.result }}</td>
+  </tr>
+  {% else %}
+  <tr><td colspan="14">本次会议无表决事项</td></tr>
+  {% endfor %}
+</table>
+<p>共表决 {{ m.totals.cases }} 件，通过 {{ m.totals.passed }} 件，未通过 {{ m.totals.not_passed }} 件。</p>
+
+<div class="sign">
+  <div>主任委员（签字）：{{ m.sitting.closed_by if m.sitting and m.sitting.closed_by else "________" }}</div>
+  <div>日期：{{ (m.sitting.closed_at or "")[:10] if m.sitting else "________" }}</div>
+</div>
+{% if m.sitting and m.sitting.minutes_hash %}
+<p class="hash">纪要校验码（SHA-256）：{{ m.sitting.minutes_hash }}</p>
+{% endif %}
+</body>
+</html>
+"""
+"""The minutes page (Jinja2, autoescaped); a print stylesheet lays it out on A4."""
+
+_env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
+_template = _env.from_string(MINUTES_TEMPLATE)
+
+
+def render_minutes_html(minutes: dict[str, Any]) -> str:
+    """The minutes as a standalone HTML page (no Flask needed; the web layer can serve it as is)."""
+    return _template.render(m=minutes)
