@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from workflow import migrate
-from workflow.catalog import get_pipeline, sync_pipelines
+from workflow.catalog import get_pipeline, latest_versions, sync_pipelines
 from workflow.db import Database
 from workflow.standards_store import sync_standards
 
@@ -79,7 +79,7 @@ def run(quick: bool) -> dict:
         out["engine_vs_raw_sqlite"] = round(r.ratio, 3)
         rows.append(("transitions · SQLite", f"engine {r.engine_tps:,.0f}/s vs raw {r.raw_tps:,.0f}/s",
                      f"{r.ratio:.2f}×"))
-        p = get_pipeline(db, transitions.PIPELINE, 1)
+        p = get_pipeline(db, transitions.PIPELINE, latest_versions(db)[transitions.PIPELINE])
     with postgres_db() as pg:
         if pg is None:
             out["engine_vs_raw_postgres"] = None

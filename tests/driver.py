@@ -73,6 +73,11 @@ def prepare(world, case_id: int, trigger: str, *, passing: bool = True) -> None:
         for uid in group[:3]:
             ballots.submit_opinion(db, case_id, seated[uid], "yes", {"业绩": 90}, "同意推荐")
         open_sitting(world)
+    if trigger == "record_defence":
+        prereview.schedule_defence(db, case_id, world.chair, scheduled_at=utcnow() + timedelta(days=1),
+                                   place="湖南省人才大厦 3 楼答辩室")
+        prereview.record_defence(db, case_id, world.chair, record="答辩表现良好，回答准确", result="pass",
+                                 advance=False)
     if trigger == "close_ballot":
         open_sitting(world)
         seated = [world.chair, *world.members]

@@ -46,7 +46,7 @@ def test_init_db_is_idempotent_and_tick_fires_due_timers(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
     first = runner.invoke(main, ["--database-url", url, "init-db"])
-    assert first.exit_code == 0 and "stored pipeline industry-session v1" in first.output
+    assert first.exit_code == 0 and "stored pipeline industry-session v2" in first.output
     again = runner.invoke(main, ["--database-url", url, "init-db"])
     assert again.exit_code == 0 and "stored pipeline" not in again.output
     db = Database(url)

@@ -62,12 +62,11 @@ def test_detection_from_the_pool(world, fields, kind, status):
 
     member = world.members[2]
     expert_row(world, member, **{k: fill(v) for k, v in fields.items()})
-    case_id = at_pre_review(world)
-    found = conflicts.detect(world.db, case_id)
-    assert [(f["user_id"], f["kind"], f["status"]) for f in found] == [(member.user_id, kind, status)]
-    assert conflict_of(world, case_id, member.user_id)["source"] == "detected"
+    case_id = at_pre_review(world)  # entering pre-review runs detection (the detect_conflicts action)
+    found = conflict_of(world, case_id, member.user_id)
+    assert (found["kind"], found["status"], found["source"]) == (kind, status, "detected")
     assert log_kinds(world, case_id) == ["conflict_detected"]
-    assert conflicts.detect(world.db, case_id) == []  # idempotent
+    assert conflicts.detect(world.db, case_id) == []  # idempotent: nothing new the second time
     group = prereview.assign_reviewers(world.db, case_id, world.chair, count=6)  # all 6 unconflicted seats
     assert len(group) == 6 and member.user_id not in group
 

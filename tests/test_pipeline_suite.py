@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from workflow import ballots, engine, timers
 from workflow.audit import verify_chains
-from workflow.catalog import PIPELINES_DIR
+from workflow.catalog import PIPELINES_DIR, latest_versions
 from workflow.errors import GuardRefused, InvalidAction, MissingData, PermissionDenied
 from workflow.models import Case, CaseEvent, Certificate, utcnow
 from workflow.pipelines import parse_pipeline
@@ -85,7 +85,7 @@ class TestThroughTheEngine:
         case_id = _open(world, pid)
         advance(world, case_id, "certified")
         case = case_row(world.db, case_id)
-        assert case.pipeline_id == pid and case.pipeline_version == 1
+        assert case.pipeline_id == pid and case.pipeline_version == latest_versions(world.db)[pid]
         with world.db.session() as s:
             cert = s.exec(select(Certificate).where(Certificate.case_id == case_id)).scalar_one()
         assert cert.status == "valid" and cert.number == case.data["certificate_number"]
@@ -284,3 +284,36 @@ def test_votes_after_close_and_twice_are_refused(world):
     with pytest.raises(InvalidAction):
         ballots.cast_vote(world.db, case_id, world.chair, "yes")
     assert case_row(world.db, case_id).state == "result_notice"
+
+
+@pytest.mark.parametrize("party", ["applicant", "unit"])
+def test_parties_cannot_object_to_their_own_notice(world, party):
+    case_id = world.open("industry-session")
+    advance(world, case_id, "result_notice")
+    with pytest.raises(GuardRefused, match="不能对"):
+        engine.fire(world.db, case_id, "file_objection", getattr(world, party), data={"reason": "自己反对自己"})
+    engine.fire(world.db, case_id, "file_objection", world.outsider, data={"reason": "业绩存疑"})
+
+
+def test_defence_must_be_recorded_before_the_vote(world):
+    case_id = world.open("industry-session", level="正高")
+    advance(world, case_id, "defence")
+    with pytest.raises(GuardRefused, match="答辩尚未安排"):
+        engine.fire(world.db, case_id, "record_defence", world.chair, comment="答辩通过")
+    step(world, case_id, "record_defence")
+    assert case_row(world.db, case_id).state == "committee_vote"
+
+
+def test_conflicts_are_detected_when_a_case_enters_pre_review(world):
+    from workflow.models import Conflict
+
+    with world.db.session(write=True) as s:
+        from workflow.models import User
+
+        member = s.get(User, world.members[0].user_id)
+        member.org_id = world.employer  # the expert works for the applicant's employer
+    case_id = world.open("industry-session")
+    advance(world, case_id, "pre_review")
+    with world.db.session() as s:
+        conflicts = s.exec(select(Conflict).where(Conflict.case_id == case_id)).scalars().all()
+    assert [c.user_id for c in conflicts] == [world.members[0].user_id]

@@ -1,0 +1,139 @@
+"""The Flask front end of titlereview: :func:`create_app` builds an app around one :class:`Database`.
+
+Nothing is read at import time: configuration comes from the ``config`` argument, then the environment
+(``TITLEREVIEW_DATABASE_URL``, ``TITLEREVIEW_SECRET_KEY``, ``TITLEREVIEW_INSTANCE_PATH``), then defaults.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_babel import gettext
+
+from workflow.db import Database, database_url
+
+DB_EXTENSION = "titlereview_db"
+
+DEFAULTS: dict[str, Any] = {
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "BOOTSTRAP_SERVE_LOCAL": True,
+    "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    "PER_PAGE": 50,
+}
+"""Configuration defaults; keys given to :func:`create_app` override them."""
+
+
+def _instance_path(config: dict[str, Any]) -> Path:
+    # The default mirrors workflow.db's default database location (``instance/`` in the working directory),
+    # so the database, the secret key and the uploads of one installation sit side by side.
+    raw = config.get("INSTANCE_PATH") or os.environ.get("TITLEREVIEW_INSTANCE_PATH") or "instance"
+    path = Path(raw).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _secret_key(config: dict[str, Any], instance: Path) -> str:
+    """The configured key, else the one stored in ``instance/secret_key`` (created once, shared by workers).
+
+    A random key per process would sign sessions that other workers reject, so the first start writes one
+    with O_EXCL; a worker that loses that race reads the winner's key.
+    """
+    key = config.get("SECRET_KEY") or os.environ.get("TITLEREVIEW_SECRET_KEY")
+    if key:
+        return key
+    path = instance / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # the winner may not have written it yet
+            text = path.read_text(encoding="ascii").strip()
+            if text:
+                return text
+            import time
+
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} exists but is empty; delete it to generate a new key") from None
+    key = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(key + "\n")
+    return key
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the web application. ``config`` keys override the defaults (e.g. ``DATABASE_URL``)."""
+    config = dict(config or {})
+    instance = _instance_path(config)
+    app = Flask(__name__, instance_path=str(instance))
+    app.config.update(DEFAULTS)
+    app.config.update(config)
+    app.config["SECRET_KEY"] = _secret_key(config, instance)
+    app.config["DATABASE_URL"] = database_url(config.get("DATABASE_URL"))
+    app.config.setdefault("UPLOAD_FOLDER", str(instance / "uploads"))
+    # Whole-request cap a little above the per-file limit, so an oversize file gets our own clear message
+    # (checked per file) unless someone posts far more than any form needs.
+    app.config.setdefault("MAX_CONTENT_LENGTH", app.config["MAX_UPLOAD_BYTES"] + 1024 * 1024)
+    Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
+
+    import workflow.models.attachments  # noqa: F401 - registers the attachment table on the metadata
+
+    app.extensions[DB_EXTENSION] = config.get("DATABASE") or Database(app.config["DATABASE_URL"])
+
+    from . import security  # noqa: F401 - registers the flask-login user loader
+    from .extensions import babel, bootstrap, csrf, login_manager
+    from .i18n import N_, select_locale
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = N_("请先登录。")
+    login_manager.localize_callback = gettext
+    login_manager.login_message_category = "warning"
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_locale="zh_CN", default_timezone="Asia/Shanghai")
+    bootstrap.init_app(app)
+
+    from .admin import bp as admin_bp
+    from .applicant import bp as applicant_bp
+    from .auth import bp as auth_bp
+    from .authority import bp as authority_bp
+    from .cases import bp as cases_bp
+    from .panel import bp as panel_bp
+    from .public import bp as public_bp
+    from .unit import bp as unit_bp
+
+    for blueprint in (public_bp, auth_bp, applicant_bp, unit_bp, authority_bp, panel_bp, admin_bp, cases_bp):
+        app.register_blueprint(blueprint)
+
+    from .errors import register_error_handlers
+    from .templating import register_template_helpers
+
+    register_error_handlers(app)
+    register_template_helpers(app)
+
+    @app.after_request
+    def _security_headers(response):
+        # Pages use no inline script or style, so a strict policy costs nothing and blunts injected markup.
+        response.headers.setdefault("Content-Security-Policy",
+                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
+                                    " object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint and not request.endpoint.startswith(("static", "bootstrap.")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app
+
+
+def get_db(app: Flask | None = None) -> Database:
+    """The app's :class:`Database` (the current app's when ``app`` is omitted)."""
+    return (app or current_app).extensions[DB_EXTENSION]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
+from sqlalchemy.exc import NoResultFound
 
 from . import ballots
 from .context import TransitionContext
+from .hotpath import Statement, hot_path
 from .models import Certificate, IntegrityRecord, Organisation, User
 from .registry import action
 
@@ -64,21 +66,29 @@ def close_ballot_box(ctx: TransitionContext) -> None:
     ctx.payload["tally"] = tally.as_dict()
 
 
+_ISSUE = Statement(
+    f"INSERT INTO {_cert.name} (number, case_id, holder_id, holder_name, title, series, specialty, level, issuer, "
+    "issued_on, status, revocation_reason, created_at) "
+    "SELECT :number, :case_id, u.id, u.display_name, :title, :series, :specialty, :level, o.name, :issued_on, "
+    f"'valid', '', :now FROM {User.__tablename__} u, {Organisation.__tablename__} o "
+    "WHERE u.id = :holder_id AND o.id = :issuer_id")
+"""The certificate with the holder's and the issuer's names copied in: one statement instead of three."""
+
+
 @action("issue_certificate")
 def issue_certificate(ctx: TransitionContext) -> None:
     """Create the electronic certificate; its number is what the public verification page looks up."""
     case = ctx.case
-    holder = ctx.conn.execute(select(User.__table__.c.display_name)
-                              .where(User.__table__.c.id == case["applicant_id"])).scalar_one()
-    issuer = ctx.conn.execute(select(Organisation.__table__.c.name)
-                              .where(Organisation.__table__.c.id == case["authority_org_id"])).scalar_one()
     today = ctx.today
     # Year + case id keeps numbers unique; the random tail stops anyone enumerating holders by counting.
     number = f"HN{today.year}{case['id']:07d}{secrets.randbelow(10**4):04d}"
-    ctx.conn.execute(insert(_cert).values(
-        number=number, case_id=case["id"], holder_id=case["applicant_id"], holder_name=holder,
-        title=case["target_title"], series=case["series"], specialty=case["specialty"], level=case["level"],
-        issuer=issuer, issued_on=today, status="valid", revocation_reason="", created_at=ctx.now))
+    hp = hot_path(ctx.conn.dialect.name)
+    inserted = _ISSUE.run(ctx.conn, {
+        "number": number, "case_id": case["id"], "holder_id": case["applicant_id"], "title": case["target_title"],
+        "series": case["series"], "specialty": case["specialty"], "level": case["level"],
+        "issuer_id": case["authority_org_id"], "issued_on": hp.value(today), "now": hp.value(ctx.now)}).rowcount
+    if inserted != 1:
+        raise NoResultFound("the applicant or the issuing authority of the case does not exist")
     ctx.data_updates["certificate_number"] = number
     ctx.payload["certificate_number"] = number
 

@@ -36,13 +36,14 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from .conflicts import detect, recused_ids
+from .conflicts import RECUSING, detect, recused_ids
 from .db import _WRITE as WRITE_OPTION  # the option db.write() sets on its connections
 from .db import Database
 from .errors import CaseNotFound, InvalidAction, PermissionDenied
+from .hotpath import Statement, hot_path
 from .models import (
     Attendance,
     BallotBox,
@@ -71,6 +72,33 @@ _case = Case.__table__
 _opinion = Opinion.__table__
 _assignment = ReviewAssignment.__table__
 _sitting = Sitting.__table__
+
+_RECUSING_SQL = ", ".join(repr(s) for s in RECUSING)
+_SEATED_SQL = f"(SELECT COUNT(*) FROM {_seat.name} WHERE session_id = :session_id)"
+_PRESENT_WHERE = (f"a.session_id = :session_id AND EXISTS (SELECT 1 FROM {_seat.name} s "
+                  "WHERE s.session_id = a.session_id AND s.user_id = a.user_id)")
+_PRESENT_SQL = f"(SELECT COUNT(*) FROM {_att.name} a WHERE {_PRESENT_WHERE})"
+"""Members recorded present who hold a seat (attendance and seats are unique per session and user)."""
+_RECUSED_SQL = (f"(SELECT COUNT(*) FROM {_att.name} a WHERE {_PRESENT_WHERE} AND EXISTS (SELECT 1 FROM conflict c "
+                f"WHERE c.case_id = :case_id AND c.user_id = a.user_id AND c.status IN ({_RECUSING_SQL})))")
+"""Present, seated members with a recusing conflict on the case."""
+_QUORUM = (f"SELECT st.closed_at, {_SEATED_SQL}, {_PRESENT_SQL} FROM {_sitting.name} st "
+           "WHERE st.session_id = :session_id")
+_QUORUM_SQL = Statement(_QUORUM)
+_QUORUM_LOCKED_SQL = Statement(_QUORUM, postgresql=_QUORUM + " FOR SHARE OF st")
+"""The sitting's state and the quorum's counts in one round trip; the locked form for write transactions."""
+_TALLY_SQL = Statement(
+    f"SELECT b.id, b.closed_at, {_SEATED_SQL}, {_PRESENT_SQL}, {_RECUSED_SQL}, "
+    + ", ".join(f"(SELECT COUNT(*) FROM ballot WHERE box_id = b.id AND choice = '{c}')" for c in CHOICES)
+    + f" FROM {_box.name} b WHERE b.case_id = :case_id AND b.round = :round")
+"""Everything a tally needs in one round trip. It reads ballots, so it runs on the DBAPI cursor (not logged)."""
+_OPEN_BOX_SQL = Statement(f"INSERT INTO {_box.name} (case_id, round, opened_at, seated, present, eligible, yes, no, "
+                          "abstain) VALUES (:case_id, :round, :now, 0, 0, 0, 0, 0, 0) RETURNING id")
+_CLOSE_BOX_SQL = Statement(
+    f"UPDATE {_box.name} SET closed_at = :now, seated = :seated, present = :present, eligible = :eligible, "
+    f"yes = :yes, no = :no, abstain = :abstain, passed = :passed WHERE id = :box_id "
+    f"AND (SELECT COUNT(*) FROM {_part.name} WHERE box_id = :box_id) = :stored")
+"""Close the box only if exactly ``stored`` members took part (the integrity check rides on the update)."""
 
 __all__ = ["CHOICES", "Tally", "cast_vote", "close_box", "compute_tally", "current_box", "open_box",
            "quorum_refusal", "record_attendance", "recused_ids", "scrub_storage", "sitting_refusal",
@@ -125,8 +153,8 @@ def current_box(conn: Connection, case_id: int, round_: int) -> dict | None:
 
 def open_box(conn: Connection, case_id: int, round_: int, now) -> int:
     """Create the open ballot box for (case, round)."""
-    return conn.execute(insert(_box).values(case_id=case_id, round=round_, opened_at=now)
-                        .returning(_box.c.id)).scalar_one()
+    now = hot_path(conn.dialect.name).value(now)
+    return _OPEN_BOX_SQL.run(conn, {"case_id": case_id, "round": round_, "now": now}).fetchone()[0]
 
 
 def _present_ids(conn: Connection, session_id: int) -> set[int]:
@@ -136,10 +164,6 @@ def _present_ids(conn: Connection, session_id: int) -> set[int]:
         .where(_att.c.session_id == session_id)
     ).scalars()
     return set(rows)
-
-
-def _seated_count(conn: Connection, session_id: int) -> int:
-    return conn.execute(select(func.count()).select_from(_seat).where(_seat.c.session_id == session_id)).scalar_one()
 
 
 def sitting_refusal(conn: Connection, session_id: int | None, *, lock: bool = False) -> str | None:
@@ -163,13 +187,19 @@ def sitting_refusal(conn: Connection, session_id: int | None, *, lock: bool = Fa
 
 
 def quorum_refusal(conn: Connection, session_id: int | None, fraction: Fraction) -> str | None:
-    """None when the session's sitting is open and quorate, else the reason in Chinese."""
-    refusal = sitting_refusal(conn, session_id, lock=True)
-    if refusal:
-        return refusal
-    assert session_id is not None
-    seated = _seated_count(conn, session_id)
-    present = len(_present_ids(conn, session_id))
+    """None when the session's sitting is open and quorate, else the reason in Chinese.
+
+    Takes the same share lock on the sitting row as :func:`sitting_refusal` in write transactions.
+    """
+    if session_id is None:
+        return "本案尚未分配评审会"
+    lock = conn.dialect.name == "postgresql" and conn.get_execution_options().get(WRITE_OPTION)
+    row = (_QUORUM_LOCKED_SQL if lock else _QUORUM_SQL).run(conn, {"session_id": session_id}).fetchone()
+    if row is None:
+        return "评审会议尚未由主任委员宣布开始"
+    closed_at, seated, present = row
+    if closed_at is not None:
+        return "评审会议已结束"
     if seated == 0 or present < fraction * seated:
         return f"出席 {present} 人，未达到法定人数（评委会 {seated} 人的 {fraction}）"
     return None
@@ -177,15 +207,13 @@ def quorum_refusal(conn: Connection, session_id: int | None, fraction: Fraction)
 
 def compute_tally(conn: Connection, case: dict, round_: int, quorum: Fraction, pass_: Fraction) -> Tally | None:
     """The tally of the open box of ``case`` in ``round_``; None when no open box exists."""
-    box = current_box(conn, case["id"], round_)
-    if box is None or box["closed_at"] is not None:
+    row = _TALLY_SQL.run(conn, {"case_id": case["id"], "round": round_,
+                                "session_id": case["session_id"]}).fetchone()
+    if row is None or row[1] is not None:
         return None
-    counts = _count_ballots(conn, box["id"])
-    present = _present_ids(conn, case["session_id"]) if case["session_id"] else set()
-    recused = len(present & recused_ids(conn, case["id"]))
-    return Tally(box_id=box["id"], seated=_seated_count(conn, case["session_id"]) if case["session_id"] else 0,
-                 present=len(present), recused=recused, yes=counts.get("yes", 0), no=counts.get("no", 0),
-                 abstain=counts.get("abstain", 0), quorum_fraction=quorum, pass_fraction=pass_)
+    box_id, _, seated, present, recused, yes, no, abstain = row
+    return Tally(box_id=box_id, seated=seated, present=present, recused=recused, yes=yes, no=no, abstain=abstain,
+                 quorum_fraction=quorum, pass_fraction=pass_)
 
 
 def tally_for(ctx: TransitionContext) -> Tally | None:
@@ -199,9 +227,8 @@ def tally_for(ctx: TransitionContext) -> Tally | None:
 def _ballot_sql(conn: Connection) -> dict[str, str]:
     p = "%s" if conn.dialect.name == "postgresql" else "?"
     return {
-        "choices": f"SELECT choice FROM ballot WHERE box_id = {p}",
-        "count": f"SELECT choice, COUNT(*) FROM ballot WHERE box_id = {p} GROUP BY choice",
-        "delete": f"DELETE FROM ballot WHERE box_id = {p}",
+        # One round trip reads and removes the box's ballots (SQLite ≥ 3.35 and PostgreSQL both return them).
+        "take": f"DELETE FROM ballot WHERE box_id = {p} RETURNING choice",
         "insert": f"INSERT INTO ballot (id, box_id, choice) VALUES ({p}, {p}, {p})",
     }
 
@@ -209,15 +236,6 @@ def _ballot_sql(conn: Connection) -> dict[str, str]:
 def _cursor(conn: Connection):
     # The DBAPI cursor of the connection SQLAlchemy holds: same transaction, but not SQLAlchemy's logger.
     return conn.connection.driver_connection.cursor()
-
-
-def _count_ballots(conn: Connection, box_id: int) -> dict[str, int]:
-    cur = _cursor(conn)
-    try:
-        cur.execute(_ballot_sql(conn)["count"], (box_id,))
-        return {choice: int(n) for choice, n in cur.fetchall()}
-    finally:
-        cur.close()
 
 
 def _rewrite_box(conn: Connection, box_id: int, extra: str | None = None) -> int:
@@ -232,12 +250,11 @@ def _rewrite_box(conn: Connection, box_id: int, extra: str | None = None) -> int
         if conn.dialect.name == "sqlite":
             # Zero the bytes of deleted cells instead of leaving them in the page's free space.
             cur.execute("PRAGMA secure_delete = ON")
-        cur.execute(sql["choices"], (box_id,))
+        cur.execute(sql["take"], (box_id,))
         choices = [r[0] for r in cur.fetchall()]
         if extra is not None:
             choices.append(extra)
         _shuffler.shuffle(choices)
-        cur.execute(sql["delete"], (box_id,))
         if choices:
             cur.executemany(sql["insert"], [(secrets.token_hex(16), box_id, c) for c in choices])
         return len(choices)
@@ -256,13 +273,16 @@ def close_box(conn: Connection, tally: Tally, now) -> None:
     number exactly the participation rows — one ballot per member who voted, none lost, none added.
     """
     stored = _rewrite_box(conn, tally.box_id)
-    voted = _participants(conn, tally.box_id)
-    if stored != voted or stored != tally.yes + tally.no + tally.abstain:
+    closed = 0
+    if stored == tally.yes + tally.no + tally.abstain:
+        closed = _CLOSE_BOX_SQL.run(conn, {
+            "now": hot_path(conn.dialect.name).value(now), "seated": tally.seated, "present": tally.present,
+            "eligible": tally.eligible, "yes": tally.yes, "no": tally.no, "abstain": tally.abstain,
+            "passed": tally.passed, "box_id": tally.box_id, "stored": stored}).rowcount
+    if closed != 1:
+        voted = _participants(conn, tally.box_id)
         raise InvalidAction(f"票箱校验失败：选票 {stored} 张，投票人 {voted} 人，不能计票",
                             "Ballot box integrity check failed")
-    conn.execute(update(_box).where(_box.c.id == tally.box_id).values(
-        closed_at=now, seated=tally.seated, present=tally.present, eligible=tally.eligible, yes=tally.yes,
-        no=tally.no, abstain=tally.abstain, passed=tally.passed))
 
 
 def _lock_case(db: Database, conn: Connection, case_id: int) -> dict:

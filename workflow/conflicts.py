@@ -20,6 +20,7 @@ would need a self-loop transition in every pipeline definition.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from .catalog import get_pipeline
 from .db import Database
 from .errors import CaseNotFound, InvalidAction, MissingData, PermissionDenied
+from .hotpath import Statement
 from .models import (
     BallotBox,
     BallotParticipation,
@@ -108,31 +110,64 @@ def _load_case(conn: Connection, case_id: int, *, lock: bool) -> dict[str, Any]:
     return dict(row)
 
 
+_PARTIES = Statement(
+    f"SELECT (SELECT display_name FROM {_user.name} WHERE id = :applicant_id), "
+    f"(SELECT name FROM {_org.name} WHERE id = :employer_id), (SELECT name FROM {_org.name} WHERE id = :unit_id)")
+"""The applicant's name and the two organisations' names in one round trip (detection runs inside fire())."""
+
+_MEMBERS_SELECT = (f"SELECT u.id, u.org_id, x.employer_org_id, x.employer_name, x.relations, c.status "
+                   f"FROM {_user.name} u LEFT JOIN {_expert.name} x ON x.user_id = u.id "
+                   f"LEFT JOIN {_conflict.name} c ON c.case_id = :case_id AND c.user_id = u.id WHERE ")
+_MEMBERS = Statement(_MEMBERS_SELECT + "u.id IN (SELECT value FROM json_each(:ids))",
+                     postgresql=_MEMBERS_SELECT + "u.id = ANY(:ids)")
+_SEATED_MEMBERS = Statement(_MEMBERS_SELECT + f"u.id IN (SELECT user_id FROM {_seat.name} WHERE session_id = "
+                                              ":session_id)")
+"""Each member's facts (login organisation, expert employer and relations) and existing conflict on the case,
+for the given users or for the whole seated committee: one round trip instead of four."""
+
+
 def case_parties(conn: Connection, case: dict[str, Any]) -> dict[str, Any]:
     """The case's side: applicant id and name, the employer's and the recommending unit's ids and names."""
     org_ids = {i for i in (case["employer_org_id"], case["unit_org_id"]) if i is not None}
-    names = dict(conn.execute(select(_org.c.id, _org.c.name).where(_org.c.id.in_(org_ids))).all())
-    applicant = conn.execute(select(_user.c.display_name).where(_user.c.id == case["applicant_id"])).scalar()
+    applicant, employer, unit = _PARTIES.run(conn, {"applicant_id": case["applicant_id"],
+                                                    "employer_id": case["employer_org_id"],
+                                                    "unit_id": case["unit_org_id"]}).fetchone()
+    names = [n for n in (employer, unit) if n is not None]
     return {"applicant_id": case["applicant_id"], "applicant_name": normalise(applicant), "org_ids": org_ids,
-            "org_names": {normalise(n): n for n in names.values()}}
+            "org_names": {normalise(n): n for n in names}}
 
 
-def _members(conn: Connection, user_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """The member's side: login organisation plus the expert row's employer and relations (if any)."""
-    out: dict[int, dict[str, Any]] = {uid: {"org_ids": set(), "org_names": set(), "relations": []}
-                                      for uid in user_ids}
-    for uid, org_id in conn.execute(select(_user.c.id, _user.c.org_id).where(_user.c.id.in_(user_ids))).all():
+def _members(conn: Connection, case: dict[str, Any], user_ids: list[int] | None
+             ) -> tuple[list[int], dict[int, dict[str, Any]], dict[int, str]]:
+    """(user ids, the member's side of each, existing conflict statuses) for ``user_ids`` or every seated member.
+
+    The member's side is the login organisation plus the expert row's employer and relations (if any).
+    """
+    def empty() -> dict[str, Any]:
+        return {"org_ids": set(), "org_names": set(), "relations": []}
+
+    if user_ids is None:
+        out: dict[int, dict[str, Any]] = {}
+        cur = _SEATED_MEMBERS.run(conn, {"case_id": case["id"], "session_id": case["session_id"]})
+    else:
+        out = {uid: empty() for uid in user_ids}
+        ids = list(user_ids) if conn.dialect.name == "postgresql" else json.dumps(list(user_ids))
+        cur = _MEMBERS.run(conn, {"case_id": case["id"], "ids": ids})
+    existing: dict[int, str] = {}
+    for uid, org_id, employer_org_id, employer_name, relations, status in cur.fetchall():
+        m = out.setdefault(uid, empty())
         if org_id is not None:
-            out[uid]["org_ids"].add(org_id)
-    for row in conn.execute(select(_expert.c.user_id, _expert.c.employer_org_id, _expert.c.employer_name,
-                                   _expert.c.relations).where(_expert.c.user_id.in_(user_ids))).mappings():
-        m = out[row["user_id"]]
-        if row["employer_org_id"] is not None:
-            m["org_ids"].add(row["employer_org_id"])
-        if row["employer_name"]:
-            m["org_names"].add(normalise(row["employer_name"]))
-        m["relations"] = list(row["relations"] or [])
-    return out
+            m["org_ids"].add(org_id)
+        if employer_org_id is not None:
+            m["org_ids"].add(employer_org_id)
+        if employer_name:
+            m["org_names"].add(normalise(employer_name))
+        if isinstance(relations, str):  # JSON text on SQLite
+            relations = json.loads(relations)
+        m["relations"] = list(relations or [])
+        if status is not None:
+            existing[uid] = status
+    return sorted(out), out, existing
 
 
 def expert_profile(conn: Connection, expert: dict[str, Any]) -> dict[str, Any]:
@@ -180,16 +215,20 @@ def _seated(conn: Connection, session_id: int | None) -> dict[int, str]:
     return dict(conn.execute(select(_seat.c.user_id, _seat.c.seat_role).where(_seat.c.session_id == session_id)).all())
 
 
-def _pending_changes(conn: Connection, case: dict[str, Any], user_ids: list[int]) -> list[tuple[int, Finding, str]]:
-    """(member, finding, "insert" | "upgrade") for what detection would write now."""
-    if not user_ids:
-        return []
+def _pending_changes(conn: Connection, case: dict[str, Any], user_ids: list[int] | None
+                     ) -> tuple[list[int], list[tuple[int, Finding, str]]]:
+    """(the members checked, (member, finding, "insert" | "upgrade") for what detection would write now).
+
+    ``user_ids`` None means every seated member of the case's session.
+    """
+    if (user_ids is None and case["session_id"] is None) or (user_ids is not None and not user_ids):
+        return [], []
+    ids, members, existing = _members(conn, case, user_ids)
+    if not ids:
+        return [], []
     parties = case_parties(conn, case)
-    members = _members(conn, user_ids)
-    existing = dict(conn.execute(select(_conflict.c.user_id, _conflict.c.status).where(
-        _conflict.c.case_id == case["id"], _conflict.c.user_id.in_(user_ids))).all())
     changes = []
-    for uid in user_ids:
+    for uid in ids:
         found = findings_for(members[uid], parties, uid)
         if not found:
             continue
@@ -199,7 +238,7 @@ def _pending_changes(conn: Connection, case: dict[str, Any], user_ids: list[int]
         elif status == "dismissed" and found[0].status == "confirmed":
             # A hard fact (same employer, relation by id) outranks an earlier dismissal of a weaker one.
             changes.append((uid, found[0], "upgrade"))
-    return changes
+    return ids, changes
 
 
 def detect_in(conn: Connection, case: dict[str, Any], user_ids: list[int] | None, now: datetime,
@@ -208,9 +247,8 @@ def detect_in(conn: Connection, case: dict[str, Any], user_ids: list[int] | None
     transaction, which must hold the case lock. Returns the conflicts written."""
     if case["session_id"] is None:
         return []
-    ids = sorted(user_ids if user_ids is not None else _seated(conn, case["session_id"]))
     written = []
-    for uid, finding, how in _pending_changes(conn, case, ids):
+    for uid, finding, how in _pending_changes(conn, case, user_ids)[1]:
         if _voted_in_open_box(conn, case["id"], uid):
             # The ballot cannot be taken back (it is unlinkable by design): record nothing that would make
             # the tally inconsistent; the chair sees the finding in the log (once) and may annul the ballot.
@@ -246,8 +284,8 @@ def detect(db: Database, case_id: int, user_ids: list[int] | None = None, *, act
     now = now or utcnow()
     with db.read() as conn:
         case = _load_case(conn, case_id, lock=False)
-        ids = sorted(user_ids if user_ids is not None else _seated(conn, case["session_id"]))
-        if not _pending_changes(conn, case, ids):
+        ids, changes = _pending_changes(conn, case, user_ids)
+        if not changes:
             return []
     with db.write() as conn:
         case = _load_case(conn, case_id, lock=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from fractions import Fraction
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from .calendar import CHINA_TZ, WorkingCalendar
+from .hotpath import CaseRow
 from .pipelines import Pipeline, TransitionDef
 from .roles import Actor
 
@@ -63,6 +65,40 @@ class TransitionContext:
         return self.now.astimezone(CHINA_TZ).date()
 
     @property
-    def case_data(self) -> dict[str, Any]:
-        """The case's JSON data as it will be after this transition's updates so far."""
-        return {**(self.case.get("data") or {}), **self.data_updates}
+    def case_data(self) -> CaseData:
+        """The case's JSON data as it will be after this transition's updates so far (a read-only mapping
+        that fetches from the case row only what is read)."""
+        return CaseData(self.case, self.data_updates)
+
+
+_MISSING = object()
+
+
+class CaseData(Mapping[str, Any]):
+    """``{**case["data"], **updates}`` as a view: ``get`` of a small key never fetches the large reports."""
+
+    __slots__ = ("_case", "_updates")
+
+    def __init__(self, case: dict[str, Any], updates: dict[str, Any]) -> None:
+        self._case = case
+        self._updates = updates
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._updates:
+            return self._updates[key]
+        if isinstance(self._case, CaseRow):
+            value = self._case.data_value(key, _MISSING)
+        else:
+            value = (self._case.get("data") or {}).get(key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
+
+    def _whole(self) -> dict[str, Any]:
+        return {**(self._case.get("data") or {}), **self._updates}
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._whole())
+
+    def __len__(self) -> int:
+        return len(self._whole())

@@ -25,7 +25,9 @@ _RELAXATION_KEYS = set(Relaxations.model_fields) - {"allow_direct_senior", "brid
 def relaxations_for(ctx: TransitionContext) -> Relaxations:
     """The waivers in force for this case: the session's relaxations plus the pipeline's policy parameters."""
     session_relax: dict[str, Any] = {}
-    if ctx.case.get("session_id") is not None:
+    if "session_relaxations" in ctx.case:  # the engine loads them with the case row
+        session_relax = ctx.case["session_relaxations"] or {}
+    elif ctx.case.get("session_id") is not None:
         session_relax = ctx.conn.execute(select(_session.c.relaxations)
                                          .where(_session.c.id == ctx.case["session_id"])).scalar() or {}
     fields = {k: v for k, v in session_relax.items() if k in _RELAXATION_KEYS}

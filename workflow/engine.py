@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, insert, update
 
 from .audit import event_hash
 from .catalog import get_pipeline
 from .context import TransitionContext
 from .db import Database
 from .errors import CaseNotFound, GuardRefused, InvalidAction, MissingData, PermissionDenied, StaleCase
-from .hotpath import MUTABLE, HotPath, hot_path
+from .hotpath import CaseRow, HotPath, hot_path
 from .machines import Token, fire_on_token
-from .models import Case, CaseEvent, ReviewSession, as_utc, utcnow
+from .models import Case, CaseEvent, as_utc, utcnow
 from .permissions import acting_role
 from .pipelines import REQUIREMENTS, Pipeline, TransitionDef
 from .registry import GUARDS
@@ -29,13 +29,8 @@ from .roles import Actor
 
 _case = Case.__table__
 _event = CaseEvent.__table__
-_session = ReviewSession.__table__
-
-_CASE_COLUMNS = [c for c in _case.c]
-
-_SELECT_CASE = (select(*_CASE_COLUMNS, _session.c.parameters.label("session_parameters"))
-                .select_from(_case.outerjoin(_session, _session.c.id == _case.c.session_id))
-                .where(_case.c.id == bindparam("case_id")))
+_KEPT = ("state_entered_at", "submitted_at", "standard_version")
+"""Mutable columns a transition writes back unchanged unless it sets them (``data`` is merged separately)."""
 
 
 @dataclass(frozen=True)
@@ -67,17 +62,26 @@ def _not_found(case_id: int) -> CaseNotFound:
     return CaseNotFound(f"案件 {case_id} 不存在", f"Case {case_id} does not exist")
 
 
-def _read_case(conn: Connection, case_id: int) -> dict[str, Any]:
-    """The case row with its session's parameter overrides, for reading (no lock)."""
-    row = conn.execute(_SELECT_CASE, {"case_id": case_id}).mappings().first()
-    if row is None:
+def _read_case(conn: Connection, case_id: int) -> CaseRow:
+    """The case row with its session's parameters and relaxations, for reading (no lock)."""
+    hp = hot_path(conn.dialect.name)
+    case = hp.load_case(hp.cursor(conn), case_id, lock=False)
+    if case is None:
         raise _not_found(case_id)
-    return dict(row)
+    return case
+
+
+_defaults: dict[tuple[str, int], dict[str, Any]] = {}
 
 
 def effective_params(pipeline: Pipeline, session_parameters: dict[str, Any] | None) -> dict[str, Any]:
     """The pipeline's parameter defaults with the session's overrides (only for parameters it defines)."""
-    params = {name: p.value for name, p in pipeline.parameters.items()}
+    key = (pipeline.id, pipeline.version)
+    defaults = _defaults.get(key)
+    if defaults is None:
+        # Immutable per (id, version) like the pipeline itself; callers get a fresh dict every time.
+        defaults = _defaults[key] = {name: p.value for name, p in pipeline.parameters.items()}
+    params = dict(defaults)
     for name, value in (session_parameters or {}).items():
         if name in params:
             params[name] = value
@@ -210,15 +214,18 @@ def fire(db: Database, case_id: int, trigger: str, actor: Actor, *, comment: str
             "created_at": now, "prev_hash": case["last_event_hash"],
         }
         event["hash"] = event_hash(event)
-        values: dict[str, Any] = {name: case[name] for name in MUTABLE}
+        values: dict[str, Any] = {name: case[name] for name in _KEPT}
         values.update(state=new_state, version=seq, last_event_hash=event["hash"], updated_at=now,
                       **ctx.case_updates)
         if new_state != case["state"]:
             values["state_entered_at"] = now
-        if ctx.data_updates:
-            values["data"] = ctx.case_data
         values["pending_timers"] = case["pending_timers"] + pending_delta
-        if not hp.update_case(cur, case_id, case["version"], values):
+        data_updates = ctx.data_updates
+        if data_updates:
+            values.pop("data", None)  # the updates apply to the stored document (ctx.case_data)
+            if not hp.mergeable(data_updates):
+                values["data"] = dict(ctx.case_data)  # keys the database cannot merge: the whole document
+        if not hp.update_case(cur, case_id, case["version"], values, data_updates):
             # Only possible if something bypassed the lock: refuse rather than fork the history.
             raise StaleCase("案件已被他人更新，请刷新页面后重试", "The case changed meanwhile; reload and try again")
         hp.insert_event(cur, event)
@@ -245,7 +252,7 @@ def open_case(db: Database, actor: Actor, *, pipeline_id: str, unit_org_id: int,
 
     if "applicant" not in actor.roles or actor.user_id is None:
         raise PermissionDenied("只有申报人本人可以创建申报", "Only applicants can open a case")
-    now = now or utcnow()
+    now = as_utc(now) if now is not None else utcnow()  # SQLite keeps no zone: hash and store UTC only
     version = pipeline_version or latest_versions(db).get(pipeline_id)
     if version is None:
         raise InvalidAction(f"流程“{pipeline_id}”不存在", f"No pipeline {pipeline_id!r}")

@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select
+from datetime import date
+
+from sqlalchemy import select
 
 from . import ballots
 from .context import TransitionContext
-from .models import IntegrityRecord, Opinion
+from .hotpath import Statement, hot_path
+from .models import BallotBox, IntegrityRecord, Opinion
 from .registry import guard
 
-_integrity = IntegrityRecord.__table__
-_opinion = Opinion.__table__
-
-
-_INTEGRITY_IN_FORCE = select(func.max(_integrity.c.ends_on)).where(
-    _integrity.c.user_id == bindparam("user_id"), _integrity.c.starts_on <= bindparam("today"),
-    _integrity.c.ends_on >= bindparam("today"))
+# Guards run inside fire(); as SQL text on the DBAPI cursor each costs one round trip and no SQLAlchemy CPU.
+_INTEGRITY_IN_FORCE = Statement(
+    f"SELECT MAX(ends_on) FROM {IntegrityRecord.__tablename__} "
+    "WHERE user_id = :user_id AND starts_on <= :today AND ends_on >= :today")
+_OPINIONS = Statement(f"SELECT COUNT(*) FROM {Opinion.__tablename__} WHERE case_id = :case_id AND round = :round")
+_BOX_OPENED = Statement(f"SELECT 1 FROM {BallotBox.__tablename__} WHERE case_id = :case_id AND round = :round")
 
 
 @guard("no_integrity_record")
 def no_integrity_record(ctx: TransitionContext) -> str | None:
     """The applicant has no integrity (诚信) record in force."""
-    ends = ctx.conn.execute(_INTEGRITY_IN_FORCE, {"user_id": ctx.case["applicant_id"], "today": ctx.today}).scalar()
+    # Dates are ISO text on SQLite (as SQLAlchemy's Date type stores them), which compares in date order.
+    today = hot_path(ctx.conn.dialect.name).value(ctx.today)
+    ends = _INTEGRITY_IN_FORCE.run(ctx.conn, {"user_id": ctx.case["applicant_id"], "today": today}).fetchone()[0]
     if ends is not None:
+        ends = ends if isinstance(ends, date) else date.fromisoformat(ends)
         return f"申报人存在有效期内的诚信记录（至 {ends:%Y-%m-%d}），期间不得申报"
     return None
 
@@ -56,10 +61,7 @@ def more_superior_levels(ctx: TransitionContext) -> str | None:
 def pre_review_complete(ctx: TransitionContext) -> str | None:
     """At least ``min_pre_reviewers`` opinions of the current round are in."""
     round_ = ctx.case_data.get("round", 1)
-    count = ctx.conn.execute(
-        select(func.count()).select_from(_opinion).where(_opinion.c.case_id == ctx.case["id"],
-                                                         _opinion.c.round == round_)
-    ).scalar_one()
+    count = _OPINIONS.run(ctx.conn, {"case_id": ctx.case["id"], "round": round_}).fetchone()[0]
     needed = int(ctx.param("min_pre_reviewers"))
     if count < needed:
         return f"评议意见 {count} 份，至少需要 {needed} 份"
@@ -77,7 +79,7 @@ def defence_required(ctx: TransitionContext) -> str | None:
 @guard("ballot_not_open")
 def ballot_not_open(ctx: TransitionContext) -> str | None:
     """No ballot for this case and round has been opened yet."""
-    if ballots.current_box(ctx.conn, ctx.case["id"], ctx.case_data.get("round", 1)) is not None:
+    if _BOX_OPENED.run(ctx.conn, {"case_id": ctx.case["id"], "round": ctx.case_data.get("round", 1)}).fetchone():
         return "本轮投票已开启过"
     return None
 
@@ -139,3 +141,27 @@ def fallback_account_evidence(ctx: TransitionContext) -> str | None:
             return "须在签约单位缴纳社会保险"
         return None
     return "兜底申报须提供劳动合同及社保缴纳证明，或自由职业登记"
+
+
+@guard("defence_recorded")
+def defence_recorded(ctx: TransitionContext) -> str | None:
+    """The defence interview (答辩) of the current round has its record and result."""
+    from .models import Defence
+
+    table = Defence.__table__
+    recorded = ctx.conn.execute(select(table.c.recorded_at).where(
+        table.c.case_id == ctx.case["id"], table.c.round == ctx.case_data.get("round", 1))).scalar()
+    if recorded is None:
+        return "答辩尚未安排或尚未记录答辩结果"
+    return None
+
+
+@guard("objector_not_party")
+def objector_not_party(ctx: TransitionContext) -> str | None:
+    """The objector is not a party to the case: not the applicant, not a reviewer of the case's unit."""
+    actor, case = ctx.actor, ctx.case
+    if actor.user_id == case["applicant_id"]:
+        return "申报人不能对本人的公示提出异议"
+    if actor.org_id == case["unit_org_id"] and {"unit_reviewer", "agency_reviewer"} & actor.roles:
+        return "负责本案审核推荐的人员不能对本案公示提出异议"
+    return None

@@ -10,20 +10,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from .ballots import recused_ids
-from .models import CommitteeSeat
+from .conflicts import RECUSING
+from .hotpath import CaseRow, Statement
+from .models import CommitteeSeat, Conflict
 from .roles import Actor
 
-_seat = CommitteeSeat.__table__
+_SEAT_AND_RECUSAL = Statement(
+    f"SELECT s.seat_role, EXISTS (SELECT 1 FROM {Conflict.__tablename__} c WHERE c.case_id = :case_id "
+    f"AND c.user_id = :user_id AND c.status IN ({', '.join(repr(s) for s in RECUSING)})) "
+    f"FROM {CommitteeSeat.__tablename__} s WHERE s.session_id = :session_id AND s.user_id = :user_id")
+"""The member's seat on the case's committee and whether they are recused from the case: one round trip."""
 
 
-def _seat_role(conn: Connection, case: dict[str, Any], actor: Actor) -> str | None:
+def _seat_role(conn: Connection, case: dict[str, Any], actor: Actor) -> tuple[str | None, bool]:
+    """(seat role or None, recused from this case)."""
     if case.get("session_id") is None or actor.user_id is None:
-        return None
-    return conn.execute(select(_seat.c.seat_role).where(_seat.c.session_id == case["session_id"],
-                                                       _seat.c.user_id == actor.user_id)).scalar()
+        return None, False
+    cur = _SEAT_AND_RECUSAL.run(conn, {"case_id": case["id"], "user_id": actor.user_id,
+                                       "session_id": case["session_id"]})
+    row = cur.fetchone()
+    return (None, False) if row is None else (row[0], bool(row[1]))
 
 
 def relation_holds(role: str, actor: Actor, case: dict[str, Any], conn: Connection) -> bool:
@@ -44,15 +52,16 @@ def relation_holds(role: str, actor: Actor, case: dict[str, Any], conn: Connecti
         return actor.org_id == case["unit_org_id"]
     if role == "superior_reviewer":
         chain = case.get("superior_org_ids") or []
-        level = (case.get("data") or {}).get("superior_level", 0)
+        level = (case.data_value("superior_level", 0) if isinstance(case, CaseRow)
+                 else (case.get("data") or {}).get("superior_level", 0))
         return level < len(chain) and actor.org_id == chain[level]
     if role == "authority_officer":
         return actor.org_id == case["authority_org_id"]
     if role in ("panel_member", "panel_chair"):
-        seat = _seat_role(conn, case, actor)
+        seat, recused = _seat_role(conn, case, actor)
         if seat is None or (role == "panel_chair" and seat != "chair"):
             return False
-        return actor.user_id not in recused_ids(conn, case["id"])
+        return not recused
     return role == "administrator"
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from .registry import ACTIONS, GUARDS, load_builtin_hooks
 from .roles import ROLES
-from .yamlsource import DefinitionError, Problem, load_yaml, locate
+from .yamlsource import DefinitionError, Problem, describe_loc, load_yaml, locate
 
 REQUIREMENTS: dict[str, dict[str, str]] = {
     "comment": {"zh": "说明", "en": "a comment"},
@@ -29,6 +29,9 @@ REQUIREMENTS: dict[str, dict[str, str]] = {
 
 STAGES = ("submission", "unit", "superior", "authority", "panel", "publication", "filing", "closed")
 """Coarse stages, used to group states into inboxes and reports."""
+
+MAX_DEADLINE_DAYS = 3650
+"""Longest deadline a definition may set (ten years; real ones are weeks)."""
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _ID = re.compile(r"^[a-z][a-z0-9-]*$")
@@ -219,6 +222,17 @@ def _graph_problems(p: Pipeline, raw: Any) -> list[Problem]:
                 if isinstance(value, str) and value not in p.parameters:
                     problems.append(Problem(f"{where}: deadline {field_name} names unknown parameter {value!r}",
                                             at("transitions", i, "deadline", field_name)))
+                    continue
+                # The engine counts these days when the transition fires: anything but a whole number in range
+                # would fail then (a rolled-back transition, a stuck case; a huge count walks the calendar day
+                # by day past the year 9999), so refuse it now.
+                days = p.parameters[value].value if isinstance(value, str) else value
+                if days is not None and (isinstance(days, bool) or not isinstance(days, int)
+                                         or not 0 <= days <= MAX_DEADLINE_DAYS):
+                    via = f" (parameter {value!r})" if isinstance(value, str) else ""
+                    problems.append(Problem(f"{where}: deadline {field_name}{via} must be a whole number of days "
+                                            f"from 0 to {MAX_DEADLINE_DAYS}, not {days!r}",
+                                            at("transitions", i, "deadline", field_name)))
             fired = [c for c in p.by_trigger_source.get((d.fire, t.dest), [])]
             if not fired:
                 problems.append(Problem(f"{where}: deadline fires {d.fire!r}, which does not leave {t.dest!r}",
@@ -284,7 +298,7 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
         pipeline = Pipeline.model_validate(raw)
     except ValidationError as err:
         problems = [
-            Problem(f"{'.'.join(str(x) for x in e['loc']) or 'definition'}: {e['msg']}", locate(raw, e["loc"]))
+            Problem(f"{describe_loc(e['loc']) or 'definition'}: {e['msg']}", locate(raw, e["loc"]))
             for e in err.errors()
         ]
         raise DefinitionError(source=source, problems=problems) from None

@@ -29,19 +29,60 @@ class LineList(list):
     item_lines: list[int]
 
 
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and sequences a definition may use (real ones stay under 10). Deeper input
+would exhaust Python's recursion limit inside PyYAML instead of being reported with its line."""
+
+_VALUE_ERRORS = (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError)
+"""What PyYAML's constructors let escape for badly tagged scalars (``!!int abc``, ``!!bool maybe``,
+``!!timestamp x``) or over-long numbers, instead of a YAMLError."""
+
+
 class _LineLoader(yaml.SafeLoader):
     """A SafeLoader whose mappings and sequences remember their source lines.
 
     Duplicate keys are an error: YAML silently keeps the last one, which hides mistakes in hand-written data.
     """
 
+    _depth = 0
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise DefinitionError(f"nested more than {MAX_DEPTH} levels deep", line=mark.line + 1)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:  # type: ignore[override]
+        try:
+            return super().construct_object(node, deep=deep)
+        except DefinitionError:
+            raise
+        except _VALUE_ERRORS:
+            # The innermost node that failed names the line; outer nodes pass the DefinitionError on.
+            # (PyYAML's own message is about its internals, e.g. "'NoneType' object has no attribute 'groupdict'".)
+            kind = node.tag.rsplit(":", 1)[-1]
+            value = repr(node.value[:40]) if isinstance(node.value, str) else f"this {node.id}"
+            raise DefinitionError(f"{value} cannot be read as !!{kind}", line=node.start_mark.line + 1) from None
+
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
+        if not isinstance(node, yaml.MappingNode):  # e.g. "!!map x": PyYAML's own check, which this override skips
+            raise yaml.constructor.ConstructorError(None, None, f"expected a mapping node, but found {node.id}",
+                                                    node.start_mark)
         result = LineDict()
         result.line = node.start_mark.line + 1
         result.key_lines = {}
         self.flatten_mapping(node)
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
+            try:
+                hash(key)
+            except TypeError:
+                raise DefinitionError(f"a key must be a plain value, not a {key_node.id} ({key!r})",
+                                      line=key_node.start_mark.line + 1) from None
             if key in result.key_lines:
                 raise DefinitionError(
                     f"duplicate key {key!r} (first at line {result.key_lines[key]})",
@@ -52,6 +93,9 @@ class _LineLoader(yaml.SafeLoader):
         return result
 
     def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:  # type: ignore[override]
+        if not isinstance(node, yaml.SequenceNode):  # e.g. "!!seq x"
+            raise yaml.constructor.ConstructorError(None, None, f"expected a sequence node, but found {node.id}",
+                                                    node.start_mark)
         result = LineList(self.construct_object(child, deep=True) for child in node.value)
         result.line = node.start_mark.line + 1
         result.item_lines = [child.start_mark.line + 1 for child in node.value]
@@ -116,8 +160,17 @@ def load_yaml(text: str, source: str = "<definition>") -> Any:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark else 0
         raise DefinitionError(f"YAML syntax: {err.problem or err}", line=line, source=source) from None
+    except yaml.reader.ReaderError as err:
+        # A character YAML forbids (NUL, other control characters): name its line rather than a text offset.
+        line = text.count("\n", 0, err.position) + 1
+        char = f"#x{err.character:04x}" if isinstance(err.character, int) else repr(err.character)
+        raise DefinitionError(f"YAML: character {char} is not allowed ({err.reason})", line=line,
+                              source=source) from None
     except yaml.YAMLError as err:
         raise DefinitionError(f"YAML: {err}", source=source) from None
+    except _VALUE_ERRORS as err:
+        # Values built after the document (the contents of !!set and !!omap) fail outside construct_object.
+        raise DefinitionError(f"YAML: a value cannot be read ({type(err).__name__})", source=source) from None
 
 
 def read_yaml_file(path: Path) -> Any:
@@ -127,6 +180,16 @@ def read_yaml_file(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as err:
         raise DefinitionError(f"cannot read: {err}", source=str(path)) from None
     return load_yaml(text, source=str(path))
+
+
+def describe_loc(loc: Iterable[Any]) -> str:
+    """A pydantic error location as ``states.3.name``. A key that is not plain one-line text (a newline, a
+    control character, leading blanks, empty) is quoted, so the problem still renders on one line."""
+    parts = []
+    for part in loc:
+        text = str(part)
+        parts.append(text if text and text.isprintable() and text.strip() == text else repr(text))
+    return ".".join(parts)
 
 
 def locate(data: Any, loc: Iterable[Any]) -> int:

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from ._types import as_utc, utcnow
+from .attachments import Attachment
 from .cases import Case, CaseEvent, Notification, OutboxMessage, Timer
 from .committee import CommitteeDraw, Defence, PanelLog, ReviewAssignment, Sitting
 from .definitions import CalendarOverride, PipelineVersion, StandardVersion
@@ -17,6 +18,7 @@ metadata = SQLModel.metadata
 
 __all__ = [
     "ApplicantProfile",
+    "Attachment",
     "Attendance",
     "Ballot",
     "BallotBox",

@@ -1,0 +1,117 @@
+"""Administration pages: accounts and roles, organisations with firm flags, sessions and committee seats."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from webhelpers import Browser
+
+from workflow.models import CommitteeSeat, Organisation, ReviewSession, User, UserRole
+
+
+def _user(db, username: str) -> dict | None:
+    with db.read() as conn:
+        row = conn.execute(select(User.__table__).where(User.__table__.c.username == username)).mappings().first()
+        if row is None:
+            return None
+        roles = set(conn.execute(select(UserRole.__table__.c.role)
+                                 .where(UserRole.__table__.c.user_id == row["id"])).scalars())
+    return {**row, "roles": roles}
+
+
+def test_create_a_user_who_can_then_sign_in(cast, browser, app):
+    b = browser("admin")
+    response = b.post("/admin/users/new", data={
+        "username": "hr_new", "display_name": "新经办人", "org_id": str(cast.employer),
+        "roles": ["unit_reviewer"], "password": "start-2026-pass", "email": "", "phone": ""})
+    assert response.status_code == 303
+    user = _user(cast.db, "hr_new")
+    assert user["roles"] == {"unit_reviewer"} and user["org_id"] == cast.employer
+    fresh = Browser(app.test_client(), "start-2026-pass").login("hr_new")
+    assert fresh.get("/unit/").status_code == 200
+
+
+def test_refusals_keep_the_form(cast, browser):
+    b = browser("admin")
+    data = {"username": "zhang", "display_name": "重名", "org_id": "0", "roles": ["applicant"],
+            "password": "start-2026-pass"}
+    response = b.post("/admin/users/new", data=data)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 409 and "已被使用" in body and 'value="重名"' in body
+    data.update(username="new_one", password="12345678")
+    response = b.post("/admin/users/new", data=data)
+    assert response.status_code == 422 and "不能全部是数字" in response.get_data(as_text=True)
+    data.update(password="good-pass-2026", roles=["authority_officer"], org_id=str(cast.employer))
+    response = b.post("/admin/users/new", data=data)
+    assert response.status_code == 422 and "人社部门" in response.get_data(as_text=True)
+    assert _user(cast.db, "new_one") is None
+
+
+def test_change_roles_and_deactivate(cast, browser):
+    b = browser("admin")
+    target = _user(cast.db, "li")
+    response = b.post(f"/admin/users/{target['id']}", data={
+        "username": "li", "display_name": "李娜", "org_id": str(cast.other_employer),
+        "roles": ["applicant", "panel_member"], "email": "", "phone": ""})  # is_active unticked
+    assert response.status_code == 303
+    user = _user(cast.db, "li")
+    assert user["roles"] == {"applicant", "panel_member"} and not user["is_active"]
+
+
+def test_an_administrator_cannot_lock_themselves_out(cast, browser):
+    b = browser("admin")
+    me = _user(cast.db, "admin")
+    response = b.post(f"/admin/users/{me['id']}", data={
+        "username": "admin", "display_name": "系统管理员", "org_id": str(cast.authority), "roles": ["administrator"],
+        "email": "", "phone": ""})
+    assert response.status_code == 409 and _user(cast.db, "admin")["is_active"]
+
+
+def test_reset_password(cast, browser, app):
+    b = browser("admin")
+    target = _user(cast.db, "li")
+    assert b.post(f"/admin/users/{target['id']}/password", data={"password": "reset-pass-2026"}).status_code == 303
+    Browser(app.test_client(), "reset-pass-2026").login("li")
+
+
+def test_organisations_with_sme_flags(cast, browser):
+    b = browser("admin")
+    response = b.post("/admin/orgs/new", data={
+        "name": "湘潭新材科技有限公司", "kind": "employer", "region": "湘潭市", "credit_code": "91430300ma4y5c9r2j",
+        "is_little_giant": "y", "has_hr_capacity": "y", "superior_org_id": str(cast.superior)})
+    assert response.status_code == 303
+    with cast.db.read() as conn:
+        org = conn.execute(select(Organisation.__table__)
+                           .where(Organisation.__table__.c.name == "湘潭新材科技有限公司")).mappings().one()
+    assert org["is_little_giant"] and org["is_specialised"] and org["credit_code"] == "91430300MA4Y5C9R2J"
+    assert "小巨人" in b.get("/admin/orgs").get_data(as_text=True)
+    response = b.post("/admin/orgs/new", data={"name": "坏代码公司", "kind": "employer", "credit_code": "123",
+                                               "superior_org_id": "0"})
+    assert response.status_code == 422 and "18位" in response.get_data(as_text=True)
+
+
+def test_sessions_and_seats(cast, browser):
+    b = browser("admin")
+    response = b.post("/admin/sessions/new", data={
+        "code": "2026-hrm", "name": "2026年人力资源管理高级职称专场", "name_en": "", "series": "经济",
+        "industry": "人力资源管理", "year": "2026", "pipeline_ids": ["industry-session", "fallback-filing"],
+        "authority_org_id": str(cast.authority), "opens_on": "2026-03-01", "closes_on": "2026-06-30",
+        "sitting_on": "2026-09-15", "status": "open"})
+    assert response.status_code == 303
+    with cast.db.read() as conn:
+        session_id = conn.execute(select(ReviewSession.__table__.c.id)
+                                  .where(ReviewSession.__table__.c.code == "2026-HRM")).scalar_one()
+    expert = cast.members[0].user_id
+    response = b.post(f"/admin/sessions/{session_id}/seats", data={"user_id": str(expert), "seat_role": "member"})
+    assert response.status_code == 303
+    response = b.post(f"/admin/sessions/{session_id}/seats", data={"user_id": str(cast.applicant.user_id),
+                                                                  "seat_role": "member"})
+    page = b.get(response.headers["Location"]).get_data(as_text=True)
+    assert "没有“评审专家”角色" in page
+    with cast.db.read() as conn:
+        seats = conn.execute(select(CommitteeSeat.__table__).where(
+            CommitteeSeat.__table__.c.session_id == session_id)).mappings().all()
+    assert [s["user_id"] for s in seats] == [expert]
+    assert b.post(f"/admin/sessions/{session_id}/seats/{seats[0]['id']}/remove").status_code == 303
+    response = b.post("/admin/sessions/new", data={"code": "X", "name": "", "year": "2026", "authority_org_id": "0",
+                                                   "status": "open"})
+    assert response.status_code == 422

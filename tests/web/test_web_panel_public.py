@@ -1,0 +1,175 @@
+"""The committee's pages end to end through the web (sitting, review group, opinions, secret ballot) and the
+public pages (result notices with named objections, certificate verification)."""
+
+from __future__ import annotations
+
+from driver import advance
+from sqlalchemy import func, select
+from webhelpers import case_state, case_version, demo_case, open_case
+
+from workflow import engine
+from workflow.models import Attendance, BallotParticipation, Certificate, Opinion
+from workflow.prereview import assigned_reviewers
+
+
+def test_the_committee_reviews_and_votes_through_the_web(cast, browser):
+    case_id = open_case(cast)
+    advance(cast, case_id, "pre_review")
+    chair = browser("chair")
+    page = chair.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "随机抽取评议专家" in page
+    assert chair.post(f"/panel/cases/{case_id}/reviewers").status_code == 303
+    group = assigned_reviewers(cast.db, case_id)
+    assert len(group) == 3
+    usernames = {a.user_id: name for name, a in
+                 [("chair", cast.chair)] + [(f"expert{i}", m) for i, m in enumerate(cast.members, 1)]}
+    for n, uid in enumerate(group):
+        member = browser(usernames[uid])
+        assert "提交评议意见" in member.get(f"/cases/{case_id}").get_data(as_text=True)
+        if n == 0:
+            bad = member.post(f"/panel/cases/{case_id}/opinion", data={"score_achievement": "180", "text": "好"})
+            body = bad.get_data(as_text=True)
+            assert bad.status_code == 422 and "0到100" in body and "请选择评议建议" in body and ">好</textarea>" in body
+        response = member.post(f"/panel/cases/{case_id}/opinion", data={
+            "recommendation": "yes", "score_achievement": "90", "score_ability": "88", "text": "同意推荐"})
+        assert response.status_code == 303
+    with cast.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(Opinion.__table__)).scalar_one() == 3
+    response = chair.post(f"/cases/{case_id}/actions/complete_pre_review",
+                          data={"version": str(case_version(cast.db, case_id))})
+    assert response.status_code == 303 and case_state(cast.db, case_id) == "committee_vote"
+
+    session_url = f"/panel/sessions/{cast.session_id}"
+    assert "宣布开会" in chair.get(session_url).get_data(as_text=True)
+    assert chair.post(f"{session_url}/sitting/open").status_code == 303
+    everyone = [cast.chair, *cast.members]
+    for actor in everyone[:-1]:
+        assert chair.post(f"{session_url}/attendance", data={"user_id": str(actor.user_id)}).status_code == 303
+    last = browser("expert6")
+    assert last.post(f"{session_url}/attendance", data={"user_id": str(cast.members[0].user_id)}).status_code == 403
+    assert last.post(f"{session_url}/attendance", data={"user_id": str(cast.members[-1].user_id)}).status_code == 303
+    with cast.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(Attendance.__table__)).scalar_one() == len(everyone)
+
+    response = chair.post(f"/cases/{case_id}/actions/open_ballot", data={
+        "version": str(case_version(cast.db, case_id)), "next": session_url})
+    assert response.status_code == 303 and response.headers["Location"].endswith(session_url)
+    for i, actor in enumerate(everyone):
+        name = "chair" if actor == cast.chair else f"expert{cast.members.index(actor) + 1}"
+        member = browser(name)
+        assert "无记名投票" in member.get(f"/cases/{case_id}").get_data(as_text=True)
+        response = member.post(f"/panel/cases/{case_id}/vote", data={"choice": "yes" if i < 6 else "abstain"})
+        assert response.status_code == 303
+        again = member.post(f"/panel/cases/{case_id}/vote", data={"choice": "no"})
+        assert again.status_code == 409 and "已投过票" in again.get_data(as_text=True)
+        assert "您已投票" in member.get(f"/cases/{case_id}").get_data(as_text=True)
+    with cast.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(BallotParticipation.__table__)).scalar_one() == 7
+    response = chair.post(f"/cases/{case_id}/actions/close_ballot", data={
+        "version": str(case_version(cast.db, case_id))})
+    assert response.status_code == 303 and case_state(cast.db, case_id) == "result_notice"
+    # the dossier closes to the committee once the case leaves it; the chair lands on the panel page
+    assert response.headers["Location"].endswith("/panel/")
+    page = browser("zhang").get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "同意 6" in page and "弃权 1" in page  # the count, never who voted how
+    assert "同意推荐" not in page  # pre-review opinions are for the committee only
+
+
+def test_only_the_review_group_gives_opinions(cast, browser):
+    case_id = open_case(cast)
+    advance(cast, case_id, "pre_review")
+    browser("chair").post(f"/panel/cases/{case_id}/reviewers")
+    group = set(assigned_reviewers(cast.db, case_id))
+    outside = next(i for i, m in enumerate(cast.members, 1) if m.user_id not in group)
+    member = browser(f"expert{outside}")
+    assert "不在本案本轮评议组" in member.get(f"/cases/{case_id}").get_data(as_text=True)
+    response = member.post(f"/panel/cases/{case_id}/opinion", data={"recommendation": "yes"})
+    assert response.status_code == 403
+
+
+def test_votes_need_presence_and_an_open_sitting(cast, browser):
+    case_id = open_case(cast)
+    advance(cast, case_id, "committee_vote")
+    chair = browser("chair")
+    response = chair.post(f"/cases/{case_id}/actions/open_ballot", data={
+        "version": str(case_version(cast.db, case_id))})
+    assert response.status_code == 409 and "尚未" in response.get_data(as_text=True)
+    response = browser("expert1").post(f"/panel/cases/{case_id}/vote", data={"choice": "yes"})
+    assert response.status_code == 409
+
+
+def test_the_minutes_are_for_the_committee_and_organisers(cast, browser):
+    url = f"/panel/sessions/{cast.session_id}/minutes"
+    browser("chair").post(f"/panel/sessions/{cast.session_id}/sitting/open")
+    response = browser("expert1").get(url)
+    assert response.status_code == 200 and "style-src 'unsafe-inline'" in response.headers["Content-Security-Policy"]
+    assert browser("officer").get(url).status_code == 200
+    assert browser("zhang").get(url).status_code == 403
+
+
+def test_certificate_verification(demo_db, demo_browser):
+    b = demo_browser()
+    with demo_db.read() as conn:
+        certs = {r["holder_name"]: r for r in conn.execute(select(Certificate.__table__)).mappings()}
+    valid, revoked = certs["李娜"], certs["罗成"]
+    body = b.get(f"/verify?number={valid['number'].lower()}").get_data(as_text=True)
+    assert 'data-result="valid"' in body and "证书有效" in body and "李娜" in body
+    body = b.get(f"/verify?number={revoked['number']}").get_data(as_text=True)
+    assert 'data-result="revoked"' in body and "已撤销" in body
+    body = b.get("/verify?number=HN20269999999").get_data(as_text=True)
+    assert 'data-result="unknown"' in body and "查无此证" in body
+    body = b.get("/verify?number=<script>").get_data(as_text=True)
+    assert 'data-result="invalid"' in body and "<script>" not in body
+
+
+def test_a_named_objection_pauses_the_result_notice(demo_db, demo_browser):
+    case_id = demo_case(demo_db, "jiangli")
+    url = f"/notices/{case_id}/objection"
+    assert demo_browser().get(url).status_code == 302  # identity needed
+    b = demo_browser("zhengmin")
+    page = b.get(url).get_data(as_text=True)
+    assert "实名提交异议" in page
+    version = case_version(demo_db, case_id)
+    response = b.post(f"/cases/{case_id}/actions/file_objection", data={
+        "version": str(version), "reason": "太短", "return_to": "objection"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "实名提交异议" in body and "太短</textarea>" in body
+    response = b.post(f"/cases/{case_id}/actions/file_objection", data={
+        "version": str(version), "reason": "申报人代表作系他人完成，请核实相关证明材料。", "return_to": "objection",
+        "next": "/notices"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/notices")
+    assert case_state(demo_db, case_id) == "result_notice_objection"
+    assert "异议核查中" in demo_browser().get("/notices").get_data(as_text=True)
+    # the notice is closed for objections now; a second one is refused on the same page
+    response = b.post(f"/cases/{case_id}/actions/file_objection", data={
+        "version": str(version + 1), "reason": "再次提出异议，内容足够长。", "return_to": "objection"})
+    assert response.status_code == 409 and "再次提出异议" in response.get_data(as_text=True)
+
+
+def test_staff_object_to_their_own_units_notice(demo_db, demo_browser):
+    case_id = demo_case(demo_db, "wangli")  # on 长沙湘工's internal notice
+    assert demo_browser("zhengmin").get(f"/notices/{case_id}/objection").status_code == 200
+    response = demo_browser("zhengmin").post(f"/cases/{case_id}/actions/file_objection", data={
+        "version": str(case_version(demo_db, case_id)), "reason": "我不是该单位职工，但想提异议。",
+        "return_to": "objection"})
+    assert response.status_code == 403
+    response = demo_browser("wangjun").post(f"/cases/{case_id}/actions/file_objection", data={
+        "version": str(case_version(demo_db, case_id)), "reason": "申报人近三年年度考核结果与材料不符。",
+        "return_to": "objection"})
+    assert response.status_code == 303 and case_state(demo_db, case_id) == "unit_notice_objection"
+    page = demo_browser("xianggong_hr").get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "异议不成立，继续公示" in page and "异议成立，不予推荐" in page
+
+
+def test_the_authority_revokes_with_a_reason(cast, browser):
+    case_id = open_case(cast)
+    advance(cast, case_id, "certified")
+    b = browser("officer")
+    version = case_version(cast.db, case_id)
+    assert b.post(f"/cases/{case_id}/actions/revoke", data={"version": str(version)}).status_code == 422
+    response = b.post(f"/cases/{case_id}/actions/revoke", data={"version": str(version), "reason": "业绩材料造假"})
+    assert response.status_code == 303 and case_state(cast.db, case_id) == "revoked"
+    with cast.db.read() as conn:
+        number = conn.execute(select(Certificate.__table__.c.number)).scalar_one()
+    assert 'data-result="revoked"' in browser().get(f"/verify?number={number}").get_data(as_text=True)
+    assert engine.available_actions(cast.db, case_id, cast.officer) == []

@@ -1,0 +1,121 @@
+"""Signing in and out, the language switch, and the user's own account (password change)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length
+
+from workflow.administration import change_own_password
+from workflow.errors import WorkflowError
+from workflow.models import User
+from workflow.passwords import hash_password, verify_password
+
+from .forms import safe_next
+from .i18n import LANG_COOKIE, LANGUAGES, current_lang
+from .security import home_endpoint, load_web_user
+
+bp = Blueprint("auth", __name__)
+
+_user = User.__table__
+# Verifying against a real hash when the username is unknown keeps both answers equally slow, so response
+# times do not reveal which usernames exist.
+_DUMMY_HASH: list[str] = []
+
+
+class LoginForm(FlaskForm):
+    """Username and password."""
+
+    username = StringField(_l("用户名"), validators=[InputRequired(message=_l("请输入用户名")), Length(max=80)],
+                           render_kw={"autocomplete": "username"})
+    password = PasswordField(_l("密码"), validators=[InputRequired(message=_l("请输入密码")), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class PasswordForm(FlaskForm):
+    """Change one's own password."""
+
+    current = PasswordField(_l("当前密码"), validators=[InputRequired(message=_l("请输入当前密码"))],
+                            render_kw={"autocomplete": "current-password"})
+    new = PasswordField(_l("新密码"), validators=[InputRequired(message=_l("请输入新密码")),
+                                                 Length(min=8, max=200, message=_l("新密码至少8位"))],
+                        render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField(_l("再次输入新密码"), validators=[EqualTo("new", message=_l("两次输入的新密码不一致"))],
+                            render_kw={"autocomplete": "new-password"})
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The sign-in page; on success go to ``next`` (same site only) or the user's home."""
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(url_for(home_endpoint(current_user)))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        db = current_app.extensions["titlereview_db"]
+        with db.read() as conn:
+            row = conn.execute(select(_user.c.id, _user.c.password_hash, _user.c.is_active)
+                               .where(func.lower(_user.c.username) == form.username.data.strip().lower())).first()
+        if row is None:
+            if not _DUMMY_HASH:
+                _DUMMY_HASH.append(hash_password("not-a-real-password"))
+            verify_password(_DUMMY_HASH[0], form.password.data)
+        if row is not None and row.is_active and verify_password(row.password_hash, form.password.data):
+            user = load_web_user(row.id)
+            session.clear()  # a fresh session on sign-in (no fixation)
+            login_user(user)
+            target = safe_next(request.args.get("next")) or url_for(home_endpoint(user))
+            return redirect(target, 303)
+        form.password.errors.append(_("用户名或密码错误，或账号已停用。"))
+        status = 401
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out (POST with CSRF, so another site cannot sign the user out)."""
+    logout_user()
+    session.clear()
+    flash(_("您已安全退出。"), "info")
+    return redirect(url_for("public.index"), 303)
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    """Switch the UI language (stored in a cookie for a year) and go back where the user was."""
+    target = safe_next(request.args.get("next")) or url_for("public.index")
+    response = make_response(redirect(target, 303))
+    if code in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    """The user's own account: roles, organisation, and the password change form."""
+    form = PasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            change_own_password(current_app.extensions["titlereview_db"], current_user.actor,
+                                form.current.data, form.new.data)
+        except WorkflowError as err:
+            form.current.errors.append(err.message(current_lang()))
+            status = err.status
+        else:
+            # The session tag follows the password hash: sign in again with the new one to stay signed in.
+            user = load_web_user(current_user.id)
+            login_user(user)
+            flash(_("密码已修改。其他设备上的登录已失效。"), "success")
+            return redirect(url_for("auth.account"), 303)
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/account.html", form=form), status

@@ -1,0 +1,52 @@
+"""The authority officer's (人社部门/职改办) work queues by stage, and the register of certificates.
+
+Formal check, eligibility re-check, filing, certificates and revocation are actions on the case page; the
+result notice opens and closes by itself (its end is shown in the queue and on the case).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from workflow import queries
+from workflow.models import Case, Certificate
+
+from .inbox import AUTHORITY_TABS, pick_tab, tab_count
+from .security import roles_required
+from .unit import _page_number
+
+bp = Blueprint("authority", __name__, url_prefix="/authority")
+
+
+@bp.get("/")
+@roles_required("authority_officer")
+def inbox():
+    """Cases before this authority, one tab per stage; queues that wait for the officer come first."""
+    db = current_app.extensions["titlereview_db"]
+    org_id = current_user.org_id or -1
+    with db.read() as conn:
+        counts = queries.state_counts(conn, authority_org_id=org_id)
+        tab = pick_tab(AUTHORITY_TABS, request.args.get("tab"), counts)
+        page = queries.list_cases(conn, authority_org_id=org_id, states=tab.states, submitted_only=True,
+                                  search=request.args.get("q", ""), page=_page_number(),
+                                  per_page=current_app.config["PER_PAGE"], oldest_first=tab.actionable)
+    tabs = [(t, tab_count(t, counts)) for t in AUTHORITY_TABS]
+    return render_template("authority/inbox.html", tabs=tabs, tab=tab, page=page, q=request.args.get("q", ""),
+                           org_name=current_user.org_name)
+
+
+@bp.get("/certificates")
+@roles_required("authority_officer")
+def certificates():
+    """Certificates issued on this authority's cases, newest first (revocation is done on the case)."""
+    db = current_app.extensions["titlereview_db"]
+    cert = Certificate.__table__
+    case = Case.__table__
+    with db.read() as conn:
+        rows = [dict(r) for r in conn.execute(
+            select(cert, case.c.reference).join(case, case.c.id == cert.c.case_id)
+            .where(case.c.authority_org_id == (current_user.org_id or -1))
+            .order_by(cert.c.issued_on.desc(), cert.c.id.desc()).limit(500)).mappings()]
+    return render_template("authority/certificates.html", rows=rows)

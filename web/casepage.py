@@ -1,0 +1,265 @@
+"""Everything the case page shows, gathered in one place so that every area renders the same page.
+
+A refused action, a failed upload or an invalid opinion re-renders this page with the error, the right HTTP
+status and the user's input put back where it was typed (``kept``), so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import abort, current_app, render_template
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup
+
+from workflow import attachments as attachment_store
+from workflow import engine, queries
+from workflow.access import dossier_relations
+from workflow.catalog import get_pipeline
+from workflow.dossier import ACCOUNT_EVIDENCE_KINDS, PROFILE_SECTIONS
+from workflow.errors import PermissionDenied
+from workflow.pipelines import Pipeline
+from workflow.roles import ROLES
+
+from .diagram import pipeline_svg
+from .i18n import current_lang, label
+from .uploads import ACCEPT_ATTR
+
+OBJECTION_ROLES = frozenset({"public", "unit_member"})
+"""Roles of objections: filed from the notice pages, not offered on the case page."""
+
+DEADLINE_LABELS = {
+    "unit_notice_end": {"zh": "单位公示截止", "en": "Unit notice ends"},
+    "result_notice_end": {"zh": "结果公示截止", "en": "Result notice ends"},
+    "correction_deadline": {"zh": "补正截止", "en": "Correction deadline"},
+    "filing_deadline": {"zh": "确认备案期限", "en": "Filing deadline"},
+    "appeal_window": {"zh": "复查申请截止", "en": "Appeal window ends"},
+}
+"""How each named deadline is called on the page."""
+
+PANEL_ROLES = frozenset({"panel_member", "panel_chair"})
+
+PANEL_FORM_TRIGGERS = frozenset({"record_defence"})
+"""Transitions fired by the panel's own forms (the defence record is stored with its result first)."""
+
+
+@dataclass
+class EventView:
+    """One timeline entry, ready to render."""
+
+    seq: int
+    at: Any
+    actor: str
+    role: str
+    action: str
+    from_label: str
+    to_label: str
+    comment: str
+    details: list[tuple[str, Any]] = field(default_factory=list)
+
+
+def transition_label(p: Pipeline, trigger: str, from_state: str | None, to_state: str) -> str:
+    """The label of the transition an event records (the branch that was taken)."""
+    if trigger == "create":
+        return _("创建申报")
+    cands = p.by_trigger_source.get((trigger, from_state or ""), [])
+    for c in cands:
+        if c.dest == to_state:
+            return label(c.label)
+    if cands:
+        return label(cands[0].label)
+    for t in p.transitions:
+        if t.trigger == trigger:
+            return label(t.label)
+    return trigger
+
+
+def _event_details(payload: dict[str, Any]) -> list[tuple[str, Any]]:
+    details: list[tuple[str, Any]] = []
+    if payload.get("corrections"):
+        details.append((_("补正清单"), list(payload["corrections"])))
+    if payload.get("assessment"):
+        a = payload["assessment"]
+        details.append((_("单位考核"), f"{a.get('result', '')}：{a.get('summary', '')}"))
+    if payload.get("reason"):
+        details.append((_("理由"), payload["reason"]))
+    if payload.get("tally"):
+        t = payload["tally"]
+        details.append((_("表决结果"), _("应到 %(seated)s 人，实到 %(present)s 人，有效表决 %(eligible)s 人；"
+                                      "同意 %(yes)s，不同意 %(no)s，弃权 %(abstain)s —— %(result)s",
+                                      seated=t.get("seated"), present=t.get("present"), eligible=t.get("eligible"),
+                                      yes=t.get("yes"), no=t.get("no"), abstain=t.get("abstain"),
+                                      result=_("通过") if t.get("passed") else _("未通过"))))
+    if payload.get("certificate_number"):
+        details.append((_("证书编号"), payload["certificate_number"]))
+    if payload.get("deadline"):
+        d = payload["deadline"]
+        name = label(DEADLINE_LABELS.get(d.get("name"), {"zh": d.get("name"), "en": d.get("name")}))
+        from datetime import datetime
+
+        from .i18n import deadline_text
+
+        try:
+            due = deadline_text(datetime.fromisoformat(d["due_at"]))
+        except (KeyError, ValueError):
+            due = d.get("due_at", "")
+        details.append((name, due))
+    if payload.get("integrity_record_until"):
+        details.append((_("诚信记录至"), payload["integrity_record_until"]))
+    if payload.get("round") and payload.get("round") != 1:
+        details.append((_("评审轮次"), payload["round"]))
+    return details
+
+
+def _timeline(p: Pipeline, events: list[dict[str, Any]]) -> list[EventView]:
+    out = []
+    for ev in events:
+        role = ev["actor_role"]
+        out.append(EventView(
+            seq=ev["seq"], at=ev["created_at"],
+            actor=ev["actor_name"] or (_("系统") if role == "system" else ""),
+            role=label(ROLES.get(role, {"zh": role, "en": role})),
+            action=transition_label(p, ev["trigger"], ev["from_state"], ev["to_state"]),
+            from_label=label(p.state_map[ev["from_state"]].label) if ev["from_state"] in p.state_map else "",
+            to_label=label(p.state_map[ev["to_state"]].label) if ev["to_state"] in p.state_map else ev["to_state"],
+            comment=ev["comment"], details=_event_details(ev["payload"] or {})))
+    return out
+
+
+def _next_steps(p: Pipeline, state: str, timers: list[dict[str, Any]]) -> dict[str, Any]:
+    """Who acts next and what they can do, plus the deadlines running now and what they will trigger."""
+    by_role: dict[str, list[str]] = {}
+    objection = False
+    for trigger in p.triggers_from.get(state, []):
+        cands = p.by_trigger_source[(trigger, state)]
+        roles = cands[0].roles
+        if set(roles) <= OBJECTION_ROLES:
+            objection = True
+            continue
+        for role in roles:
+            if role == "system":
+                continue
+            entry = by_role.setdefault(role, [])
+            text = label(cands[0].label)
+            if text not in entry:
+                entry.append(text)
+    deadlines = []
+    for t in timers:
+        paused = t["state"] != state
+        cands = p.by_trigger_source.get((t["trigger"], t["state"]), [])
+        dest = label(p.state_map[cands[0].dest].label) if cands else ""
+        deadlines.append({"name": label(DEADLINE_LABELS.get(t["name"], {"zh": t["name"], "en": t["name"]})),
+                          "due_at": t["due_at"], "then": dest, "paused": paused,
+                          "action": label(cands[0].label) if cands else t["trigger"]})
+    return {"by_role": [(label(ROLES[r]), actions) for r, actions in by_role.items() if r in ROLES],
+            "objection": objection, "deadlines": deadlines,
+            "help": label(p.state_map[state].help) if p.state_map[state].help else ""}
+
+
+def build_case_context(case_id: int, *, error: str | None = None, kept: dict[str, Any] | None = None
+                       ) -> dict[str, Any]:
+    """The template context of the case page for the current user (404 unknown, 403 not theirs)."""
+    db = current_app.extensions["titlereview_db"]
+    actor = current_user.actor
+    with db.read() as conn:
+        case = queries.case_detail(conn, case_id)
+    if case is None:
+        abort(404)
+    relations, refusal = dossier_relations(db, actor, case)
+    if not relations:
+        if refusal:
+            raise PermissionDenied(refusal, "You may not open this dossier")
+        abort(403)
+    panel = bool(PANEL_ROLES.intersection(relations))
+    with db.read() as conn:
+        events = queries.timeline(conn, case_id)
+        timers = queries.pending_timers(conn, case_id)
+        materials = attachment_store.list_attachments(conn, case_id, include_removed="applicant" not in relations)
+        profile = queries.profile_body(conn, case["applicant_id"])
+        certificate = queries.certificate_for_case(conn, case_id)
+        round_ = (case["data"] or {}).get("round", 1)
+        box = queries.ballot_box(conn, case_id, round_)
+        member = queries.member_status(conn, case, actor.user_id) if panel else None
+        superiors = queries.org_names(conn, case["superior_org_ids"] or [])
+        standard = _standard(conn, case)
+    p = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
+    state_def = p.state_map[case["state"]]
+    options = engine.available_actions(db, case_id, actor)
+    shown = []
+    for o in options:
+        cands = p.by_trigger_source.get((o.trigger, case["state"]), [])
+        if cands and set(cands[0].roles) <= OBJECTION_ROLES:
+            continue
+        if o.trigger in PANEL_FORM_TRIGGERS:
+            continue  # recorded through the panel forms below, which keep the committee's own records
+        shown.append(o)
+    panel_ctx = _panel_context(db, case, actor, relations) if panel or "authority_officer" in relations else {}
+    editable = attachment_store.materials_editable(db, case, actor)
+    data = case["data"] or {}
+    return {
+        "case": case, "pipeline": p, "state_def": state_def, "relations": relations,
+        "timeline": _timeline(p, events), "next": _next_steps(p, case["state"], timers),
+        "actions": [o for o in shown if o.allowed], "refused": [o for o in shown if not o.allowed],
+        "diagram": Markup(pipeline_svg(p, case["state"], "en" if current_lang() == "en" else "zh_CN")),
+        "materials": materials, "materials_editable": editable, "categories": attachment_store.CATEGORIES,
+        "accept": ACCEPT_ATTR, "max_mb": current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024),
+        "profile": profile, "sections": PROFILE_SECTIONS, "certificate": certificate, "box": box,
+        "member": member, "round": round_, "superiors": superiors, **panel_ctx,
+        "corrections": data.get("corrections") if state_def.stage == "submission" and case["state"] != p.initial
+        else None,
+        "evidence": data.get("account_evidence"), "evidence_kinds": ACCOUNT_EVIDENCE_KINDS,
+        "assessment": data.get("assessment"),
+        "standard": standard, "eligibility": _eligibility(data),
+        "error": error, "kept": kept or {}, "is_applicant": "applicant" in relations,
+    }
+
+
+def _standard(conn, case: dict[str, Any]):
+    """The occupation standard the case is judged by: the pinned version, else the newest."""
+    from workflow.standards_store import get_standard, latest_version
+
+    if not case.get("standard_id"):
+        return None
+    version = case.get("standard_version") or latest_version(conn, case["standard_id"])
+    return get_standard(conn, case["standard_id"], version) if version else None
+
+
+def _eligibility(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The latest stored eligibility report (the authority's re-check, else the one taken at submission)."""
+    recheck = (data.get("eligibility_recheck") or {}).get("report")
+    report = recheck or data.get("eligibility_at_submission")
+    if not report:
+        return None
+    return {**report, "is_recheck": bool(recheck)}
+
+
+def _panel_context(db, case: dict[str, Any], actor, relations: list[str]) -> dict[str, Any]:
+    """The committee's side of the case: review group, opinions, defence, sitting — for those who run it."""
+    from workflow import prereview, sitting
+    from workflow.errors import WorkflowError
+
+    names: dict[int, str] = {}
+    group = prereview.assigned_reviewers(db, case["id"]) if case["session_id"] else []
+    opinions: list[dict[str, Any]] = []
+    defence = None
+    if PANEL_ROLES.intersection(relations):
+        try:
+            opinions = prereview.opinions_for(db, case["id"], actor)
+            defence = prereview.defence_for(db, case["id"], actor)
+        except WorkflowError:
+            opinions, defence = [], None
+    if group:
+        with db.read() as conn:
+            names = queries.user_names(conn, group)
+    organiser = "panel_chair" in relations or "authority_officer" in relations
+    return {"review_group": [(uid, names.get(uid, str(uid))) for uid in group], "opinions": opinions,
+            "defence": defence, "organiser": organiser and case["state"] in ("pre_review", "defence"),
+            "sitting": sitting.sitting_status(db, case["session_id"]) if case["session_id"] else None,
+            "defence_results": prereview.DEFENCE_RESULTS}
+
+
+def render_case(case_id: int, status: int = 200, *, error: str | None = None, kept: dict[str, Any] | None = None):
+    """The case page response (with an error and kept input when an action was refused)."""
+    return render_template("cases/case.html", **build_case_context(case_id, error=error, kept=kept)), status

@@ -1,0 +1,159 @@
+"""The case page and the ONE generic transition view every role uses, plus material downloads.
+
+``POST /cases/<id>/actions/<trigger>`` answers, in this order: 404 when the case does not exist, 403 when
+the user may not take this action on it, 409 when the page was stale or the action is not possible now or a
+rule refuses it, 422 when required input is missing — each time re-rendering the page the form came from
+with the message in the user's language and the typed input kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from workflow import attachments as attachment_store
+from workflow import engine, queries
+from workflow.access import dossier_relations
+from workflow.catalog import get_pipeline
+from workflow.errors import WorkflowError
+from workflow.permissions import acting_role
+
+from .casepage import OBJECTION_ROLES, render_case, transition_label
+from .errors import render_error
+from .forms import TransitionForm, parse_corrections, safe_next
+from .i18n import current_lang
+from .security import home_endpoint
+from .uploads import path_of
+
+bp = Blueprint("cases", __name__)
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def show(case_id: int):
+    """The case page: status, actions, next steps and deadlines, timeline, materials, dossier, diagram."""
+    return render_case(case_id)
+
+
+def _refuse(case: dict[str, Any], status: int, message: str, form: TransitionForm, trigger: str,
+            can_view: bool):
+    """Re-render the page the form came from with the refusal and the typed input."""
+    if form.return_to.data == "objection":
+        from .public import render_objection
+
+        return render_objection(case["id"], status=status, error=message, kept={"reason": form.reason.data or ""})
+    if can_view:
+        return render_case(case["id"], status, error=message, kept=form.kept(trigger))
+    return render_error(status, message)
+
+
+@bp.post("/cases/<int:case_id>/actions/<trigger>")
+@login_required
+def act(case_id: int, trigger: str):
+    """Fire ``trigger`` on the case as the signed-in user (see the module docstring for the statuses)."""
+    db = current_app.extensions["titlereview_db"]
+    actor = current_user.actor
+    lang = current_lang()
+    form = TransitionForm()
+    with db.read() as conn:
+        case = queries.case_detail(conn, case_id)
+    if case is None:
+        return render_error(404, _("案件不存在。"))
+    viewer = bool(dossier_relations(db, actor, case)[0])
+    with db.read() as conn:
+        pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
+        cands = pipeline.by_trigger_source.get((trigger, case["state"]), [])
+        objection = bool(cands) and set(cands[0].roles) <= OBJECTION_ROLES
+        if form.return_to.data == "objection" and trigger == "file_objection" and not cands:
+            # The notice ended or is paused since the form was opened (a notice is public, so saying so is fine).
+            return _refuse(case, 409, _("该公示已结束或暂停，不再受理异议。"), form, trigger, viewer)
+        # Outsiders learn nothing about a case beyond "not yours"; the only actions open to people without a
+        # relation to the case are named objections during a notice.
+        if not viewer and not objection:
+            return render_error(403, _("您无权对该案件执行此操作。"))
+        posted = (form.version.data or "").strip()
+        if viewer and posted.isdigit() and int(posted) != case["version"]:
+            # A stale page is the likelier story than a forbidden action: say so first.
+            return _refuse(case, 409, _("案件已被他人更新，请查看最新状态后重试。"), form, trigger, viewer)
+        if cands and acting_role(cands[0].roles, actor, case, conn) is None:
+            return _refuse(case, 403, _("您无权执行“%(action)s”。", action=transition_label(
+                pipeline, trigger, case["state"], cands[0].dest)), form, trigger, viewer)
+    if not form.validate():
+        return _refuse(case, 422, form.error_text(), form, trigger, viewer)
+    if objection and len((form.reason.data or "").strip()) < 10:
+        # A named objection suspends a notice: it must say what is wrong, not just that something is.
+        return _refuse(case, 422, _("异议内容请写10到2000字"), form, trigger, viewer)
+    requires = cands[0].requires if cands else []
+    data: dict[str, Any] = {}
+    if "reason" in requires:
+        data["reason"] = (form.reason.data or "").strip()
+    if "corrections" in requires:
+        data["corrections"] = parse_corrections(form.corrections.data)
+    if "assessment" in requires:
+        data["assessment"] = {"result": form.assessment_result.data or "",
+                              "summary": (form.assessment_summary.data or "").strip()}
+    try:
+        fired = engine.fire(db, case_id, trigger, actor, comment=form.comment.data or "", data=data,
+                            expected_version=int(form.version.data))
+    except WorkflowError as err:
+        return _refuse(case, err.status, err.message(lang), form, trigger, viewer)
+    done = transition_label(pipeline, trigger, fired.from_state, fired.to_state)
+    if objection:
+        flash(_("您的异议已提交，公示期暂停，待核查后处理。"), "success")
+        return redirect(safe_next(form.next.data) or url_for("public.notices"), 303)
+    flash(_("已办理：%(action)s。案件现处于“%(state)s”。", action=done,
+            state=pipeline.state_map[fired.to_state].label.en if lang == "en"
+            else pipeline.state_map[fired.to_state].label.zh), "success")
+    target = safe_next(form.next.data)
+    if target is None:
+        # A step can end the actor's access (the committee sees a dossier only while it is before them).
+        still = dossier_relations(db, actor, {**case, "state": fired.to_state})[0]
+        target = url_for("cases.show", case_id=case_id) if still else url_for(home_endpoint(current_user))
+    return redirect(target, 303)
+
+
+@bp.get("/cases/<int:case_id>/materials/<int:attachment_id>")
+@login_required
+def download(case_id: int, attachment_id: int):
+    """Send one uploaded file as a download, to people who may see the case only."""
+    db = current_app.extensions["titlereview_db"]
+    with db.read() as conn:
+        case = queries.case_detail(conn, case_id)
+    if case is None:
+        abort(404)
+    if not dossier_relations(db, current_user.actor, case)[0]:
+        abort(403)
+    with db.read() as conn:
+        att = attachment_store.get_attachment(conn, attachment_id)
+    if att is None or att["case_id"] != case_id:
+        abort(404)
+    try:
+        path = path_of(current_app.config["UPLOAD_FOLDER"], att["stored_name"])
+    except ValueError:
+        abort(404)
+    if not path.is_file():
+        return render_error(404, _("文件已不在存储中，请联系管理员。"))
+    return send_file(path, mimetype=att["content_type"], as_attachment=True, download_name=att["original_name"],
+                     max_age=0, conditional=True, etag=att["sha256"])
+
+
+@bp.get("/messages")
+@login_required
+def messages():
+    """The signed-in user's in-app messages (case notices); opening the page marks them read."""
+    from sqlalchemy import update
+
+    from workflow.models import Notification, utcnow
+
+    db = current_app.extensions["titlereview_db"]
+    with db.read() as conn:
+        rows = queries.notifications(conn, current_user.id)
+    if any(r["read_at"] is None for r in rows):
+        note = Notification.__table__
+        with db.write() as conn:
+            conn.execute(update(note).where(note.c.user_id == current_user.id, note.c.read_at.is_(None))
+                         .values(read_at=utcnow()))
+    return render_template("cases/messages.html", rows=rows)

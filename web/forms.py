@@ -1,0 +1,95 @@
+"""Forms shared by several areas: the generic transition form, the objection form, safe redirects."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+MAX_TEXT = 2000
+MAX_CORRECTIONS = 50
+
+_BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.、)）]|[（(]\d+[)）]|[一二三四五六七八九十]+[、.])\s*")
+
+
+def options(pairs) -> list[SelectChoice]:
+    """``[(value, label)]`` as WTForms choices (tuples are deprecated in WTForms 3.3)."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def parse_corrections(text: str | None) -> list[str]:
+    """One correction per line; numbering and bullets the reviewer typed are dropped, blank lines ignored."""
+    items = []
+    for line in (text or "").splitlines():
+        item = _BULLET.sub("", line).strip()
+        if item:
+            items.append(item)
+    return items
+
+
+def _int_version(form: FlaskForm, field: HiddenField) -> None:
+    value = (field.data or "").strip()
+    if not value.isdigit():
+        raise ValidationError(_l("表单缺少案件版本号，请刷新页面后重试"))
+
+
+class TransitionForm(FlaskForm):
+    """What any action on a case may carry; which fields are needed depends on the transition."""
+
+    version = HiddenField(validators=[_int_version])
+    comment = TextAreaField(_l("说明"), validators=[Optional(), Length(max=MAX_TEXT, message=_l("说明不能超过2000字"))])
+    reason = TextAreaField(_l("理由"), validators=[Optional(), Length(max=MAX_TEXT, message=_l("理由不能超过2000字"))])
+    corrections = TextAreaField(_l("补正清单（每行一项）"), validators=[
+        Optional(), Length(max=MAX_TEXT * 3, message=_l("补正清单过长，请精简"))])
+    assessment_result = RadioField(_l("考核结果"), choices=options([("优秀", "优秀"), ("合格", "合格")]),
+                                   validators=[Optional()], validate_choice=False)
+    assessment_summary = TextAreaField(_l("考核意见"), validators=[
+        Optional(), Length(max=MAX_TEXT, message=_l("考核意见不能超过2000字"))])
+    next = HiddenField()
+    return_to = HiddenField()
+
+    def validate_corrections(self, field: TextAreaField) -> None:
+        """Bound the number of items (each is one thing the applicant must fix)."""
+        if len(parse_corrections(field.data)) > MAX_CORRECTIONS:
+            raise ValidationError(_l("补正清单最多50项"))
+
+    def validate_assessment_result(self, field: RadioField) -> None:
+        """Only the two results the assessment record knows."""
+        if field.data and field.data not in ("优秀", "合格"):
+            raise ValidationError(_l("考核结果须为“优秀”或“合格”"))
+
+    def kept(self, trigger: str) -> dict[str, Any]:
+        """What the user typed, to put back into the form when the action is refused."""
+        return {"form": f"action:{trigger}", "values": {
+            "comment": self.comment.data or "", "reason": self.reason.data or "",
+            "corrections": self.corrections.data or "", "assessment_result": self.assessment_result.data or "",
+            "assessment_summary": self.assessment_summary.data or ""}}
+
+    def error_text(self) -> str:
+        """All validation messages in one line."""
+        return "；".join(str(m) for msgs in self.errors.values() for m in msgs)
+
+
+class ObjectionForm(FlaskForm):
+    """A named objection to a notice (the identity is the signed-in account)."""
+
+    version = HiddenField(validators=[_int_version])
+    reason = TextAreaField(_l("异议内容及理由"), validators=[
+        InputRequired(message=_l("请填写异议内容及理由")), Length(min=10, max=MAX_TEXT,
+                                                             message=_l("异议内容请写10到2000字"))])
+    contact = StringField(_l("联系电话"), validators=[Optional(), Length(max=30)])
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path on this site (no scheme, no host, no ``//``), else None."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target

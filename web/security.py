@@ -1,0 +1,141 @@
+"""Signed-in users for flask-login, and the role checks the blueprints use.
+
+The session cookie holds ``<user id>:<tag>`` where the tag is derived from the stored password hash, so
+changing or resetting a password signs out every other session of that user. Roles and organisation are
+read from the database on every request (two indexed queries), so deactivating a user or changing their
+roles takes effect at once — there is no cached copy to go stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from flask import abort, current_app
+from flask_login import UserMixin, current_user
+from sqlalchemy import select
+
+from workflow.models import Organisation, User, UserRole
+from workflow.roles import ROLES, Actor
+
+from .extensions import login_manager
+
+_user = User.__table__
+_role = UserRole.__table__
+_org = Organisation.__table__
+
+ROLE_ORDER = ("applicant", "unit_reviewer", "agency_reviewer", "superior_reviewer", "authority_officer",
+              "panel_chair", "panel_member", "administrator")
+"""Order in which a person's areas appear in the navigation; the first one is their home page."""
+
+
+def session_tag(password_hash: str) -> str:
+    """A short fingerprint of the password hash (changes whenever the password does)."""
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+
+
+@dataclass
+class WebUser(UserMixin):
+    """The signed-in person as the web layer sees them; ``actor`` is what the core receives."""
+
+    id: int
+    username: str
+    display_name: str
+    roles: frozenset[str]
+    org_id: int | None
+    org_name: str
+    org_kind: str
+    tag: str
+
+    def get_id(self) -> str:
+        """Session identifier: user id plus the password fingerprint."""
+        return f"{self.id}:{self.tag}"
+
+    @property
+    def actor(self) -> Actor:
+        """The explicit actor handed to every core call."""
+        return Actor(user_id=self.id, roles=self.roles, org_id=self.org_id, name=self.display_name)
+
+    def has(self, *roles: str) -> bool:
+        """True when the user holds any of ``roles``."""
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def ordered_roles(self) -> list[str]:
+        """The user's roles in navigation order."""
+        return [r for r in ROLE_ORDER if r in self.roles]
+
+    def role_labels(self) -> list[dict[str, str]]:
+        """Display labels of the user's roles."""
+        return [ROLES[r] for r in self.ordered_roles]
+
+
+def load_web_user(user_id: int) -> WebUser | None:
+    """The active user ``user_id`` with roles and organisation, or None."""
+    db = current_app.extensions["titlereview_db"]
+    with db.read() as conn:
+        row = conn.execute(select(_user.c.id, _user.c.username, _user.c.display_name, _user.c.password_hash,
+                                  _user.c.is_active, _user.c.org_id, _org.c.name, _org.c.kind)
+                           .select_from(_user.outerjoin(_org, _org.c.id == _user.c.org_id))
+                           .where(_user.c.id == user_id)).first()
+        if row is None or not row.is_active:
+            return None
+        roles = frozenset(conn.execute(select(_role.c.role).where(_role.c.user_id == user_id)).scalars())
+    return WebUser(id=row.id, username=row.username, display_name=row.display_name, roles=roles,
+                   org_id=row.org_id, org_name=row.name or "", org_kind=row.kind or "",
+                   tag=session_tag(row.password_hash or ""))
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> WebUser | None:
+    user_part, _, tag = session_id.partition(":")
+    if not user_part.isdigit():
+        return None
+    user = load_web_user(int(user_part))
+    if user is None or user.tag != tag:
+        return None
+    return user
+
+
+def roles_required(*roles: str) -> Callable:
+    """Require a signed-in user holding at least one of ``roles`` (403 otherwise)."""
+
+    def decorate(view: Callable) -> Callable:
+        """Wrap ``view`` with the role check."""
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any):
+            """Sign-in first (redirect), then the role (403)."""
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.has(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def home_endpoint(user: WebUser) -> str:
+    """The endpoint of a user's main page (their first role's inbox)."""
+    for role in user.ordered_roles:
+        endpoint = AREA_ENDPOINTS.get(role)
+        if endpoint:
+            return endpoint
+    return "auth.account"
+
+
+AREA_ENDPOINTS = {
+    "applicant": "applicant.home",
+    "unit_reviewer": "unit.inbox",
+    "agency_reviewer": "unit.inbox",
+    "superior_reviewer": "unit.superior_inbox",
+    "authority_officer": "authority.inbox",
+    "panel_chair": "panel.home",
+    "panel_member": "panel.home",
+    "administrator": "admin.home",
+}
+"""Each role's area in the navigation."""

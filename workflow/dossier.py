@@ -1,0 +1,426 @@
+"""The applicant's side of a dossier: the declared profile and the case's declared details.
+
+The profile (education, titles held, skill certificates, work history, achievements, representative works…)
+is stored as JSON in ``applicant_profile.body`` in the shape of :class:`workflow.profiles.ApplicantProfile`,
+which the eligibility engine reads. :data:`PROFILE_SECTIONS` describes how a form presents it, and
+:func:`validate_profile` turns form input into that shape, reporting every problem by section, row and field
+so a form can show them all at once (一次性告知 applies to our own forms too).
+
+The case's declared details (target title, specialty, the fallback channel's account evidence) may change
+only while the case is with the applicant; they are not state, so no event is written, but the update is
+guarded by the case's version so a stale form cannot overwrite a newer one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import insert, select, update
+
+from .catalog import get_pipeline
+from .db import Database
+from .errors import CaseNotFound, InvalidAction, MissingData, PermissionDenied, StaleCase
+from .models import ApplicantProfile, Case, utcnow
+from .profiles import (
+    AchievementKind,
+    EducationLevel,
+    ProfileInvalid,
+    SanctionKind,
+    SkillLevel,
+    TitleLevel,
+    Vocabulary,
+    WorkKind,
+    parse_profile,
+)
+from .roles import Actor
+from .standards_store import latest_version
+
+_profile = ApplicantProfile.__table__
+_case = Case.__table__
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """One column of a profile form section: the model's field name, labels, input kind and choices.
+
+    Kinds: ``text``, ``date`` (YYYY-MM-DD), ``year``, ``int``, ``number``, ``choice`` (values of ``vocab``) and
+    ``bool`` (a checkbox, never required).
+    """
+
+    key: str
+    zh: str
+    en: str
+    kind: str = "text"
+    required: bool = True
+    vocab: type[Vocabulary] | None = None
+    max_length: int = 200
+    default: Any = None
+    future_ok: bool = False
+
+    def choices(self, lang: str = "zh") -> list[tuple[str, str]]:
+        """``[(value, label)]`` for a choice field."""
+        return self.vocab.choices(lang) if self.vocab is not None else []
+
+
+@dataclass(frozen=True)
+class SectionDef:
+    """A repeatable list of the profile (``key`` is the :class:`~workflow.profiles.ApplicantProfile` field)."""
+
+    key: str
+    zh: str
+    en: str
+    fields: tuple[FieldDef, ...]
+    max_rows: int = 20
+    optional: bool = False
+
+
+LEVELS = ("初级", "中级", "副高", "正高")
+"""Levels a case can target (the case's ``level``; 初级 covers both of its grades)."""
+
+BASIC_FIELDS: tuple[FieldDef, ...] = (
+    FieldDef("birth_date", "出生日期", "Date of birth", "date"),
+    FieldDef("retired", "已退休", "Retired", "bool", required=False, default=False),
+)
+"""The profile's single-valued fields."""
+
+PROFILE_SECTIONS: tuple[SectionDef, ...] = (
+    SectionDef("education", "学历学位", "Education", (
+        FieldDef("level", "学历", "Level", "choice", vocab=EducationLevel),
+        FieldDef("school", "毕业院校", "School", required=False),
+        FieldDef("major", "所学专业", "Major"),
+        FieldDef("graduated_on", "毕业日期", "Graduated", "date"),
+        FieldDef("major_related", "与申报专业相关", "Related to the specialty", "bool", required=False, default=False),
+    ), max_rows=6),
+    SectionDef("titles", "已取得职称", "Titles held", (
+        FieldDef("name", "职称名称", "Title"),
+        FieldDef("series", "系列", "Series"),
+        FieldDef("specialty", "专业", "Specialty"),
+        FieldDef("level", "级别", "Level", "choice", vocab=TitleLevel),
+        FieldDef("obtained_on", "取得日期", "Obtained", "date"),
+        FieldDef("certificate_no", "证书编号", "Certificate no.", required=False, max_length=100),
+    ), max_rows=6),
+    SectionDef("skill_certificates", "职业技能等级证书", "Skill certificates", (
+        FieldDef("occupation", "职业（工种）", "Occupation"),
+        FieldDef("level", "等级", "Level", "choice", vocab=SkillLevel),
+        FieldDef("certificate_no", "证书编号", "Certificate no.", max_length=100),
+        FieldDef("obtained_on", "取得日期", "Obtained", "date"),
+        FieldDef("issuer", "发证机构", "Issuer", required=False),
+    ), max_rows=6),
+    SectionDef("work_history", "工作经历", "Work history", (
+        FieldDef("employer", "工作单位", "Employer"),
+        FieldDef("post", "岗位/职务", "Post", required=False),
+        FieldDef("start", "起始日期", "From", "date"),
+        FieldDef("end", "截止日期（在职不填）", "To (blank if current)", "date", required=False),
+        FieldDef("in_specialty", "从事本专业", "In the specialty", "bool", required=False, default=True),
+    ), max_rows=12),
+    SectionDef("continuing_education", "继续教育", "Continuing education", (
+        FieldDef("year", "年度", "Year", "year"),
+        FieldDef("hours", "学时", "Hours", "number"),
+    ), max_rows=10),
+    SectionDef("achievements", "业绩成果", "Achievements", (
+        FieldDef("kind", "类型", "Kind", "choice", vocab=AchievementKind),
+        FieldDef("description", "内容（名称、本人作用、效益）", "Description (name, your role, benefit)",
+                 max_length=1000),
+        FieldDef("year", "年份", "Year", "year"),
+        FieldDef("evidence", "证明材料/编号", "Evidence reference", required=False, max_length=500),
+    ), max_rows=12),
+    SectionDef("works", "代表作", "Representative works", (
+        FieldDef("kind", "类型", "Kind", "choice", vocab=WorkKind),
+        FieldDef("title", "名称", "Title", max_length=500),
+        FieldDef("year", "年份", "Year", "year"),
+        FieldDef("character_count", "字数（技术文档填写）", "Characters (technical documents)", "int",
+                 required=False),
+    ), max_rows=8),
+    SectionDef("recommendations", "专家推荐（破格申报）", "Expert recommendations (exceptional route)", (
+        FieldDef("expert_name", "专家姓名", "Expert"),
+        FieldDef("expert_title", "专家职称", "Expert's title"),
+        FieldDef("expert_level", "职称级别", "Level", "choice", vocab=TitleLevel),
+        FieldDef("series", "系列", "Series"),
+        FieldDef("specialty", "专业", "Specialty"),
+        FieldDef("employer", "工作单位", "Employer", required=False),
+    ), max_rows=4, optional=True),
+    SectionDef("foreign_language", "外语合格证明（如标准要求）", "Foreign-language qualification (if required)", (
+        FieldDef("language", "语种", "Language"),
+        FieldDef("name", "证书/考试名称", "Certificate"),
+        FieldDef("passed_on", "通过日期", "Passed", "date"),
+    ), max_rows=3, optional=True),
+    SectionDef("sanctions", "处分情况（如有，须如实填报）", "Disciplinary sanctions (declare any)", (
+        FieldDef("kind", "处分类型", "Kind", "choice", vocab=SanctionKind),
+        FieldDef("start", "影响期开始", "From", "date"),
+        FieldDef("end", "影响期结束", "To", "date", required=False, future_ok=True),
+        FieldDef("description", "说明", "Note", required=False, max_length=500),
+    ), max_rows=5, optional=True),
+)
+"""The profile's lists, in display order (the keys are :class:`~workflow.profiles.ApplicantProfile` fields)."""
+
+SECTION_MAP = {s.key: s for s in PROFILE_SECTIONS}
+
+_PATH = re.compile(r"^(?P<section>[a-z_]+)(?:\[(?P<row>\d+)\])?(?:\.(?P<field>[a-z_]+))?$")
+
+
+@dataclass(frozen=True)
+class ProfileProblem:
+    """One problem in a submitted profile: section (``basic`` for single fields), 1-based form row, field."""
+
+    section: str
+    row: int
+    field: str
+    zh: str
+    en: str
+
+
+def _bilingual(message: str) -> tuple[str, str]:
+    """Split the profile model's "中文 / English" messages; other messages are shown as they are."""
+    zh, sep, en = message.partition(" / ")
+    return (zh.strip(), en.strip()) if sep else (message, message)
+
+
+def _convert(f: FieldDef, value: str, today: date) -> tuple[Any, tuple[str, str] | None]:
+    """The typed value of a form string, or why it is not valid (zh, en).
+
+    Dates and years in the future are caught here too (the profile model checks them again), so that they
+    are reported together with missing fields instead of after them.
+    """
+    if len(value) > f.max_length:
+        return value, (f"{f.zh}不能超过{f.max_length}字", f"{f.en}: at most {f.max_length} characters")
+    if f.kind == "choice":
+        assert f.vocab is not None
+        if value not in {m.value for m in f.vocab}:
+            return value, (f"请从列表中选择{f.zh}", f"Choose {f.en.lower()} from the list")
+        return value, None
+    if f.kind == "date":
+        try:
+            day = date.fromisoformat(value.replace("/", "-").replace(".", "-"))
+        except ValueError:
+            return value, (f"{f.zh}请写成“年-月-日”，如 2019-07-01", f"{f.en}: use YYYY-MM-DD, e.g. 2019-07-01")
+        if day > today and not f.future_ok:
+            return value, (f"{f.zh} {day.isoformat()} 晚于今天，不能填写将来的日期", f"{f.en}: a date in the future")
+        return day.isoformat(), None
+    if f.kind in ("year", "int"):
+        if not value.isdigit():
+            return value, ((f"{f.zh}请填写四位年份", f"{f.en}: a four-digit year") if f.kind == "year"
+                           else (f"{f.zh}请填写整数", f"{f.en}: a whole number"))
+        if f.kind == "year" and not 1950 <= int(value) <= today.year:
+            return value, (f"{f.zh}须在1950年至今年之间", f"{f.en}: between 1950 and this year")
+        return int(value), None
+    if f.kind == "number":
+        try:
+            number = float(value)
+        except ValueError:
+            return value, (f"{f.zh}请填写数字", f"{f.en}: a number")
+        return (int(number) if number.is_integer() else number), None
+    return value, None
+
+
+def _form_value(raw: dict[str, Any], f: FieldDef) -> Any:
+    value = raw.get(f.key)
+    if f.kind == "bool":
+        return value in (True, "1", "on", "true", "yes") if value is not None else bool(f.default)
+    return str(value if value is not None else "").strip()
+
+
+def _keep_verification(body: dict[str, Any], previous: dict[str, Any]) -> None:
+    """Carry over what the unit verified (achievements, technical documents) for entries left unchanged.
+
+    The applicant's form never shows these flags: an edited entry must be verified again.
+    """
+    for section, flag, keys in (("achievements", "verified", ("kind", "description", "year")),
+                                ("works", "unit_verified", ("kind", "title", "year", "character_count"))):
+        verified = {tuple(e.get(k) for k in keys) for e in previous.get(section) or [] if e.get(flag)}
+        for entry in body.get(section) or []:
+            if tuple(entry.get(k) for k in keys) in verified:
+                entry[flag] = True
+
+
+def validate_profile(raw: dict[str, Any], previous: dict[str, Any] | None = None, today: date | None = None
+                     ) -> tuple[dict[str, Any], list[ProfileProblem]]:
+    """Check a submitted profile form and build the stored body; list every problem at once.
+
+    ``raw`` has the basic fields at the top level and each section as a list of row dicts of strings (or
+    booleans for checkboxes). Rows left entirely blank are dropped. The result is validated by
+    :func:`workflow.profiles.parse_profile` (the shape the eligibility engine reads).
+    """
+    previous = previous or {}
+    problems: list[ProfileProblem] = []
+    body: dict[str, Any] = {"schema_version": 1}
+    for f in BASIC_FIELDS:
+        value = _form_value(raw, f)
+        if f.kind == "bool":
+            body[f.key] = value
+        elif not value:
+            problems.append(ProfileProblem("basic", 0, f.key, f"请填写{f.zh}", f"{f.en} is required"))
+        else:
+            body[f.key], why = _convert(f, value, today or date.today())
+            if why:
+                problems.append(ProfileProblem("basic", 0, f.key, *why))
+    row_of: dict[str, list[int]] = {}
+    for section in PROFILE_SECTIONS:
+        rows_out: list[dict[str, Any]] = []
+        row_of[section.key] = []
+        for i, row in enumerate(raw.get(section.key) or [], start=1):
+            row = row or {}
+            if not any(_form_value(row, f) for f in section.fields if f.kind != "bool"):
+                continue
+            out: dict[str, Any] = {}
+            for f in section.fields:
+                value = _form_value(row, f)
+                if f.kind == "bool":
+                    out[f.key] = value
+                    continue
+                if not value:
+                    if f.required:
+                        problems.append(ProfileProblem(section.key, i, f.key, f"请填写{f.zh}", f"{f.en} is required"))
+                    elif f.kind in ("date", "int", "number"):
+                        out[f.key] = None
+                    else:
+                        out[f.key] = ""
+                    continue
+                out[f.key], why = _convert(f, value, today or date.today())
+                if why:
+                    problems.append(ProfileProblem(section.key, i, f.key, *why))
+            rows_out.append(out)
+            row_of[section.key].append(i)
+        if len(rows_out) > section.max_rows:
+            problems.append(ProfileProblem(section.key, section.max_rows + 1, "",
+                                           f"{section.zh}最多填写{section.max_rows}条",
+                                           f"{section.en}: at most {section.max_rows} rows"))
+        body[section.key] = rows_out
+    if previous.get("integrity_record_until"):
+        body["integrity_record_until"] = previous["integrity_record_until"]  # the authority's record, not ours
+    if problems:
+        return body, problems
+    _keep_verification(body, previous)
+    try:
+        model = parse_profile(body, today=today)
+    except ProfileInvalid as err:
+        found = []
+        for path, message in err.problems:
+            # Model-level checks report several "path: message" parts in one message.
+            parts = [(path, message)] if path else [
+                (p.partition(": ")[0], p.partition(": ")[2]) if ": " in p else ("", p) for p in message.split("；")]
+            for where, text in parts:
+                zh, en = _bilingual(text)
+                m = _PATH.match(where or "")
+                if m and m.group("section") in SECTION_MAP and m.group("row") is not None:
+                    sec = m.group("section")
+                    idx = int(m.group("row"))
+                    form_row = row_of[sec][idx] if idx < len(row_of[sec]) else idx + 1
+                    found.append(ProfileProblem(sec, form_row, m.group("field") or "", zh, en))
+                elif m and m.group("section") in {f.key for f in BASIC_FIELDS}:
+                    found.append(ProfileProblem("basic", 0, m.group("section"), zh, en))
+                else:
+                    found.append(ProfileProblem("basic", 0, "", zh, en))
+        return body, found
+    return model.model_dump(mode="json"), []
+
+
+def load_profile(db: Database, user_id: int) -> dict[str, Any]:
+    """The stored profile body of ``user_id`` (empty lists for sections never filled)."""
+    with db.read() as conn:
+        body = conn.execute(select(_profile.c.body).where(_profile.c.user_id == user_id)).scalar()
+    body = dict(body or {})
+    for section in PROFILE_SECTIONS:
+        body.setdefault(section.key, [])
+    return body
+
+
+def save_profile(db: Database, actor: Actor, raw: dict[str, Any]) -> list[ProfileProblem]:
+    """Validate and store the actor's own profile; nothing is stored when there are problems."""
+    if "applicant" not in actor.roles or actor.user_id is None:
+        raise PermissionDenied("只有申报人可以填写个人信息", "Only applicants keep a profile")
+    body, problems = validate_profile(raw, load_profile(db, actor.user_id))
+    if problems:
+        return problems
+    store_profile(db, actor.user_id, body)
+    return []
+
+
+def store_profile(db: Database, user_id: int, body: dict[str, Any]) -> None:
+    """Insert or replace a validated profile body (used by :func:`save_profile` and the demo loader)."""
+    with db.write() as conn:
+        exists = conn.execute(select(_profile.c.id).where(_profile.c.user_id == user_id)).scalar()
+        if exists is None:
+            conn.execute(insert(_profile).values(user_id=user_id, body=body, updated_at=utcnow()))
+        else:
+            conn.execute(update(_profile).where(_profile.c.id == exists).values(body=body, updated_at=utcnow()))
+
+
+# --------------------------------------------------------------------------------------------- case details
+
+ACCOUNT_EVIDENCE_KINDS = {
+    "labour_contract": {"zh": "劳动合同及社保缴纳", "en": "Labour contract with social insurance"},
+    "freelancer_registration": {"zh": "自由职业登记", "en": "Freelancer registration"},
+}
+"""The fallback channel's evidence that the agency is the right channel."""
+
+
+def account_evidence(kind: str, *, contract_months: str | int | None = None, social_insurance: bool = False,
+                     registration_no: str = "") -> dict[str, Any]:
+    """The ``account_evidence`` dict the fallback guard reads, checked for shape (not for sufficiency).
+
+    Sufficiency (e.g. at least 6 months) is the pipeline's rule and is explained when submitting.
+    """
+    if kind == "labour_contract":
+        try:
+            months = int(str(contract_months or "0").strip() or 0)
+        except ValueError:
+            raise MissingData("劳动合同期限请填写月数（整数）", "Contract length: a whole number of months") from None
+        if months < 0 or months > 600:
+            raise MissingData("劳动合同期限请填写0到600之间的月数", "Contract length must be 0–600 months")
+        return {"kind": kind, "contract_months": months, "social_insurance": bool(social_insurance)}
+    if kind == "freelancer_registration":
+        number = registration_no.strip()
+        if not number:
+            raise MissingData("请填写自由职业登记编号", "Enter the freelancer registration number")
+        return {"kind": kind, "registration_no": number[:60]}
+    raise MissingData("请选择账户证明类型", "Choose the kind of account evidence")
+
+
+def update_declaration(db: Database, case_id: int, actor: Actor, *, expected_version: int,
+                       target_title: str | None = None, specialty: str | None = None, level: str | None = None,
+                       evidence: dict[str, Any] | None = None, standard_id: str | None = None) -> None:
+    """Change the case's declared details while it is with the applicant (draft or correction).
+
+    The occupation standard can change only in the draft: the first submission pins its version.
+    """
+    with db.write() as conn:
+        case = conn.execute(select(_case.c.id, _case.c.applicant_id, _case.c.state, _case.c.version,
+                                   _case.c.pipeline_id, _case.c.pipeline_version, _case.c.data)
+                            .where(_case.c.id == case_id)).mappings().first()
+        if case is None:
+            raise CaseNotFound(f"案件 {case_id} 不存在", f"Case {case_id} does not exist")
+        if "applicant" not in actor.roles or case["applicant_id"] != actor.user_id:
+            raise PermissionDenied("只有申报人本人可以修改申报信息", "Only the applicant may change these details")
+        pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
+        state = pipeline.state_map[case["state"]]
+        if state.stage != "submission" or state.final:
+            raise InvalidAction("案件已提交审核，申报信息不能再修改", "The case is under review; details are fixed")
+        if case["version"] != expected_version:
+            raise StaleCase("案件已被他人更新，请刷新页面后重试", "The case changed meanwhile; reload and try again")
+        values: dict[str, Any] = {"updated_at": utcnow()}
+        if target_title is not None:
+            if not target_title.strip():
+                raise MissingData("请填写申报职称", "Enter the title applied for")
+            values["target_title"] = target_title.strip()[:60]
+        if specialty is not None:
+            values["specialty"] = specialty.strip()[:80]
+        if level is not None:
+            if level not in LEVELS:
+                raise MissingData("请选择申报级别", "Choose the level")
+            values["level"] = level
+        if evidence is not None:
+            values["data"] = {**(case["data"] or {}), "account_evidence": evidence}
+        if standard_id is not None:
+            if case["state"] != pipeline.initial:
+                raise InvalidAction("评价标准已在首次提交时确定，不能更改",
+                                    "The standard was fixed at the first submission")
+            if latest_version(conn, standard_id) is None:
+                raise MissingData("评价标准不存在", "No such standard")
+            values["standard_id"] = standard_id
+        changed = conn.execute(update(_case).where(_case.c.id == case_id, _case.c.version == expected_version,
+                                                   _case.c.state == case["state"]).values(**values)).rowcount
+        if changed != 1:
+            raise StaleCase("案件已被他人更新，请刷新页面后重试", "The case changed meanwhile; reload and try again")

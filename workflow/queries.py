@@ -1,0 +1,482 @@
+"""Read-side queries for the pages: inbox listings, a case with its people, its timeline and deadlines.
+
+Everything here only reads, with SQLAlchemy Core on the SQLModel tables, and every listing is one statement
+(joins and a grouped sub-query for the next deadline) whatever the number of rows, so a page never issues a
+query per case. Results are plain dicts, so callers can render them after the transaction ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import case as sa_case
+from sqlalchemy.orm import aliased
+
+from .models import (
+    ApplicantProfile,
+    Attendance,
+    BallotBox,
+    BallotParticipation,
+    Case,
+    CaseEvent,
+    Certificate,
+    CommitteeSeat,
+    Notification,
+    Opinion,
+    Organisation,
+    ReviewSession,
+    Timer,
+    User,
+    UserRole,
+    as_utc,
+)
+
+_case = Case.__table__
+_event = CaseEvent.__table__
+_timer = Timer.__table__
+_user = User.__table__
+_role = UserRole.__table__
+_org = Organisation.__table__
+_session = ReviewSession.__table__
+_seat = CommitteeSeat.__table__
+_att = Attendance.__table__
+_opinion = Opinion.__table__
+_box = BallotBox.__table__
+_part = BallotParticipation.__table__
+_cert = Certificate.__table__
+_profile = ApplicantProfile.__table__
+_note = Notification.__table__
+
+_TIME_COLUMNS = ("created_at", "updated_at", "state_entered_at", "submitted_at", "due_at", "remind_at",
+                 "next_due", "uploaded_at", "recorded_at", "submitted_at", "opened_at", "closed_at", "read_at")
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    """A result row as a dict, with SQLite's naive timestamps made aware (UTC)."""
+    d = dict(row)
+    for key in _TIME_COLUMNS:
+        if key in d and d[key] is not None:
+            d[key] = as_utc(d[key])
+    return d
+
+
+# --------------------------------------------------------------------------------------------- one case
+
+
+def case_detail(conn: Connection, case_id: int) -> dict[str, Any] | None:
+    """The case row with the names of its applicant, organisations and session (None if it does not exist)."""
+    applicant = aliased(_user)
+    unit = aliased(_org)
+    employer = aliased(_org)
+    authority = aliased(_org)
+    stmt = (
+        select(_case, applicant.c.display_name.label("applicant_name"),
+               applicant.c.username.label("applicant_username"), unit.c.name.label("unit_name"),
+               unit.c.kind.label("unit_kind"), employer.c.name.label("employer_name"),
+               authority.c.name.label("authority_name"), _session.c.name.label("session_name"),
+               _session.c.name_en.label("session_name_en"), _session.c.code.label("session_code"),
+               _session.c.parameters.label("session_parameters"))
+        .select_from(_case.join(applicant, applicant.c.id == _case.c.applicant_id)
+                     .join(unit, unit.c.id == _case.c.unit_org_id)
+                     .join(authority, authority.c.id == _case.c.authority_org_id)
+                     .outerjoin(employer, employer.c.id == _case.c.employer_org_id)
+                     .outerjoin(_session, _session.c.id == _case.c.session_id))
+        .where(_case.c.id == case_id)
+    )
+    row = conn.execute(stmt).mappings().first()
+    return _plain(row) if row else None
+
+
+def org_names(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
+    """Names of the given organisations."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    return dict(conn.execute(select(_org.c.id, _org.c.name).where(_org.c.id.in_(ids))).all())
+
+
+def timeline(conn: Connection, case_id: int) -> list[dict[str, Any]]:
+    """Every event of the case in order, with the acting person's name (None for the system)."""
+    stmt = (select(_event, _user.c.display_name.label("actor_name"))
+            .select_from(_event.outerjoin(_user, _user.c.id == _event.c.actor_id))
+            .where(_event.c.case_id == case_id).order_by(_event.c.seq))
+    return [_plain(r) for r in conn.execute(stmt).mappings()]
+
+
+def pending_timers(conn: Connection, case_id: int) -> list[dict[str, Any]]:
+    """The case's running deadlines, soonest first."""
+    stmt = (select(_timer.c.id, _timer.c.name, _timer.c.state, _timer.c.trigger, _timer.c.due_at,
+                   _timer.c.remind_at, _timer.c.paused_in)
+            .where(_timer.c.case_id == case_id, _timer.c.status == "pending").order_by(_timer.c.due_at))
+    return [_plain(r) for r in conn.execute(stmt).mappings()]
+
+
+def profile_body(conn: Connection, user_id: int) -> dict[str, Any]:
+    """The applicant's declared profile (empty when none was saved yet)."""
+    body = conn.execute(select(_profile.c.body).where(_profile.c.user_id == user_id)).scalar()
+    return dict(body or {})
+
+
+def opinions(conn: Connection, case_id: int) -> list[dict[str, Any]]:
+    """Pre-review opinions of every round with the reviewers' names, newest round first."""
+    stmt = (select(_opinion, _user.c.display_name.label("reviewer_name"))
+            .select_from(_opinion.join(_user, _user.c.id == _opinion.c.reviewer_id))
+            .where(_opinion.c.case_id == case_id).order_by(_opinion.c.round.desc(), _opinion.c.submitted_at))
+    return [_plain(r) for r in conn.execute(stmt).mappings()]
+
+
+def ballot_box(conn: Connection, case_id: int, round_: int) -> dict[str, Any] | None:
+    """The ballot box of the round with the number of members who have voted (never who chose what)."""
+    voted = (select(func.count()).select_from(_part).where(_part.c.box_id == _box.c.id)
+             .correlate(_box).scalar_subquery())
+    row = conn.execute(select(_box, voted.label("voted")).where(_box.c.case_id == case_id,
+                                                                 _box.c.round == round_)).mappings().first()
+    return _plain(row) if row else None
+
+
+@dataclass(frozen=True)
+class MemberStatus:
+    """One committee member's standing on one case: seated, present, recused, opinion given, voted."""
+
+    seat: str | None
+    present: bool
+    recused: bool
+    opinion_given: bool
+    voted: bool
+
+
+def member_status(conn: Connection, case: dict[str, Any], user_id: int) -> MemberStatus:
+    """What one member has done on the case this round (drives the opinion and vote forms)."""
+    from .ballots import recused_ids
+
+    session_id = case.get("session_id")
+    round_ = (case.get("data") or {}).get("round", 1)
+    seat = None
+    present = False
+    if session_id is not None:
+        seat = conn.execute(select(_seat.c.seat_role).where(_seat.c.session_id == session_id,
+                                                           _seat.c.user_id == user_id)).scalar()
+        present = conn.execute(select(_att.c.id).where(_att.c.session_id == session_id,
+                                                       _att.c.user_id == user_id)).scalar() is not None
+    opinion = conn.execute(select(_opinion.c.id).where(_opinion.c.case_id == case["id"],
+                                                       _opinion.c.reviewer_id == user_id,
+                                                       _opinion.c.round == round_)).scalar()
+    voted = conn.execute(select(_part.c.id).join(_box, _box.c.id == _part.c.box_id)
+                         .where(_box.c.case_id == case["id"], _box.c.round == round_,
+                                _part.c.member_id == user_id)).scalar()
+    return MemberStatus(seat=seat, present=present, recused=user_id in recused_ids(conn, case["id"]),
+                        opinion_given=opinion is not None, voted=voted is not None)
+
+
+def certificate_for_case(conn: Connection, case_id: int) -> dict[str, Any] | None:
+    """The certificate issued on the case, if any."""
+    row = conn.execute(select(_cert).where(_cert.c.case_id == case_id)).mappings().first()
+    return _plain(row) if row else None
+
+
+def certificate_by_number(conn: Connection, number: str) -> dict[str, Any] | None:
+    """A certificate by its number (what the public verification page looks up)."""
+    row = conn.execute(select(_cert).where(_cert.c.number == number.strip().upper())).mappings().first()
+    return _plain(row) if row else None
+
+
+# --------------------------------------------------------------------------------------------- listings
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of a case listing and the total number of matching cases."""
+
+    rows: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """Number of pages (at least 1)."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def _listing_select():
+    applicant = aliased(_user)
+    unit = aliased(_org)
+    due = (select(_timer.c.case_id, func.min(_timer.c.due_at).label("next_due"))
+           .where(_timer.c.status == "pending").group_by(_timer.c.case_id).subquery())
+    columns = [_case.c.id, _case.c.reference, _case.c.pipeline_id, _case.c.pipeline_version, _case.c.state,
+               _case.c.version, _case.c.level, _case.c.target_title, _case.c.specialty, _case.c.series,
+               _case.c.created_at, _case.c.updated_at, _case.c.state_entered_at, _case.c.submitted_at,
+               _case.c.session_id, _case.c.unit_org_id, _case.c.applicant_id, _case.c.data,
+               applicant.c.display_name.label("applicant_name"), unit.c.name.label("unit_name"),
+               _session.c.name.label("session_name"), _session.c.name_en.label("session_name_en"),
+               due.c.next_due]
+    joined = (_case.join(applicant, applicant.c.id == _case.c.applicant_id)
+              .join(unit, unit.c.id == _case.c.unit_org_id)
+              .outerjoin(_session, _session.c.id == _case.c.session_id)
+              .outerjoin(due, due.c.case_id == _case.c.id))
+    return columns, joined, applicant
+
+
+def list_cases(conn: Connection, *, applicant_id: int | None = None, unit_org_id: int | None = None,
+               authority_org_id: int | None = None, session_ids: Iterable[int] | None = None,
+               states: Iterable[str] | None = None, exclude_states: Iterable[str] | None = None,
+               submitted_only: bool = False, search: str = "", page: int = 1, per_page: int = 50,
+               oldest_first: bool = False) -> CasePage:
+    """Cases matching every given filter, with applicant, unit, session and next deadline (one query).
+
+    ``search`` matches the reference or the applicant's name. Work queues list the longest-waiting case
+    first (``oldest_first``); personal lists the most recently changed first.
+    """
+    columns, joined, applicant = _listing_select()
+    conditions = []
+    if applicant_id is not None:
+        conditions.append(_case.c.applicant_id == applicant_id)
+    if unit_org_id is not None:
+        conditions.append(_case.c.unit_org_id == unit_org_id)
+    if authority_org_id is not None:
+        conditions.append(_case.c.authority_org_id == authority_org_id)
+    if session_ids is not None:
+        conditions.append(_case.c.session_id.in_(list(session_ids)))
+    if states is not None:
+        conditions.append(_case.c.state.in_(list(states)))
+    if exclude_states:
+        conditions.append(_case.c.state.not_in(list(exclude_states)))
+    if submitted_only:
+        conditions.append(_case.c.submitted_at.is_not(None))
+    search = search.strip()
+    if search:
+        like = f"%{search.replace('%', '').replace('_', '')}%"
+        conditions.append(or_(_case.c.reference.ilike(like), applicant.c.display_name.ilike(like)))
+    where = and_(*conditions) if conditions else True
+    total = conn.execute(select(func.count()).select_from(joined).where(where)).scalar_one()
+    page = max(1, page)
+    order = [_case.c.state_entered_at.asc() if oldest_first else _case.c.updated_at.desc(), _case.c.id]
+    rows = conn.execute(select(*columns).select_from(joined).where(where).order_by(*order)
+                        .limit(per_page).offset((page - 1) * per_page)).mappings()
+    return CasePage([_plain(r) for r in rows], total, page, per_page)
+
+
+def state_counts(conn: Connection, *, unit_org_id: int | None = None, authority_org_id: int | None = None,
+                 session_ids: Iterable[int] | None = None, submitted_only: bool = True) -> dict[str, int]:
+    """How many cases are in each state, for the same scopes as :func:`list_cases` (inbox tab badges)."""
+    stmt = select(_case.c.state, func.count()).group_by(_case.c.state)
+    if unit_org_id is not None:
+        stmt = stmt.where(_case.c.unit_org_id == unit_org_id)
+    if authority_org_id is not None:
+        stmt = stmt.where(_case.c.authority_org_id == authority_org_id)
+    if session_ids is not None:
+        stmt = stmt.where(_case.c.session_id.in_(list(session_ids)))
+    if submitted_only:
+        stmt = stmt.where(_case.c.submitted_at.is_not(None))
+    return {state: int(n) for state, n in conn.execute(stmt).all()}
+
+
+def superior_queue(conn: Connection, org_id: int, states: Iterable[str]) -> list[dict[str, Any]]:
+    """Cases waiting in superior review whose *current* superior level is ``org_id``.
+
+    The chain is a short JSON list per case, so the level is matched here rather than in SQL (portable
+    across SQLite and PostgreSQL); the state filter keeps the candidate set small.
+    """
+    columns, joined, _ = _listing_select()
+    rows = conn.execute(select(*columns, _case.c.superior_org_ids).select_from(joined)
+                        .where(_case.c.state.in_(list(states))).order_by(_case.c.state_entered_at)).mappings()
+    found = []
+    for r in rows:
+        chain = r["superior_org_ids"] or []
+        level = (r["data"] or {}).get("superior_level", 0)
+        if level < len(chain) and chain[level] == org_id:
+            found.append(_plain(r))
+    return found
+
+
+def superior_history(conn: Connection, org_id: int, limit: int = 100) -> list[dict[str, Any]]:
+    """Cases a superior department of ``org_id`` has acted on, most recently changed first."""
+    columns, joined, _ = _listing_select()
+    acted = (select(_event.c.case_id).join(_user, _user.c.id == _event.c.actor_id)
+             .where(_event.c.actor_role == "superior_reviewer", _user.c.org_id == org_id).distinct())
+    rows = conn.execute(select(*columns).select_from(joined).where(_case.c.id.in_(acted))
+                        .order_by(_case.c.updated_at.desc()).limit(limit)).mappings()
+    return [_plain(r) for r in rows]
+
+
+def open_result_notices(conn: Connection, states: Iterable[str] = ("result_notice", "result_notice_objection")
+                        ) -> list[dict[str, Any]]:
+    """Cases whose review result is on public notice, with the notice's end (the pending timer)."""
+    columns, joined, _ = _listing_select()
+    notice_end = (select(_timer.c.case_id, func.max(_timer.c.due_at).label("notice_end"))
+                  .where(_timer.c.name == "result_notice_end", _timer.c.status == "pending")
+                  .group_by(_timer.c.case_id).subquery())
+    rows = conn.execute(select(*columns, notice_end.c.notice_end)
+                        .select_from(joined.outerjoin(notice_end, notice_end.c.case_id == _case.c.id))
+                        .where(_case.c.state.in_(list(states)))
+                        .order_by(notice_end.c.notice_end, _case.c.id)).mappings()
+    out = []
+    for r in rows:
+        d = _plain(r)
+        d["notice_end"] = as_utc(d["notice_end"])
+        out.append(d)
+    return out
+
+
+def unit_notices(conn: Connection, org_id: int, states: Iterable[str] = ("unit_notice",)) -> list[dict[str, Any]]:
+    """Cases on the internal notice of organisation ``org_id`` (as employer or as reviewing unit)."""
+    columns, joined, _ = _listing_select()
+    notice_end = (select(_timer.c.case_id, func.max(_timer.c.due_at).label("notice_end"))
+                  .where(_timer.c.name == "unit_notice_end", _timer.c.status == "pending")
+                  .group_by(_timer.c.case_id).subquery())
+    rows = conn.execute(select(*columns, notice_end.c.notice_end)
+                        .select_from(joined.outerjoin(notice_end, notice_end.c.case_id == _case.c.id))
+                        .where(_case.c.state.in_(list(states)),
+                               or_(_case.c.unit_org_id == org_id, _case.c.employer_org_id == org_id))
+                        .order_by(_case.c.id)).mappings()
+    return [{**_plain(r), "notice_end": as_utc(r["notice_end"])} for r in rows]
+
+
+# --------------------------------------------------------------------------------------------- panels
+
+
+def seated_sessions(conn: Connection, user_id: int) -> list[dict[str, Any]]:
+    """Sessions on whose committee the user sits, with the seat role."""
+    stmt = (select(_session, _seat.c.seat_role).join(_seat, _seat.c.session_id == _session.c.id)
+            .where(_seat.c.user_id == user_id).order_by(_session.c.year.desc(), _session.c.id))
+    return [_plain(r) for r in conn.execute(stmt).mappings()]
+
+
+def panel_progress(conn: Connection, case_ids: list[int], user_id: int) -> dict[int, dict[str, Any]]:
+    """Per case: opinions this round, whether the user gave one, ballot open/closed, votes cast, user voted.
+
+    Three grouped queries for any number of cases.
+    """
+    if not case_ids:
+        return {}
+    rounds = dict(conn.execute(select(_case.c.id, _case.c.data).where(_case.c.id.in_(case_ids))).all())
+    progress = {cid: {"opinions": 0, "my_opinion": False, "box": None, "voted": 0, "i_voted": False}
+                for cid in case_ids}
+    for cid, reviewer, round_ in conn.execute(select(_opinion.c.case_id, _opinion.c.reviewer_id, _opinion.c.round)
+                                              .where(_opinion.c.case_id.in_(case_ids))):
+        if round_ == (rounds[cid] or {}).get("round", 1):
+            progress[cid]["opinions"] += 1
+            progress[cid]["my_opinion"] |= reviewer == user_id
+    voted = (select(_part.c.box_id, func.count().label("n"),
+                    func.sum(sa_case((_part.c.member_id == user_id, 1), else_=0)).label("mine"))
+             .group_by(_part.c.box_id).subquery())
+    for box in conn.execute(select(_box, voted.c.n, voted.c.mine)
+                            .select_from(_box.outerjoin(voted, voted.c.box_id == _box.c.id))
+                            .where(_box.c.case_id.in_(case_ids))).mappings():
+        if box["round"] == (rounds[box["case_id"]] or {}).get("round", 1):
+            p = progress[box["case_id"]]
+            p["box"] = "closed" if box["closed_at"] is not None else "open"
+            p["voted"] = int(box["n"] or 0)
+            p["i_voted"] = bool(box["mine"])
+            p["tally"] = {k: box[k] for k in ("yes", "no", "abstain", "present", "eligible", "passed")}
+    return progress
+
+
+def session_seats(conn: Connection, session_id: int) -> list[dict[str, Any]]:
+    """The committee of a session (chair first) with each member's attendance."""
+    present = (select(_att.c.user_id, _att.c.recorded_at).where(_att.c.session_id == session_id).subquery())
+    stmt = (select(_seat.c.id.label("seat_id"), _seat.c.seat_role, _user.c.id.label("user_id"),
+                   _user.c.display_name, _user.c.username, _org.c.name.label("org_name"), present.c.recorded_at)
+            .select_from(_seat.join(_user, _user.c.id == _seat.c.user_id)
+                         .outerjoin(_org, _org.c.id == _user.c.org_id)
+                         .outerjoin(present, present.c.user_id == _seat.c.user_id))
+            .where(_seat.c.session_id == session_id)
+            .order_by((_seat.c.seat_role != "chair"), _user.c.display_name))
+    return [_plain(r) for r in conn.execute(stmt).mappings()]
+
+
+def session_row(conn: Connection, session_id: int) -> dict[str, Any] | None:
+    """One review session with its authority's name."""
+    row = conn.execute(select(_session, _org.c.name.label("authority_name"))
+                       .join(_org, _org.c.id == _session.c.authority_org_id)
+                       .where(_session.c.id == session_id)).mappings().first()
+    return _plain(row) if row else None
+
+
+def sessions(conn: Connection, *, open_only: bool = False) -> list[dict[str, Any]]:
+    """Every review session (newest year first) with its seat count."""
+    seats = (select(_seat.c.session_id, func.count().label("seats")).group_by(_seat.c.session_id).subquery())
+    stmt = (select(_session, func.coalesce(seats.c.seats, 0).label("seats"), _org.c.name.label("authority_name"))
+            .select_from(_session.join(_org, _org.c.id == _session.c.authority_org_id)
+                         .outerjoin(seats, seats.c.session_id == _session.c.id))
+            .order_by(_session.c.year.desc(), _session.c.id))
+    if open_only:
+        stmt = stmt.where(_session.c.status == "open")
+    return [_plain(r) for r in conn.execute(stmt).mappings()]
+
+
+# --------------------------------------------------------------------------------------------- people
+
+
+def users(conn: Connection, *, search: str = "", role: str = "") -> list[dict[str, Any]]:
+    """Accounts with their organisation and roles (two queries: users, then all their roles)."""
+    stmt = (select(_user.c.id, _user.c.username, _user.c.display_name, _user.c.is_active, _user.c.org_id,
+                   _user.c.email, _user.c.phone, _user.c.created_at, _org.c.name.label("org_name"))
+            .select_from(_user.outerjoin(_org, _org.c.id == _user.c.org_id)).order_by(_user.c.id))
+    search = search.strip()
+    if search:
+        like = f"%{search}%"
+        stmt = stmt.where(or_(_user.c.username.ilike(like), _user.c.display_name.ilike(like)))
+    if role:
+        stmt = stmt.where(_user.c.id.in_(select(_role.c.user_id).where(_role.c.role == role)))
+    rows = [_plain(r) for r in conn.execute(stmt).mappings()]
+    roles: dict[int, list[str]] = {}
+    ids = [r["id"] for r in rows]
+    if ids:
+        for uid, r in conn.execute(select(_role.c.user_id, _role.c.role).where(_role.c.user_id.in_(ids))
+                                   .order_by(_role.c.id)):
+            roles.setdefault(uid, []).append(r)
+    for r in rows:
+        r["roles"] = roles.get(r["id"], [])
+    return rows
+
+
+def organisations(conn: Connection, kinds: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Organisations (optionally of some kinds) with their superior's name and user count."""
+    superior = aliased(_org)
+    members = select(_user.c.org_id, func.count().label("users")).group_by(_user.c.org_id).subquery()
+    stmt = (select(_org, superior.c.name.label("superior_name"), func.coalesce(members.c.users, 0).label("users"))
+            .select_from(_org.outerjoin(superior, superior.c.id == _org.c.superior_org_id)
+                         .outerjoin(members, members.c.org_id == _org.c.id))
+            .order_by(_org.c.kind, _org.c.id))
+    if kinds is not None:
+        stmt = stmt.where(_org.c.kind.in_(list(kinds)))
+    return [_plain(r) for r in conn.execute(stmt).mappings()]
+
+
+def superior_chain(conn: Connection, org_id: int | None, max_levels: int = 5) -> list[int]:
+    """The superior departments above an employer, nearest first (only organisations of kind ``superior``)."""
+    chain: list[int] = []
+    rows = {r["id"]: r for r in conn.execute(select(_org.c.id, _org.c.kind, _org.c.superior_org_id)).mappings()}
+    current = rows.get(org_id)
+    while current is not None and current["superior_org_id"] and len(chain) < max_levels:
+        parent = rows.get(current["superior_org_id"])
+        if parent is None or parent["kind"] != "superior" or parent["id"] in chain:
+            break
+        chain.append(parent["id"])
+        current = parent
+    return chain
+
+
+def user_names(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
+    """Display names of the given users."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    return dict(conn.execute(select(_user.c.id, _user.c.display_name).where(_user.c.id.in_(ids))).all())
+
+
+def notifications(conn: Connection, user_id: int, limit: int = 100) -> list[dict[str, Any]]:
+    """The user's in-app messages, newest first."""
+    stmt = (select(_note, _case.c.reference).select_from(_note.outerjoin(_case, _case.c.id == _note.c.case_id))
+            .where(_note.c.user_id == user_id).order_by(_note.c.created_at.desc(), _note.c.id.desc()).limit(limit))
+    return [_plain(r) for r in conn.execute(stmt).mappings()]
+
+
+def unread_count(conn: Connection, user_id: int) -> int:
+    """How many in-app messages the user has not opened."""
+    return conn.execute(select(func.count()).select_from(_note)
+                        .where(_note.c.user_id == user_id, _note.c.read_at.is_(None))).scalar_one()
