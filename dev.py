@@ -38,7 +38,11 @@ def ensure_environment() -> None:
     print("installing titlereview and its dependencies (first run takes a minute) ...", flush=True)
     pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "--upgrade", "pip"], check=True)
-    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True, cwd=ROOT)
+    # setuptools prints pages of advice about editable installs on stderr: keep it, show it only on failure.
+    done = subprocess.run([*pip, "-e", f"{ROOT}[test]"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        sys.exit(f"installing the project failed (exit {done.returncode})")
     MARKER.write_text(wanted)
 
 
