@@ -129,3 +129,37 @@ def test_a_vote_racing_the_close_is_counted_or_refused(any_db: Database, trial):
         assert result["vote"] == "投票已结束，不再接受投票"
         assert (voted, box["yes"], box["no"]) == (5, 5, 0)
     assert box["yes"] + box["no"] + box["abstain"] == voted
+
+
+def test_concurrent_sign_ins_of_one_member_are_idempotent(any_db):
+    """Four requests recording the same member present at once: no error, one attendance row."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from seed.cast import build_world
+    from workflow import ballots, sitting
+    from workflow.models import Attendance
+
+    world = build_world(any_db)
+    sitting.open_sitting(any_db, world.session_id, world.chair)
+    barrier = threading.Barrier(4)
+    errors: list[Exception] = []
+
+    def sign_in():
+        barrier.wait()
+        try:
+            ballots.record_attendance(any_db, world.session_id, world.members[0].user_id, actor=world.members[0])
+        except Exception as err:  # collected for the assertion below
+            errors.append(err)
+
+    threads = [threading.Thread(target=sign_in) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with any_db.read() as conn:
+        table = Attendance.__table__
+        assert conn.execute(select(func.count()).select_from(table)
+                            .where(table.c.user_id == world.members[0].user_id)).scalar_one() == 1

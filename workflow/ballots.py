@@ -320,9 +320,16 @@ def record_attendance(db: Database, session_id: int, user_id: int, actor: Actor 
                                    "Only the member or the chair records presence")
         exists = conn.execute(select(_att.c.id).where(_att.c.session_id == session_id,
                                                       _att.c.user_id == user_id)).scalar()
-        if exists is None:
-            conn.execute(insert(_att).values(session_id=session_id, user_id=user_id, recorded_at=now))
-            append_log(conn, session_id, "attendance", actor, payload={"member_id": user_id}, now=now)
+        if exists is not None:
+            return
+        # Two sign-ins of one member can race past the check on PostgreSQL (the sitting lock is shared):
+        # the unique constraint decides, and the loser has nothing left to do.
+        try:
+            with conn.begin_nested():
+                conn.execute(insert(_att).values(session_id=session_id, user_id=user_id, recorded_at=now))
+        except IntegrityError:
+            return
+        append_log(conn, session_id, "attendance", actor, payload={"member_id": user_id}, now=now)
 
 
 def submit_opinion(db: Database, case_id: int, actor: Actor, recommendation: str, scores: dict | None = None,
