@@ -12,10 +12,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from seed.cast import World, build_world
-from workflow import migrate
-from workflow.catalog import sync_pipelines
+from workflow.bootstrap import open_database
 from workflow.db import Database
-from workflow.standards_store import sync_standards
 
 PG_ADMIN_URL = os.environ.get("TITLEREVIEW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -62,13 +60,8 @@ def pg_url(postgres_admin_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-def make_database(url: str) -> Database:
-    """A migrated database with the shipped pipelines stored."""
-    db = Database(url)
-    migrate.upgrade(db)
-    sync_pipelines(db)
-    sync_standards(db)
-    return db
+make_database = open_database
+"""A migrated database with the shipped pipelines and standards stored (kept for older call sites)."""
 
 
 @pytest.fixture(scope="session")

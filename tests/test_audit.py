@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from conftest import build_world
 from driver import advance
 from sqlalchemy import delete, insert, select, update
 
+from seed.cast import build_world
 from web.cli import main
 from workflow.audit import event_hash, verify_chains
 from workflow.models import Case, CaseEvent

@@ -17,14 +17,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import build_world, make_database
 from driver import advance
 from sqlalchemy import create_engine, delete, func, inspect, select, text, update
 
+from seed.cast import build_world
 from web.cli import main
 from workflow import engine, migrate
 from workflow.audit import verify_chains
 from workflow.backup import BackupError, backup, libpq_connection, restore
+from workflow.bootstrap import open_database
 from workflow.db import Database
 from workflow.models import CaseEvent, OutboxMessage, metadata
 
@@ -133,7 +134,7 @@ def test_a_freshly_initialised_database_holds_nothing_to_protect(any_db: Databas
     """init-db's own rows (pipelines, standards) are not data: restoring over them needs no --force."""
     populate(any_db)
     path = backup(any_db, tmp_path / "b.backup").path
-    target = make_database(fresh_url)
+    target = open_database(fresh_url)
     try:
         assert restore(target, path).cases == 3
     finally:

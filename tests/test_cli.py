@@ -8,10 +8,10 @@ from datetime import timedelta, timezone
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from click.testing import CliRunner
-from conftest import build_world
 from driver import advance, case_row
 from sqlalchemy import select
 
+from seed.cast import build_world
 from web.cli import main
 from workflow import migrate
 from workflow.db import Database

@@ -6,10 +6,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import build_world
 from driver import advance
 from sqlalchemy import func, select
 
+from seed.cast import build_world
 from workflow import engine, timers
 from workflow.audit import verify_chains
 from workflow.errors import InvalidAction, StaleCase, WorkflowError

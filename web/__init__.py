@@ -87,7 +87,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions[DB_EXTENSION] = config.get("DATABASE") or Database(app.config["DATABASE_URL"])
 
-    from . import security  # noqa: F401 - registers the flask-login user loader
+    from . import security  # registers the flask-login user loader
+
+    security.init_security(app, config)  # cookie flags (Secure outside debug/testing) and the sign-in throttle
     from .extensions import babel, bootstrap, csrf, login_manager
     from .i18n import N_, select_locale
 
@@ -111,6 +113,20 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (public_bp, auth_bp, applicant_bp, unit_bp, authority_bp, panel_bp, admin_bp, cases_bp):
         app.register_blueprint(blueprint)
+
+    from .committee import bp as committee_bp
+    from .experts import bp as experts_bp
+
+    app.register_blueprint(experts_bp)  # the expert pool (/admin/experts)
+    app.register_blueprint(committee_bp)  # committee draw (/admin/sessions/<id>/committee) and conflicts
+    from .standards import bp as standards_bp
+
+    app.register_blueprint(standards_bp)  # occupation standards (/admin/standards) and the applicant's pre-check
+    from .api import init_api
+    from .tokens import bp as tokens_bp
+
+    init_api(app)  # REST API /api/v1 (token auth, exempt from CSRF) and its OpenAPI document
+    app.register_blueprint(tokens_bp)  # personal API tokens (/account/tokens)
 
     from .errors import register_error_handlers
     from .templating import register_template_helpers

@@ -27,7 +27,7 @@ from workflow.roles import ROLES, USER_ROLES
 
 from .forms import options
 from .i18n import current_lang, label
-from .security import ROLE_ORDER, roles_required
+from .security import ROLE_ORDER, roles_required, small_int
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -349,13 +349,13 @@ def edit_session(session_id: int):
 @roles_required("administrator")
 def add_seat(session_id: int):
     """Seat an expert (as member or chair)."""
-    user_id = request.form.get("user_id", "")
+    user_id = small_int(request.form.get("user_id"))
     seat_role = request.form.get("seat_role", "member")
-    if not user_id.isdigit():
+    if user_id is None:
         flash(_("请选择专家。"), "error")
     else:
         try:
-            admin_ops.seat_member(_db(), current_user.actor, session_id, int(user_id), seat_role)
+            admin_ops.seat_member(_db(), current_user.actor, session_id, user_id, seat_role)
         except WorkflowError as err:
             flash(err.message(current_lang()), "error")
         else:

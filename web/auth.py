@@ -18,7 +18,7 @@ from workflow.passwords import hash_password, verify_password
 
 from .forms import safe_next
 from .i18n import LANG_COOKIE, LANGUAGES, current_lang
-from .security import home_endpoint, load_web_user
+from .security import home_endpoint, load_web_user, login_throttled, record_login_failure
 
 bp = Blueprint("auth", __name__)
 
@@ -26,6 +26,11 @@ _user = User.__table__
 # Verifying against a real hash when the username is unknown keeps both answers equally slow, so response
 # times do not reveal which usernames exist.
 _DUMMY_HASH: list[str] = []
+
+
+def login_refused() -> str:
+    """The one answer to a refused sign-in: wrong password, unknown user, deactivated or throttled alike."""
+    return _("用户名或密码错误，或账号已停用。")
 
 
 class LoginForm(FlaskForm):
@@ -56,7 +61,16 @@ def login():
         return redirect(url_for(home_endpoint(current_user)))
     form = LoginForm()
     status = 200
-    if form.validate_on_submit():
+    if request.method != "POST":
+        pass
+    elif not form.validate():
+        status = 422
+    elif login_throttled(form.username.data):
+        # Too many failures for this name or from this address: refused without checking the password, with
+        # the very message a wrong password gets (the counters exist for unknown names too: nothing to learn).
+        form.password.errors.append(login_refused())
+        status = 429
+    else:
         db = current_app.extensions["titlereview_db"]
         with db.read() as conn:
             row = conn.execute(select(_user.c.id, _user.c.password_hash, _user.c.is_active)
@@ -71,10 +85,9 @@ def login():
             login_user(user)
             target = safe_next(request.args.get("next")) or url_for(home_endpoint(user))
             return redirect(target, 303)
-        form.password.errors.append(_("用户名或密码错误，或账号已停用。"))
+        record_login_failure(form.username.data)
+        form.password.errors.append(login_refused())
         status = 401
-    elif request.method == "POST":
-        status = 422
     return render_template("auth/login.html", form=form), status
 
 

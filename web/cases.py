@@ -25,7 +25,7 @@ from .casepage import OBJECTION_ROLES, render_case, transition_label
 from .errors import render_error
 from .forms import TransitionForm, parse_corrections, safe_next
 from .i18n import current_lang
-from .security import home_endpoint
+from .security import home_endpoint, small_int
 from .uploads import path_of
 
 bp = Blueprint("cases", __name__)
@@ -74,8 +74,8 @@ def act(case_id: int, trigger: str):
         # relation to the case are named objections during a notice.
         if not viewer and not objection:
             return render_error(403, _("您无权对该案件执行此操作。"))
-        posted = (form.version.data or "").strip()
-        if viewer and posted.isdigit() and int(posted) != case["version"]:
+        posted = small_int(form.version.data)
+        if viewer and posted is not None and posted != case["version"]:
             # A stale page is the likelier story than a forbidden action: say so first.
             return _refuse(case, 409, _("案件已被他人更新，请查看最新状态后重试。"), form, trigger, viewer)
         if cands and acting_role(cands[0].roles, actor, case, conn) is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import click
 
 from workflow import migrate
-from workflow.catalog import PIPELINES_DIR, sync_pipelines
+from workflow.catalog import PIPELINES_DIR
 from workflow.db import Database, database_url
 from workflow.pipelines import load_pipeline_dir
 from workflow.yamlsource import DefinitionError
@@ -22,12 +23,9 @@ def _db(ctx: click.Context) -> Database:
 
 def _init(db: Database) -> list[tuple[str, int]]:
     """Migrate, then store new pipeline versions and seed standards; return the pipelines added."""
-    from workflow.standards_store import sync_standards
+    from workflow.bootstrap import init_database
 
-    migrate.upgrade(db)
-    added = sync_pipelines(db)
-    sync_standards(db)
-    return added
+    return init_database(db)
 
 
 @click.group()
@@ -92,6 +90,8 @@ def demo(ctx: click.Context, host: str, port: int, fresh: bool) -> None:
     logins = load_demo(db) if not demo_is_loaded(db) else load_demo(db, existing=True)
     click.echo(f"titlereview demo: http://{host}:{port}/")
     _print_logins(logins)
+    # The demo is served over plain HTTP: a Secure session cookie would never come back (production: HTTPS).
+    os.environ.setdefault("TITLEREVIEW_COOKIE_SECURE", "0")
     _serve(ctx.obj["database_url"], f"{host}:{port}", workers=1, threads=4)
 
 

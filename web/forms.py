@@ -33,8 +33,9 @@ def parse_corrections(text: str | None) -> list[str]:
 
 
 def _int_version(form: FlaskForm, field: HiddenField) -> None:
-    value = (field.data or "").strip()
-    if not value.isdigit():
+    from .security import small_int
+
+    if small_int(field.data) is None:
         raise ValidationError(_l("表单缺少案件版本号，请刷新页面后重试"))
 
 

@@ -14,7 +14,7 @@ from workflow.errors import WorkflowError
 
 from .casepage import render_case
 from .i18n import current_lang
-from .security import roles_required
+from .security import roles_required, small_int
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 
@@ -149,14 +149,14 @@ def render_case_free_error(err: WorkflowError):
 def attendance(session_id: int):
     """Record presence: a member signs in themselves; the chair may record any seated member."""
     ctx = _standing(session_id)
-    user_id = request.form.get("user_id", "")
-    if not user_id.isdigit():
+    user_id = small_int(request.form.get("user_id"))
+    if user_id is None:
         flash(_("请选择要登记出席的委员。"), "error")
         return redirect(url_for("panel.session", session_id=session_id), 303)
-    if int(user_id) != current_user.id and ctx["seat"] != "chair":
+    if user_id != current_user.id and ctx["seat"] != "chair":
         abort(403)
     try:
-        ballots.record_attendance(_db(), session_id, int(user_id), actor=current_user.actor)
+        ballots.record_attendance(_db(), session_id, user_id, actor=current_user.actor)
     except WorkflowError as err:
         flash(err.message(current_lang()), "error")
     else:
@@ -231,7 +231,7 @@ def opinion(case_id: int):
         raw = request.form.get(f"score_{key}", "").strip()
         values[f"score_{key}"] = raw
         if raw:
-            if not raw.isdigit() or not 0 <= int(raw) <= 100:
+            if small_int(raw, digits=3) is None or not 0 <= int(raw) <= 100:
                 problems.append(_("%(name)s评分须为0到100的整数", name=_(name)))
             else:
                 scores[name] = int(raw)

@@ -92,9 +92,10 @@ def load_web_user(user_id: int) -> WebUser | None:
 @login_manager.user_loader
 def _load_user(session_id: str) -> WebUser | None:
     user_part, _, tag = session_id.partition(":")
-    if not user_part.isdigit():
+    user_id = small_int(user_part)
+    if user_id is None:
         return None
-    user = load_web_user(int(user_part))
+    user = load_web_user(user_id)
     if user is None or user.tag != tag:
         return None
     return user
@@ -139,3 +140,92 @@ AREA_ENDPOINTS = {
     "administrator": "admin.home",
 }
 """Each role's area in the navigation."""
+
+
+# --------------------------------------------------------------------------------------------- sign-in throttling
+
+LIMITER_EXTENSION = "titlereview_limiter"
+
+LOGIN_FAILURES_PER_USERNAME = "5 per 15 minutes"
+"""Failed sign-ins allowed for one username (existing or not) before it is refused for the rest of the window."""
+
+LOGIN_FAILURES_PER_IP = "30 per 15 minutes"
+"""Failed sign-ins allowed from one address (password spraying across many usernames)."""
+
+
+def init_security(app, given: dict[str, Any] | None = None) -> None:
+    """Cookie flags, and the sign-in throttle's storage (Flask-Limiter) for ``app``.
+
+    ``SESSION_COOKIE_SECURE`` defaults to on unless the app runs in debug or testing mode; ``given`` (the
+    configuration passed to ``create_app``) or ``TITLEREVIEW_COOKIE_SECURE=0`` turns it off on purpose (plain
+    HTTP behind nothing, e.g. a local trial). The throttle's counters live in ``RATELIMIT_STORAGE_URI`` or
+    ``TITLEREVIEW_RATELIMIT_STORAGE`` (e.g. ``redis://127.0.0.1:6379/0``, required when several worker
+    processes serve the site, or each would count on its own), else in this process's memory.
+    """
+    import os
+
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    given = given or {}
+    if "SESSION_COOKIE_SECURE" not in given:  # Flask's own default (False) is no choice anyone made
+        env = os.environ.get("TITLEREVIEW_COOKIE_SECURE", "").strip().lower()
+        app.config["SESSION_COOKIE_SECURE"] = (env not in ("0", "false", "no", "off") if env
+                                               else not (app.debug or app.testing))
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("TITLEREVIEW_RATELIMIT_STORAGE") or "memory://")
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "titlereview")
+    app.config.setdefault("LOGIN_FAILURES_PER_USERNAME", LOGIN_FAILURES_PER_USERNAME)
+    app.config.setdefault("LOGIN_FAILURES_PER_IP", LOGIN_FAILURES_PER_IP)
+    # One limiter per app (tests build many apps); no default limits: only the sign-in counters below use it.
+    app.extensions[LIMITER_EXTENSION] = Limiter(get_remote_address, app=app, default_limits=[],
+                                                strategy="moving-window")
+
+
+def _login_keys(username: str) -> list[tuple[Any, tuple[str, ...]]]:
+    from flask_limiter.util import get_remote_address
+    from limits import parse
+
+    config = current_app.config
+    prefix = config["RATELIMIT_KEY_PREFIX"]
+    # Keyed by the name as typed (normalised), whether or not such a user exists: the answer never differs.
+    name = hashlib.sha256(username.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return [(parse(config["LOGIN_FAILURES_PER_USERNAME"]), (prefix, "login-user", name)),
+            (parse(config["LOGIN_FAILURES_PER_IP"]), (prefix, "login-ip", get_remote_address() or "-"))]
+
+
+def login_throttled(username: str) -> bool:
+    """True when sign-in for ``username`` from this address is refused for now (too many failures)."""
+    limiter = current_app.extensions.get(LIMITER_EXTENSION)
+    if limiter is None or not limiter.enabled:
+        return False
+    try:
+        return any(not limiter.limiter.test(item, *keys) for item, keys in _login_keys(username))
+    except Exception:  # the shared store is down: sign-in keeps working, the operators get a log line
+        current_app.logger.exception("sign-in throttle storage unavailable")
+        return False
+
+
+def record_login_failure(username: str) -> None:
+    """Count one failed sign-in against the username and the address."""
+    limiter = current_app.extensions.get(LIMITER_EXTENSION)
+    if limiter is None or not limiter.enabled:
+        return
+    try:
+        for item, keys in _login_keys(username):
+            limiter.limiter.hit(item, *keys)
+    except Exception:
+        current_app.logger.exception("sign-in throttle storage unavailable")
+
+
+def small_int(raw: str | None, *, digits: int = 12) -> int | None:
+    """``raw`` as a non-negative int when it is 1 to ``digits`` ASCII digits (spaces around allowed), else None.
+
+    ``str.isdigit`` also accepts characters ``int`` refuses (``²``, ``①``) and strings too long to convert or to
+    store, so posted ids, versions, scores and page numbers go through here rather than ``isdigit`` + ``int``.
+    """
+    raw = (raw or "").strip()
+    if raw.isascii() and raw.isdigit() and len(raw) <= digits:
+        return int(raw)
+    return None

@@ -10,14 +10,14 @@ from flask_login import current_user
 from workflow import queries
 
 from .inbox import UNIT_TABS, pick_tab, tab_count
-from .security import roles_required
+from .security import roles_required, small_int
 
 bp = Blueprint("unit", __name__, url_prefix="/unit")
 
 
 def _page_number() -> int:
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    value = small_int(request.args.get("page", "1"), digits=6)
+    return value if value else 1
 
 
 @bp.get("/")

@@ -22,7 +22,7 @@ from .yamlsource import DefinitionError
 DEFINITIONS_DIR = Path(__file__).resolve().parent.parent / "definitions"
 PIPELINES_DIR = DEFINITIONS_DIR / "pipelines"
 
-_cache: dict[tuple[str, int], Pipeline] = {}
+_cache: dict[tuple[str, str, int], Pipeline] = {}
 _cache_lock = threading.Lock()
 _pv = PipelineVersion.__table__
 
@@ -61,7 +61,7 @@ def sync_pipelines(db: Database, directory: Path = PIPELINES_DIR) -> list[tuple[
 
 def get_pipeline(db: Database, pipeline_id: str, version: int) -> Pipeline:
     """The parsed definition of (id, version), from the cache or the database."""
-    key = (pipeline_id, version)
+    key = (db.url, pipeline_id, version)  # one process may use several databases (tests, tools)
     pipeline = _cache.get(key)
     if pipeline is not None:
         return pipeline

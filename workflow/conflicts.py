@@ -144,6 +144,7 @@ def _members(conn: Connection, case: dict[str, Any], user_ids: list[int] | None
     The member's side is the login organisation plus the expert row's employer and relations (if any).
     """
     def empty() -> dict[str, Any]:
+        """A member with no known facts yet."""
         return {"org_ids": set(), "org_names": set(), "relations": []}
 
     if user_ids is None:

@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 DEFAULT_SQLITE_PATH = Path("instance") / "titlereview.db"
 _WRITE = "titlereview_write"
+_BEGUN = "titlereview_begun"
 PING_AFTER_IDLE_S = 2.0
 """A pooled PostgreSQL connection idle longer than this is pinged before use (restarts, proxies' idle cuts).
 
@@ -53,7 +54,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get(_WRITE, False)
+        options = conn.get_execution_options()
+        if options.get(_BEGUN, False):
+            return  # a Connection joining the transaction Database.lean_write() began
+        immediate = options.get(_WRITE, False)
         # Straight to the driver: through exec_driver_sql this BEGIN cost ~30 µs of SQLAlchemy CPU, a third
         # of a whole raw-driver transaction. SQLAlchemy's log still shows "BEGIN (implicit)".
         conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
@@ -80,6 +84,29 @@ def _configure_postgres(engine: Engine) -> None:
             raise DisconnectionError("pooled connection failed its ping") from err
 
 
+class _LeanConnection:
+    """Stands in for a ``Connection`` inside :meth:`Database.lean_write`; see there."""
+
+    __slots__ = ("_engine", "_real", "connection", "dialect")
+
+    def __init__(self, engine: Engine, fairy) -> None:
+        self._engine = engine
+        self._real: Connection | None = None
+        self.connection = fairy
+        self.dialect = engine.dialect
+
+    def get_execution_options(self):
+        """The execution options of a write transaction."""
+        return self._engine.get_execution_options()
+
+    def __getattr__(self, name: str):
+        # Anything else needs SQLAlchemy: wrap the same DBAPI connection (its BEGIN already ran; the begin
+        # listener sees the joined option and emits nothing; the dialects' own do_begin is a no-op).
+        if self._real is None:
+            self._real = Connection(self._engine, connection=self.connection)
+        return getattr(self._real, name)
+
+
 class Database:
     """The process's handle on the store: read and write transactions (Core) and ORM sessions."""
 
@@ -104,6 +131,8 @@ class Database:
                 _configure_postgres(self.engine)
         # Same pool; the option only changes how SQLite begins (IMMEDIATE) for write transactions.
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
+        # For a Connection that joins a transaction lean_write() already began (see there).
+        self._joined_engine = self.engine.execution_options(**{_WRITE: True, _BEGUN: True})
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
@@ -113,6 +142,43 @@ class Database:
         """
         with self._write_engine.connect() as conn, conn.begin():
             yield conn
+
+    @contextmanager
+    def lean_write(self) -> Iterator[Connection]:
+        """A write transaction like :meth:`write`, without SQLAlchemy's per-transaction bookkeeping.
+
+        Measured on a plain transition, checking out a ``Connection``, beginning, committing and returning it
+        cost ~30 µs of CPU (SQLite; ~15 µs more than the driver alone on PostgreSQL) — a quarter of what the
+        raw-SQL floor spends on a whole transition. Here the pooled DBAPI connection is used directly: BEGIN
+        (IMMEDIATE on SQLite) and COMMIT / ROLLBACK go to the driver. What is yielded behaves as a
+        ``Connection`` (``.connection``, ``.dialect``, ``get_execution_options()`` answer at once); the first
+        use of anything else — a Core statement, ``begin_nested()`` — wraps a real ``Connection`` around the
+        same DBAPI connection, joined to the transaction already running, and the block ends through it.
+        """
+        fairy = self.engine.raw_connection()  # pool checkout (and, on PostgreSQL, the idle-connection ping)
+        conn = _LeanConnection(self._joined_engine, fairy)
+        driver = fairy.driver_connection
+        try:
+            if self.is_sqlite:
+                driver.execute("BEGIN IMMEDIATE")
+            yield conn  # behaves as a Connection for every use its callers make of it
+            real = conn._real
+            if real is not None and real.in_transaction():
+                real.commit()
+            else:
+                driver.commit()
+        except BaseException:
+            real = conn._real
+            if real is not None and real.in_transaction():
+                real.rollback()
+            else:
+                driver.rollback()
+            raise
+        finally:
+            if conn._real is not None:
+                conn._real.close()  # returns the DBAPI connection to the pool
+            else:
+                fairy.close()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -8,17 +8,23 @@ standard never changes an earlier applicant's verdict.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import select
 
 from .context import TransitionContext
 from .eligibility import EligibilityInputError, EligibilityReport, Relaxations, evaluate
-from .models import ApplicantProfile, ReviewSession
-from .standards_store import get_standard, latest_version
+from .hotpath import Statement
+from .models import ApplicantProfile, ReviewSession, StandardVersion
+from .standards_store import get_standard
 
 _profile = ApplicantProfile.__table__
 _session = ReviewSession.__table__
+# Both run inside fire() on every submission and re-check: SQL text on the DBAPI cursor (see hotpath).
+_VERSION_AND_PROFILE = Statement(
+    f"SELECT (SELECT MAX(version) FROM {StandardVersion.__tablename__} WHERE standard_id = :standard_id), "
+    f"(SELECT body FROM {_profile.name} WHERE user_id = :user_id)")
 _RELAXATION_KEYS = set(Relaxations.model_fields) - {"allow_direct_senior", "bridging_waiting_years_override"}
 
 
@@ -50,11 +56,15 @@ def _assess(ctx: TransitionContext) -> EligibilityReport | str:
     standard_id = ctx.case.get("standard_id")
     if not standard_id:
         return "尚未选择评价标准，请在申报信息中选择所申报职称对应的评价标准"
-    version = ctx.case.get("standard_version") or latest_version(ctx.conn, standard_id)
+    # The newest version (unless one is pinned) and the profile in one round trip.
+    version, body = _VERSION_AND_PROFILE.run(ctx.conn, {"standard_id": standard_id,
+                                                       "user_id": ctx.case["applicant_id"]}).fetchone()
+    version = ctx.case.get("standard_version") or version
     standard = get_standard(ctx.conn, standard_id, version) if version else None
     if standard is None:
         return f"评价标准“{standard_id}”不存在或已停用"
-    body = ctx.conn.execute(select(_profile.c.body).where(_profile.c.user_id == ctx.case["applicant_id"])).scalar()
+    if isinstance(body, str):  # JSON text on SQLite
+        body = json.loads(body)
     if not body:
         return "请先填写个人信息（学历、职称、工作经历、业绩成果等），系统据此核对申报条件"
     try:

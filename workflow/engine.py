@@ -135,33 +135,28 @@ def _resolve(value: int | str | None, params: dict[str, Any]) -> int | None:
 
 
 def _update_timers(ctx: TransitionContext, hp: HotPath, cur, new_state: str, seq: int,
-                   timer_id: int | None) -> int:
-    """Close timers the case has left, start the transition's deadline; return the pending-timer delta."""
+                   timer_id: int | None) -> tuple[int, dict[str, Any] | None]:
+    """Close timers the case has left; return (the pending-timer delta, the deadline row to start or None)."""
     delta = -1 if timer_id is not None else 0  # claimed in fire() before anything else
     case_id = ctx.case["id"]
     pending: list[dict[str, Any]] = []
     if ctx.case["pending_timers"] + delta > 0:
-        pending = hp.pending_timers(cur, case_id)
-        stale = [t["id"] for t in pending if t["state"] != new_state and new_state not in (t["paused_in"] or [])]
-        if stale:
-            hp.cancel_timers(cur, stale, ctx.now)
-            delta -= len(stale)
-            pending = [t for t in pending if t["id"] not in stale]
+        pending, cancelled = hp.close_left_timers(cur, case_id, new_state, ctx.now)
+        delta -= cancelled
     deadline = ctx.taken.deadline if ctx.taken else None
-    if deadline is not None and not any(t["name"] == deadline.name for t in pending):
-        days = _resolve(deadline.days, ctx.params)
-        due = _deadline_due(ctx, days, deadline.calendar)
-        before = _resolve(deadline.remind_before, ctx.params)
-        remind = None
-        if before is not None and days > before:
-            remind = _deadline_due(ctx, days - before, deadline.calendar)
-        hp.insert_timer(cur, {
-            "case_id": case_id, "name": deadline.name, "state": new_state, "trigger": deadline.fire,
-            "paused_in": list(deadline.paused_in), "due_at": due, "remind_at": remind, "reminded_at": None,
-            "status": "pending", "created_at": ctx.now, "created_by_seq": seq, "closed_at": None})
-        ctx.payload.setdefault("deadline", {"name": deadline.name, "due_at": due.isoformat()})
-        delta += 1
-    return delta
+    if deadline is None or any(t["name"] == deadline.name for t in pending):
+        return delta, None
+    days = _resolve(deadline.days, ctx.params)
+    due = _deadline_due(ctx, days, deadline.calendar)
+    before = _resolve(deadline.remind_before, ctx.params)
+    remind = None
+    if before is not None and days > before:
+        remind = _deadline_due(ctx, days - before, deadline.calendar)
+    ctx.payload.setdefault("deadline", {"name": deadline.name, "due_at": due.isoformat()})
+    return delta + 1, {
+        "case_id": case_id, "name": deadline.name, "state": new_state, "trigger": deadline.fire,
+        "paused_in": list(deadline.paused_in), "due_at": due, "remind_at": remind, "reminded_at": None,
+        "status": "pending", "created_at": ctx.now, "created_by_seq": seq, "closed_at": None}
 
 
 def fire(db: Database, case_id: int, trigger: str, actor: Actor, *, comment: str = "",
@@ -176,7 +171,7 @@ def fire(db: Database, case_id: int, trigger: str, actor: Actor, *, comment: str
     comment = (comment or "").strip()
     now = as_utc(now) if now is not None else utcnow()
     hp = hot_path(db.engine.dialect.name)
-    with db.write() as conn:
+    with db.lean_write() as conn:
         cur = hp.cursor(conn)
         case = hp.load_case(cur, case_id, lock=True)
         if case is None:
@@ -207,7 +202,7 @@ def fire(db: Database, case_id: int, trigger: str, actor: Actor, *, comment: str
             ctx.data_updates["assessment"] = data["assessment"]
         if "corrections" in data:
             ctx.data_updates["corrections"] = data["corrections"]
-        pending_delta = _update_timers(ctx, hp, cur, new_state, seq, _timer_id)
+        pending_delta, timer = _update_timers(ctx, hp, cur, new_state, seq, _timer_id)
         event = {
             "case_id": case_id, "seq": seq, "actor_id": actor.user_id, "actor_role": role, "trigger": trigger,
             "from_state": case["state"], "to_state": new_state, "comment": comment, "payload": ctx.payload,
@@ -225,17 +220,17 @@ def fire(db: Database, case_id: int, trigger: str, actor: Actor, *, comment: str
             values.pop("data", None)  # the updates apply to the stored document (ctx.case_data)
             if not hp.mergeable(data_updates):
                 values["data"] = dict(ctx.case_data)  # keys the database cannot merge: the whole document
-        if not hp.update_case(cur, case_id, case["version"], values, data_updates):
-            # Only possible if something bypassed the lock: refuse rather than fork the history.
-            raise StaleCase("案件已被他人更新，请刷新页面后重试", "The case changed meanwhile; reload and try again")
-        hp.insert_event(cur, event)
+        outbox = None
         if ctx.taken and ctx.taken.notify:
-            hp.insert_outbox(cur, {
+            outbox = {
                 "case_id": case_id, "event_seq": seq, "kind": "transition",
                 "audience": {"roles": list(ctx.taken.notify)},
                 "payload": {"trigger": trigger, "from": case["state"], "to": new_state,
                             "reference": case["reference"], "comment": comment},
-                "created_at": now, "dispatched_at": None, "attempts": 0, "last_error": ""})
+                "created_at": now, "dispatched_at": None, "attempts": 0, "last_error": ""}
+        if not hp.write_transition(cur, case_id, case["version"], values, data_updates, event, outbox, timer):
+            # Only possible if something bypassed the lock: refuse rather than fork the history.
+            raise StaleCase("案件已被他人更新，请刷新页面后重试", "The case changed meanwhile; reload and try again")
         return Fired(case_id, trigger, case["state"], new_state, seq, role, ctx.payload)
 
 

@@ -2,10 +2,14 @@
 
 Measured here, SQLAlchemy Core spends ~40–100 µs of client CPU per statement (execution context, result
 proxy, type processors, events) — more than SQLite needs to execute it, and a large share of a PostgreSQL
-round trip. ``fire`` runs five or six statements on every transition, so they are written once as SQL
-text and executed on the DBAPI cursor of the connection SQLAlchemy already holds (inside its transaction,
-so commit/rollback stay with SQLAlchemy). Values are converted exactly as SQLAlchemy's column types would:
-JSON as ``json.dumps`` text (JSONB on PostgreSQL), timestamps as naive UTC text and dates as ISO text on SQLite.
+round trip. So fire()'s statements, and the ones its guards and actions run often (:class:`Statement`), are
+written once as SQL text and executed on the DBAPI cursor of the transaction's connection (the pooled
+connection of :meth:`workflow.db.Database.lean_write` in fire(), a SQLAlchemy Connection's elsewhere).
+Values are converted exactly as SQLAlchemy's column types would: JSON as ``json.dumps`` text (JSONB on
+PostgreSQL; Python None as JSON null), timestamps as naive UTC text and dates as ISO text on SQLite.
+
+On PostgreSQL a transition's writes — the guarded case update, its event, its deadline and its outbox row —
+are one statement: a data-modifying CTE whose inserts select from the update, so they happen only if it did.
 
 The case's ``data`` column is the one large value (the eligibility reports stored at submission and at the
 re-check make it 20–40 KB). Fetching, decoding and re-encoding it cost ~1 ms per transition, more than the
@@ -13,8 +17,9 @@ rest of ``fire``, although most transitions neither read nor change it. So the c
 it (:class:`CaseRow`): a rule that reads a small key (``round``, ``superior_level`` …) gets the document
 minus the two reports, cut down by the database (``json_remove`` / jsonb ``-``, ~60 µs instead of ~260 µs
 of ``json.loads``), and only code that reads the reports or the whole document fetches all of it. A
-transition that changes some keys merges them in SQL (``json_set`` on SQLite, ``||`` on PostgreSQL — both
-replace whole top-level keys, like ``{**data, **updates}``) instead of rewriting the document.
+transition that changes some keys has the database merge them (``json_set`` on SQLite, ``||`` on
+PostgreSQL — both replace whole top-level keys, like ``{**data, **updates}``), so the document never makes
+the round trip through Python.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Connection, DateTime, Table
@@ -68,7 +73,6 @@ _DATA_KEY = re.compile(r"[A-Za-z0-9_-]+")
 """Keys merged by SQLite's ``json_set``; anything else (never seen in practice) is merged in Python."""
 LARGE_DATA_KEYS = ("eligibility_at_submission", "eligibility_recheck")
 """The keys of ``case.data`` that hold the evaluator's full reports: nearly all of the document's size."""
-_MISSING = object()
 
 
 class CaseRow(dict):
@@ -140,6 +144,23 @@ _SQL = {
 }
 
 
+_LENGTH = re.compile(r"\(\d+\)")
+
+
+def _pg_insert_from_u(table: Table, cols: list[str], prefix: str) -> str:
+    """``INSERT … SELECT <params> FROM u``: a row only if the CTE ``u`` (the case update) returned one.
+
+    Parameters in a SELECT list have no column to take their type from, so each is cast to its column's
+    type — without a length: a cast to varchar(n) would silently truncate where the insert must fail.
+    """
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()
+    types = {c: _LENGTH.sub("", table.c[c].type.compile(dialect=dialect)) for c in cols}
+    casts = ", ".join(f"CAST(%({prefix}{c})s AS {types[c]})" for c in cols)
+    return f"INSERT INTO {table.name} ({', '.join(cols)}) SELECT {casts} FROM u"
+
+
 def _pyformat(sql: str) -> str:
     # psycopg uses %(name)s placeholders; a literal % would need doubling, and none of ours has one.
     return re.sub(r"(?<!:):(\w+)", r"%(\1)s", sql)
@@ -173,6 +194,7 @@ class HotPath:
         self.postgres = dialect == "postgresql"
         self._merge_sql: dict[tuple[str, ...], str] = {}
         self._ts_memo: tuple[datetime | None, str] = (None, "")
+        self._write_sql: dict[tuple[str, bool, bool], str] = {}
         if self.postgres:
             from psycopg.types.json import Jsonb
 
@@ -182,6 +204,12 @@ class HotPath:
                                         f"FROM {_case.name} WHERE id = :case_id")
             self.sql = {k: _pyformat(v) for k, v in sql.items()}
             self.sql["select_case_locked"] = self.sql["select_case"] + " FOR UPDATE OF c"
+            self.sql["close_left_timers"] = _pyformat(
+                f"WITH c AS (UPDATE {_timer.name} SET status = 'cancelled', closed_at = :now "
+                "WHERE case_id = :case_id AND status = 'pending' AND state <> :state "
+                "AND NOT (paused_in @> to_jsonb(CAST(:state AS TEXT))) RETURNING id) "
+                f"SELECT t.id, t.name, t.state, t.paused_in, t.id IN (SELECT id FROM c) FROM {_timer.name} t "
+                "WHERE t.case_id = :case_id AND t.status = 'pending'")
             # jsonb || jsonb replaces whole top-level keys: the same as {**data, **updates}.
             self.sql["update_case_merge"] = self.sql["update_case"].replace(
                 " WHERE ", ", data = data || %(v_data)s WHERE ", 1)
@@ -204,7 +232,8 @@ class HotPath:
         memo = self._ts_memo  # one fire writes the same `now` into several columns: format it once
         if memo[0] is value:
             return memo[1]
-        text = as_utc(value).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
+        utc = value if value.tzinfo is UTC else as_utc(value)
+        text = utc.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
         self._ts_memo = (value, text)  # one tuple, swapped atomically: threads never see a torn pair
         return text
 
@@ -217,8 +246,9 @@ class HotPath:
         out = dict(values)
         json_cols, ts_cols = kinds
         for name in json_cols:
-            value = out.get(name)
-            if value is not None:
+            if name in out:
+                # None too: SQLAlchemy's JSON type stores Python None as JSON null, not SQL NULL.
+                value = out[name]
                 out[name] = self._jsonb(value) if self.postgres else json.dumps(value)
         if not self.postgres:
             for name in ts_cols:
@@ -248,8 +278,9 @@ class HotPath:
                 if isinstance(values[name], str):
                     values[name] = json.loads(values[name])
             for name in _CASE_TS_COLS:
-                if isinstance(values[name], str):
-                    values[name] = as_utc(datetime.fromisoformat(values[name]))
+                if isinstance(values[name], str):  # naive UTC text, as SQLAlchemy stores it on SQLite
+                    stamp = datetime.fromisoformat(values[name])
+                    values[name] = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
         return CaseRow(values.items(), lambda: self._data(cur, "select_data", case_id),
                        lambda: self._data(cur, "select_light_data", case_id))
 
@@ -271,6 +302,12 @@ class HotPath:
         ``values["data"]``, when present, replaces the whole document; ``data_updates`` otherwise replaces
         just those top-level keys, merged by the database. Returns False when the version did not match.
         """
+        sql, params = self._update(case_id, version, values, data_updates)
+        cur.execute(sql, params)
+        return cur.rowcount == 1
+
+    def _update(self, case_id: int, version: int, values: dict[str, Any],
+                data_updates: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
         params = {f"v_{k}": values[k] for k in _SET_COLS}
         if not self.postgres:
             for k in _UPDATE_TS:
@@ -280,13 +317,48 @@ class HotPath:
         params["w_version"] = version
         if "data" in values:
             params["v_data"] = self._out(values["data"])
-            sql = self.sql["update_case_data"]
-        elif data_updates:
-            sql = self._merge(params, data_updates)
-        else:
-            sql = self.sql["update_case"]
+            return self.sql["update_case_data"], params
+        if data_updates:
+            return self._merge(params, data_updates), params
+        return self.sql["update_case"], params
+
+    def write_transition(self, cur, case_id: int, version: int, values: dict[str, Any],
+                         data_updates: dict[str, Any] | None, event: dict[str, Any],
+                         outbox: dict[str, Any] | None = None, timer: dict[str, Any] | None = None) -> bool:
+        """Update the case (if still at ``version``), append its event, start its timer, queue its message.
+
+        Returns False, having written nothing, when the version did not match. On SQLite these are separate
+        statements (no round trips to save); on PostgreSQL one statement: the update in a CTE, and the
+        inserts selecting from it, so they happen only if the update did.
+        """
+        if not self.postgres:
+            if not self.update_case(cur, case_id, version, values, data_updates):
+                return False
+            self.insert_event(cur, event)
+            if timer is not None:
+                self.insert_timer(cur, timer)
+            if outbox is not None:
+                self.insert_outbox(cur, outbox)
+            return True
+        update_sql, params = self._update(case_id, version, values, data_updates)
+        key = (update_sql, timer is not None, outbox is not None)
+        sql = self._write_sql.get(key)
+        if sql is None:
+            parts = [f"u AS ({update_sql} RETURNING 1)", f"e AS ({_pg_insert_from_u(_event, _EVENT_COLS, 'e_')})"]
+            if timer is not None:
+                parts.append(f"t AS ({_pg_insert_from_u(_timer, _TIMER_COLS, 't_')})")
+            if outbox is not None:
+                parts.append(f"o AS ({_pg_insert_from_u(_outbox, _OUTBOX_COLS, 'o_')})")
+            sql = self._write_sql[key] = f"WITH {', '.join(parts)} SELECT COUNT(*) FROM u"
+        params.update({f"e_{k}": v for k, v in self._params(event, _EVENT_KINDS).items()})
+        if timer is not None:
+            row = self._params({c: timer.get(c) for c in _TIMER_COLS}, _TIMER_KINDS)
+            params.update({f"t_{k}": v for k, v in row.items()})
+        if outbox is not None:
+            row = self._params({c: outbox.get(c) for c in _OUTBOX_COLS}, _OUTBOX_KINDS)
+            params.update({f"o_{k}": v for k, v in row.items()})
         cur.execute(sql, params)
-        return cur.rowcount == 1
+        return cur.fetchone()[0] == 1
 
     def _merge(self, params: dict[str, Any], updates: dict[str, Any]) -> str:
         if self.postgres:
@@ -331,6 +403,26 @@ class HotPath:
             for r in rows:
                 r["paused_in"] = json.loads(r["paused_in"]) if isinstance(r["paused_in"], str) else r["paused_in"]
         return rows
+
+    def close_left_timers(self, cur, case_id: int, new_state: str, now: datetime
+                          ) -> tuple[list[dict[str, Any]], int]:
+        """Cancel the pending timers the case leaves for good (neither their state nor one they wait in);
+        return (those still pending, how many were cancelled).
+
+        A timer stays pending while the case is in its state or in one of its ``paused_in`` states. On
+        PostgreSQL the cancelling update and the read are one statement (the CTE's outer SELECT still sees the
+        rows as they were, hence the flag); on SQLite, where round trips cost nothing, a read then an update.
+        """
+        if not self.postgres:
+            pending = self.pending_timers(cur, case_id)
+            stale = [t["id"] for t in pending if t["state"] != new_state and new_state not in (t["paused_in"] or [])]
+            if stale:
+                self.cancel_timers(cur, stale, now)
+            return [t for t in pending if t["id"] not in stale], len(stale)
+        cur.execute(self.sql["close_left_timers"], {"case_id": case_id, "state": new_state, "now": now})
+        rows = cur.fetchall()
+        kept = [{"id": i, "name": n, "state": st, "paused_in": p} for i, n, st, p, cancelled in rows if not cancelled]
+        return kept, len(rows) - len(kept)
 
     def cancel_timers(self, cur, timer_ids: list[int], now: datetime) -> None:
         """Cancel timers whose state the case has left for good."""

@@ -19,7 +19,7 @@ from .standards import STANDARDS_DIR, Standard, load_standard_dir, standard_from
 from .yamlsource import DefinitionError
 
 _sv = StandardVersion.__table__
-_cache: dict[tuple[str, int], Standard] = {}
+_cache: dict[tuple[str, str, int], Standard] = {}
 _lock = threading.Lock()
 
 
@@ -57,7 +57,8 @@ def latest_version(conn: Connection, standard_id: str) -> int | None:
 
 def get_standard(conn: Connection, standard_id: str, version: int) -> Standard | None:
     """The parsed standard (id, version), or None when it is not stored."""
-    key = (standard_id, version)
+    # Keyed by database too: one process may talk to several databases (tests, tools), whose versions differ.
+    key = (conn.engine.url.render_as_string(hide_password=True), standard_id, version)
     cached = _cache.get(key)
     if cached is not None:
         return cached

@@ -3,15 +3,21 @@ administrators' overrides stored in the database."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from datetime import date
+
+from sqlalchemy import Connection
 
 from .calendar import WorkingCalendar
+from .hotpath import Statement
 from .models import CalendarOverride
 
-_override = CalendarOverride.__table__
+# Read inside fire() by every transition that starts a deadline: SQL text on the DBAPI cursor (see hotpath).
+_OVERRIDES = Statement(f"SELECT day, is_working_day FROM {CalendarOverride.__tablename__}")
 
 
 def calendar_from_db(conn: Connection) -> WorkingCalendar:
     """A WorkingCalendar with every stored override (a small table: a few dozen rows a year at most)."""
-    rows = conn.execute(select(_override.c.day, _override.c.is_working_day)).all()
-    return WorkingCalendar({day: bool(working) for day, working in rows})
+    rows = _OVERRIDES.run(conn).fetchall()
+    # SQLite hands back SQLAlchemy's storage forms: ISO date text and 0/1.
+    return WorkingCalendar({day if isinstance(day, date) else date.fromisoformat(day): bool(working)
+                            for day, working in rows})

@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from ._types import as_utc, utcnow
+from .api_tokens import ApiToken  # noqa: F401 - registers the api_token table
 from .attachments import Attachment
 from .cases import Case, CaseEvent, Notification, OutboxMessage, Timer
 from .committee import CommitteeDraw, Defence, PanelLog, ReviewAssignment, Sitting

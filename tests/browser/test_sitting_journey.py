@@ -1,0 +1,220 @@
+"""A full sitting in a real browser: the administrator maintains the expert pool and draws a committee (seed
+shown, re-checked); on the test cast's seated committee the chair opens the sitting and records attendance,
+a member declares a conflict and is refused the dossier, the chair confirms it, the review group gives its
+opinions, the chair opens the ballot, the members vote, the chair closes the ballot and signs the sitting
+off, and the minutes are viewed and printed (screen, print-media screenshot and PDF). The case reaches the
+result notice.
+
+The case is brought to pre-review by the engine driver (the earlier steps have their own journeys in
+test_browser_journeys.py); everything from there on goes through the pages.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from driver import advance
+from panel_helpers import add_pool
+from sqlalchemy import select
+from test_browser_journeys import Person  # the same signed-in person (own context, console errors fail)
+
+from seed.cast import World
+from workflow import prereview
+from workflow.models import Case, CommitteeSeat, Conflict, Organisation, ReviewSession, User
+
+pytestmark = pytest.mark.browser
+
+
+def _world(db) -> World:
+    from sqlmodel import select as sm_select
+
+    from workflow.directory import actor_for
+
+    with db.session() as s:
+        users = {u.username: u.id for u in s.exec(sm_select(User))}
+        orgs = {o.name: o.id for o in s.exec(sm_select(Organisation))}
+        session_id = s.exec(sm_select(ReviewSession.id).order_by(ReviewSession.id)).first()
+        member_ids = list(s.exec(sm_select(CommitteeSeat.user_id).where(
+            CommitteeSeat.session_id == session_id, CommitteeSeat.seat_role == "member")))
+        actor = {name: actor_for(s, uid) for name, uid in users.items()}
+        members = [actor_for(s, uid) for uid in member_ids]
+    return World(db=db, employer=orgs["株洲智轨装备科技有限公司"], other_employer=orgs["长沙精密传感有限公司"],
+                 agency=orgs["长沙市人才服务中心"], superior=orgs["株洲市工业和信息化局"],
+                 authority=orgs["湖南省人力资源和社会保障厅"], session_id=session_id, applicant=actor["zhang"],
+                 other_applicant=actor["li"], unit=actor["unit_hr"], other_unit=actor["other_hr"],
+                 agency_reviewer=actor["agency"], superior_reviewer=actor["superior"], officer=actor["officer"],
+                 chair=actor["chair"], members=members, colleague=actor["colleague"], outsider=actor["outsider"],
+                 admin=actor["admin"])
+
+
+@pytest.fixture(scope="module")
+def people(chromium, live_server, screenshot_dir):
+    """``people("chair")``: that person, signed in (one browser context per person for the module)."""
+    made: dict[str, Person] = {}
+
+    def get(username: str) -> Person:
+        if username not in made:
+            made[username] = Person(chromium, live_server, username, screenshot_dir)
+        return made[username]
+
+    yield get
+    for person in made.values():
+        person.close()
+
+
+def _state(db, case_id: int) -> str:
+    with db.read() as conn:
+        return conn.execute(select(Case.__table__.c.state).where(Case.__table__.c.id == case_id)).scalar_one()
+
+
+def _usernames(db) -> dict[int, str]:
+    with db.read() as conn:
+        return dict(conn.execute(select(User.__table__.c.id, User.__table__.c.username)).all())
+
+
+def _submit(person: Person, selector: str) -> None:
+    person.page.click(selector)
+    person.page.wait_for_load_state()
+    person.check()
+
+
+def test_admin_maintains_the_pool_and_draws_a_committee(people, live_db, tmp_path):
+    admin = people("admin")
+    csv = tmp_path / "专家名单.csv"
+    csv.write_text("专家编号,姓名,专业,职称级别,聘期开始,聘期结束\n"
+                   "HN-ZJ-9001,周专家,新材料,正高,2025-01-01,2028-12-31\n"
+                   "HN-ZJ-9002,吴专家,新材料,特级,2025-01-01,2028-12-31\n", encoding="utf-8-sig")
+    admin.go("/admin/experts/import")
+    admin.page.set_input_files("#import-file", str(csv))
+    _submit(admin, "#import-form button[type=submit]")
+    report = admin.page.locator("#import-report").inner_text()
+    assert "新增 1 人" in report and "第 3 行" in report and "应为 副高 或 正高" in report
+    admin.shot("experts-import-report")
+    admin.go("/admin/experts/?specialty=新材料")
+    assert "HN-ZJ-9001" in admin.page.content()
+    admin.shot("experts-pool")
+
+    add_pool(live_db, 6, prefix="xcl", specialties=("新材料",))
+    with live_db.session(write=True) as s:
+        world = _world(live_db)
+        session = ReviewSession(code="XCL-2026", name="2026年湘产专场·新材料", year=2026, series="工程",
+                                industry="新材料", authority_org_id=world.authority,
+                                pipeline_ids=["industry-session"],
+                                parameters={"committee_size": 5, "committee_specialties": ["新材料"]},
+                                sitting_on=date(2026, 6, 18))
+        s.add(session)
+        s.flush()
+        session_id = session.id
+    admin.go(f"/admin/sessions/{session_id}/committee")
+    admin.page.fill("#draw-seed", "20260618")
+    admin.page.check("#cm-drawn")
+    _submit(admin, "#draw-form button[type=submit]")
+    assert admin.page.locator("#seat-table tbody tr").count() == 5
+    assert "20260618" in admin.page.locator(".draw-seed").first.inner_text()
+    _submit(admin, "#verify-form button")
+    assert "复核通过" in admin.page.locator("#verify-result").inner_text()
+    admin.shot("committee-draw-verified")
+
+
+def test_a_full_sitting(people, live_db):
+    world = _world(live_db)
+    case_id = world.open("industry-session")
+    advance(world, case_id, "pre_review")
+    names = _usernames(live_db)
+    session_url = f"/panel/sessions/{world.session_id}"
+    with live_db.read() as conn:
+        seated = conn.execute(select(CommitteeSeat.__table__.c.user_id).where(
+            CommitteeSeat.__table__.c.session_id == world.session_id)).scalars().all()
+
+    # the chair opens the sitting and records everyone present
+    chair = people("chair")
+    chair.go(session_url)
+    _submit(chair, "form[action$='/sitting/open'] button")
+    for uid in seated:
+        chair.go(session_url)
+        button = chair.page.locator(f"form:has(input[name=user_id][value='{uid}']) button")
+        if button.count():
+            _submit(chair, f"form:has(input[name=user_id][value='{uid}']) button")
+    chair.go(session_url)
+    assert chair.page.locator("text=已出席").count() == len(seated)
+
+    # a member declares a conflict before opening the dossier and is refused it
+    conflicted = people("expert6")
+    conflicted.go(session_url)
+    _submit(conflicted, f"a[href$='/panel/cases/{case_id}/conflict']")
+    conflicted.page.check("#kind-relative")
+    conflicted.page.fill("#declare-note", "申报人系本人表弟")
+    conflicted.shot("panel-declare-conflict")
+    _submit(conflicted, "#declare-form button[type=submit]")
+    response = conflicted.page.goto(conflicted.base + f"/cases/{case_id}")
+    assert response.status == 403 and "利益冲突" in conflicted.page.content()
+    conflicted.shot("panel-conflicted-dossier-403")
+    conflicted.errors.clear()  # the browser logs the 403 itself as a console error
+
+    # the chair confirms it
+    chair.go(f"/panel/cases/{case_id}/conflicts")
+    assert "申报人系本人表弟" in chair.page.content()
+    chair.shot("panel-chair-conflicts")
+    _submit(chair, "#conflict-table button[value=confirm]")
+    with live_db.read() as conn:
+        assert conn.execute(select(Conflict.__table__.c.status)
+                            .where(Conflict.__table__.c.case_id == case_id)).scalar_one() == "confirmed"
+
+    # the review group (drawn among the unconflicted) gives its opinions
+    chair.go(f"/cases/{case_id}")
+    _submit(chair, "form[action$='/reviewers'] button")
+    group = prereview.assigned_reviewers(live_db, case_id)
+    assert group and all(names[uid] != "expert6" for uid in group)
+    for uid in group:
+        member = people(names[uid])
+        member.go(f"/cases/{case_id}")
+        form = member.page.locator("#opinion-form")
+        form.locator("#score-achievement").fill("90")
+        form.locator("#rec-yes").check()
+        form.locator("#opinion-text").fill("业绩突出，同意推荐。")
+        form.locator("button[type=submit]").click()
+        member.page.wait_for_load_state()
+        member.check()
+    chair.act(case_id, "complete_pre_review")
+    assert _state(live_db, case_id) == "committee_vote"
+
+    # the ballot: opened by the chair, the unconflicted members vote, closed by the chair
+    chair.go(session_url)
+    _submit(chair, f"form[action='/cases/{case_id}/actions/open_ballot'] button")
+    voters = [names[uid] for uid in seated if names[uid] != "expert6"]
+    for i, username in enumerate(voters):
+        member = people(username)
+        member.go(f"/cases/{case_id}")
+        member.page.check("#vote-yes" if i < len(voters) - 1 else "#vote-abstain")
+        _submit(member, "#vote-form button")
+        assert "投票成功" in member.page.content()
+    chair.go(session_url)
+    chair.shot("panel-sitting-before-close")
+    _submit(chair, f"form[action='/cases/{case_id}/actions/close_ballot'] button")
+    assert _state(live_db, case_id) == "result_notice"
+
+    # the chair signs the sitting off; the minutes: counts and results, never who voted how
+    chair.go(session_url)
+    _submit(chair, "form[action$='/sitting/close'] button")
+    assert "会议已结束" in chair.page.content()
+    chair.go(f"{session_url}/minutes")
+    html = chair.page.content()
+    assert "纪要校验码" in html and "出席 7 人" in html
+    cells = [c.strip() for c in chair.page.locator("table").nth(1).locator("tr").nth(1)
+             .locator("td").all_inner_texts()]
+    assert cells[6:12] == ["7", "1", "6", "5", "0", "1"] and cells[-1] == "通过"
+    roll = chair.page.locator("table").first.inner_text()
+    assert all(names[uid] for uid in seated) and not re.search(r"同意|弃权", roll)  # the roll carries no choices
+    chair.shot("sitting-minutes")
+    chair.page.emulate_media(media="print")
+    chair.shot("sitting-minutes-print")
+    chair.page.pdf(path=str(chair.shots / "sitting-minutes.pdf"), format="A4")
+    chair.page.emulate_media(media="screen")
+
+    # the case is at the result notice, published to the public
+    public = people("outsider")
+    public.go("/notices")
+    assert "张伟" in public.page.content()
+    public.shot("sitting-result-notice")

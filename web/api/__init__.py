@@ -1,0 +1,413 @@
+"""The REST API under ``/api/v1``: token-authenticated JSON over the same core as the pages.
+
+Every request except certificate verification and the OpenAPI document carries ``Authorization: Bearer
+<token>`` (see :mod:`workflow.api_tokens`); the token acts as its owner limited to its roles. Firing a
+transition answers like the web's generic transition view: 404 (no such case) → 403 (not yours / not your
+action) → 409 (stale version, not possible now, refused by a rule) → 422 (input missing or invalid). Every
+error is ``application/problem+json`` with a Chinese ``title``/``detail`` (English with
+``Accept-Language: en``). Requests and responses are validated by spectree, which also generates the
+OpenAPI document served at ``/api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from functools import wraps
+from typing import Any
+
+from flask import Blueprint, Flask, Response, abort, current_app, g, json, request
+from spectree import Response as Resp
+from spectree import SecurityScheme, SecuritySchemeData, SpecTree
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+
+from workflow import api_tokens, engine, queries
+from workflow.access import dossier_relations
+from workflow.catalog import get_pipeline
+from workflow.errors import WorkflowError
+from workflow.permissions import acting_role
+from workflow.roles import Actor
+from workflow.standards_store import latest_standards, latest_version
+
+from . import schemas as s
+from .listing import visible_cases
+
+PREFIX = "/api/v1"
+_CERT_NUMBER = re.compile(r"^[A-Z0-9]{6,40}$")
+PROBLEM = "application/problem+json"
+OBJECTION_ROLES = frozenset({"public", "unit_member"})
+
+bp = Blueprint("api_v1", __name__, url_prefix=PREFIX)
+
+# (zh, en) titles per status and the fixed details the API itself gives.
+TITLES = {
+    400: ("请求无效", "Bad request"),
+    401: ("未认证", "Unauthorized"),
+    403: ("无权操作", "Forbidden"),
+    404: ("不存在", "Not found"),
+    405: ("不支持的请求方法", "Method not allowed"),
+    409: ("操作无法完成", "Conflict"),
+    415: ("不支持的内容类型", "Unsupported media type"),
+    422: ("请求内容无效", "Unprocessable content"),
+    500: ("系统出错", "Internal server error"),
+}
+TEXT = {
+    "no_token": ("缺少或无效的 API 令牌（Authorization: Bearer <令牌>），或令牌已撤销。",
+                 "Missing or invalid API token (Authorization: Bearer <token>), or the token was revoked."),
+    "no_case": ("案件不存在。", "No such case."),
+    "not_yours": ("您无权查看或办理该案件。", "You may not see or act on this case."),
+    "not_your_action": ("您无权执行“%s”。", "You may not take the action %s."),
+    "stale": ("案件已被他人更新，请获取最新版本后重试。", "The case changed meanwhile; fetch it again and retry."),
+    "notice_over": ("该公示已结束或暂停，不再受理异议。", "The notice has ended or is paused; no objections now."),
+    "objection_short": ("异议内容请写10到2000字。", "An objection must be 10 to 2000 characters."),
+    "no_certificate": ("未找到该编号的证书。", "No certificate with that number."),
+    "no_standard": ("标准不存在。", "No such standard."),
+    "no_route": ("接口不存在。", "No such endpoint."),
+    "method": ("该接口不支持此请求方法。", "This endpoint does not support that method."),
+    "invalid": ("请求参数或内容无效。", "The parameters or body are invalid."),
+}
+
+
+def lang() -> str:
+    """``en`` when the client prefers English, else ``zh`` (Chinese is the default)."""
+    best = request.accept_languages.best_match(["zh", "zh-CN", "en"], default="zh")
+    return "en" if best and best.startswith("en") else "zh"
+
+
+def problem(status: int, detail: str | tuple[str, str] | None = None, *, reasons: list[str] | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    """A problem+json response in the client's language."""
+    en = lang() == "en"
+    title = TITLES.get(status, ("出错了", "Error"))[1 if en else 0]
+    if isinstance(detail, tuple):
+        detail = detail[1 if en else 0]
+    body = s.Problem(title=title, status=status, detail=detail or title, reasons=reasons or [])
+    response = Response(body.model_dump_json(), status=status, mimetype=PROBLEM, headers=headers)
+    response.headers["Content-Language"] = "en" if en else "zh-CN"
+    return response
+
+
+def fail(status: int, detail: str | tuple[str, str] | None = None, **kw) -> None:
+    """Stop the request with a problem response (bypasses the page error handlers)."""
+    abort(problem(status, detail, **kw))
+
+
+def _before(req, resp, req_validation_error, instance, model_adapter) -> None:
+    """Request validation errors become 422 problems that list the offending fields."""
+    if req_validation_error is not None:
+        reasons = [f"{'.'.join(str(p) for p in e.get('loc', ()))}: {e.get('msg', '')}"
+                   for e in model_adapter.validation_errors(req_validation_error)]
+        fail(422, TEXT["invalid"], reasons=reasons[:20])
+
+
+spec = SpecTree(
+    "flask", mode="strict", title="titlereview API", version="1.0.0", path="apidoc", page_templates={},
+    openapi_version="3.0.3", before=_before, annotations=True,
+    description="职称评审工作流 REST API。错误均为 application/problem+json；中文为默认语言，"
+                "Accept-Language: en 返回英文。",
+    security_schemes=[SecurityScheme(name="bearer", data=SecuritySchemeData(type="http", scheme="bearer"))],
+    security={"bearer": []},
+)
+
+AUTH = {"HTTP_401": s.Problem, "HTTP_422": s.Problem}
+"""Responses every token-protected endpoint may give."""
+
+
+# --------------------------------------------------------------------------------------------- plumbing
+
+
+def _db():
+    return current_app.extensions["titlereview_db"]
+
+
+def token_required(func):
+    """Authenticate the bearer token into ``g.api_actor`` (401 problem otherwise)."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        header = request.headers.get("Authorization", "")
+        scheme, _, secret = header.partition(" ")
+        actor = api_tokens.authenticate(_db(), secret.strip()) if scheme.lower() == "bearer" else None
+        if actor is None:
+            fail(401, TEXT["no_token"], headers={"WWW-Authenticate": 'Bearer realm="titlereview"'})
+        g.api_actor = actor
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _actor() -> Actor:
+    return g.api_actor
+
+
+@bp.before_app_request
+def _routing_errors():
+    """Unknown paths and wrong methods under /api/v1 answer with problems, not HTML pages."""
+    err = request.routing_exception
+    if err is None or (not request.path.startswith(PREFIX + "/") and request.path != PREFIX):
+        return None
+    if isinstance(err, MethodNotAllowed):
+        return problem(405, TEXT["method"], headers={"Allow": ", ".join(err.valid_methods or [])})
+    if isinstance(err, HTTPException) and err.code == 404:
+        return problem(404, TEXT["no_route"])
+    return None
+
+
+@bp.errorhandler(WorkflowError)
+def _workflow_error(err: WorkflowError):
+    reasons = list(getattr(err, "reasons", []) or [])
+    return problem(err.status, (err.message_zh, err.message_en), reasons=reasons)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(err: HTTPException):
+    if err.response is not None:
+        return err.response
+    return problem(err.code or 500, (err.description or "", err.description or ""))
+
+
+@bp.errorhandler(Exception)
+def _unexpected(err: Exception):
+    """A bug answers with a 500 problem (logged with its traceback), never an HTML page or internals."""
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    return problem(500, ("服务器处理时出错，已记录。请稍后重试。",
+                         "The server failed to handle the request; it was logged."))
+
+
+def _label(pipeline, state: str) -> dict[str, str]:
+    st = pipeline.state_map.get(state)
+    return {"zh": st.label.zh, "en": st.label.en} if st else {"zh": state, "en": state}
+
+
+def _summary(db, row: dict[str, Any]) -> dict[str, Any]:
+    pipeline = get_pipeline(db, row["pipeline_id"], row["pipeline_version"])
+    return {**row, "state_label": _label(pipeline, row["state"])}
+
+
+MAX_ID = 2**63 - 1
+"""Ids beyond a 64-bit integer cannot exist (and the database driver would refuse to bind them)."""
+
+
+def _load_case(case_id: int) -> dict[str, Any]:
+    """The case with its names; a 404 problem when there is none."""
+    case = None
+    if 0 < case_id <= MAX_ID:
+        with _db().read() as conn:
+            case = queries.case_detail(conn, case_id)
+    if case is None:
+        fail(404, TEXT["no_case"])
+    return case
+
+
+def _visible_case(case_id: int) -> tuple[dict[str, Any], list[str]]:
+    """The case and the token's viewing relations; 404 when it does not exist, 403 when not visible."""
+    db = _db()
+    case = _load_case(case_id)
+    relations = dossier_relations(db, _actor(), case)[0]
+    if not relations:
+        fail(403, TEXT["not_yours"])
+    return case, relations
+
+
+# --------------------------------------------------------------------------------------------- cases
+
+
+@bp.get("/cases")
+@token_required
+@spec.validate(query=s.CaseQuery, resp=Resp(HTTP_200=s.CaseList, **AUTH), tags=["cases"])
+def list_cases(query: s.CaseQuery):
+    """Cases the token may see, most recently changed first, filtered and paged (``total`` counts all)."""
+    db = _db()
+    rows, total = visible_cases(db, _actor(), state=query.state, pipeline=query.pipeline, session=query.session,
+                                search=query.q or "", limit=query.limit, offset=query.offset)
+    items = [_summary(db, r) for r in rows]
+    return s.CaseList(items=items, total=total, limit=query.limit, offset=query.offset)
+
+
+CASE_ERRORS = {"HTTP_403": s.Problem, "HTTP_404": s.Problem, **AUTH}
+
+
+@bp.get("/cases/<int(signed=True):case_id>")
+@token_required
+@spec.validate(resp=Resp(HTTP_200=s.CaseDetail, **CASE_ERRORS), tags=["cases"])
+def get_case(case_id: int):
+    """One case with its people and organisations."""
+    case, relations = _visible_case(case_id)
+    db = _db()
+    with db.read() as conn:
+        cert = queries.certificate_for_case(conn, case_id)
+    return s.CaseDetail(**_summary(db, case), relations=relations,
+                        certificate_number=cert["number"] if cert else None)
+
+
+_EVENT_DETAILS = ("reason", "corrections", "assessment", "deadline", "certificate_number", "round")
+"""Payload keys shown to viewers. Tallies stay out (the page shows them; the API keeps ballots out)."""
+
+
+@bp.get("/cases/<int(signed=True):case_id>/events")
+@token_required
+@spec.validate(resp=Resp(HTTP_200=s.EventList, **CASE_ERRORS), tags=["cases"])
+def case_events(case_id: int):
+    """The case's history, oldest first."""
+    _visible_case(case_id)
+    with _db().read() as conn:
+        rows = queries.timeline(conn, case_id)
+    items = [s.Event(**{**r, "details": {k: r["payload"][k] for k in _EVENT_DETAILS if k in (r["payload"] or {})}})
+             for r in rows]
+    return s.EventList(items=items)
+
+
+@bp.get("/cases/<int(signed=True):case_id>/actions")
+@token_required
+@spec.validate(resp=Resp(HTTP_200=s.ActionList, **CASE_ERRORS), tags=["actions"])
+def case_actions(case_id: int):
+    """What the token may do on the case now (and permitted actions a rule refuses, with the reasons)."""
+    db = _db()
+    case = _load_case(case_id)
+    viewer = bool(dossier_relations(db, _actor(), case)[0])
+    options = engine.available_actions(db, case_id, _actor())
+    if not viewer:
+        # Outsiders may only see the named objection open to everyone during a notice.
+        pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
+        options = [o for o in options if set(pipeline.by_trigger_source[(o.trigger, case["state"])][0].roles)
+                   <= OBJECTION_ROLES]
+        if not options:
+            fail(403, TEXT["not_yours"])
+    return s.ActionList(case_version=case["version"], items=[
+        s.ActionOption(trigger=o.trigger, label=o.label, style=o.style, requires=list(o.requires),
+                       allowed=o.allowed, reasons=list(o.reasons)) for o in options])
+
+
+@bp.post("/cases/<int(signed=True):case_id>/actions/<trigger>")
+@token_required
+@spec.validate(json=s.FireRequest, resp=Resp(HTTP_200=s.Fired, HTTP_409=s.Problem, **CASE_ERRORS),
+               tags=["actions"])
+def fire(case_id: int, trigger: str, json: s.FireRequest):
+    """Fire ``trigger`` on the case (same engine and checks as the web page: 404 → 403 → 409 → 422)."""
+    db = _db()
+    actor = _actor()
+    case = _load_case(case_id)
+    viewer = bool(dossier_relations(db, actor, case)[0])
+    pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
+    cands = pipeline.by_trigger_source.get((trigger, case["state"]), [])
+    objection = bool(cands) and set(cands[0].roles) <= OBJECTION_ROLES
+    if not viewer and not objection:
+        if trigger == "file_objection" and not cands:
+            fail(409, TEXT["notice_over"])
+        fail(403, TEXT["not_yours"])
+    if viewer and json.expected_version is not None and json.expected_version != case["version"]:
+        fail(409, TEXT["stale"])
+    if cands:
+        with db.read() as conn:
+            role = acting_role(cands[0].roles, actor, case, conn)
+        if role is None:
+            zh, en = TEXT["not_your_action"]
+            label = cands[0].label
+            fail(403, (zh % label.zh, en % label.en))
+    data = json.data.model_dump(exclude_none=True)
+    if objection and len((data.get("reason") or "").strip()) < 10:
+        fail(422, TEXT["objection_short"])
+    fired = engine.fire(db, case_id, trigger, actor, comment=json.comment, data=data,
+                        expected_version=json.expected_version)
+    return s.Fired(case_id=fired.case_id, trigger=fired.trigger, from_state=fired.from_state,
+                   to_state=fired.to_state, version=fired.version, role=fired.role)
+
+
+# --------------------------------------------------------------------------------------------- reference data
+
+
+@bp.get("/notices")
+@token_required
+@spec.validate(resp=Resp(HTTP_200=s.NoticeList, **AUTH), tags=["public"])
+def notices():
+    """Review results currently on public notice (公示), with the end of each notice."""
+    with _db().read() as conn:
+        rows = queries.open_result_notices(conn)
+    return s.NoticeList(items=[s.Notice(case_id=r["id"], **r) for r in rows])
+
+
+@bp.get("/certificates/<number>")
+@spec.validate(resp=Resp(HTTP_200=s.CertificateOut, HTTP_404=s.Problem), tags=["public"], security={})
+def certificate(number: str):
+    """Verify a certificate by its number (public: no token needed); a malformed number is simply unknown."""
+    number = number.strip().upper().replace(" ", "")
+    row = None
+    if _CERT_NUMBER.match(number):
+        with _db().read() as conn:
+            row = queries.certificate_by_number(conn, number)
+    if row is None:
+        fail(404, TEXT["no_certificate"])
+    return s.CertificateOut(**row)
+
+
+@bp.get("/sessions")
+@token_required
+@spec.validate(resp=Resp(HTTP_200=s.SessionList, **AUTH), tags=["reference"])
+def sessions():
+    """Review sessions, newest year first."""
+    with _db().read() as conn:
+        rows = queries.sessions(conn)
+    return s.SessionList(items=[s.SessionOut(**r) for r in rows])
+
+
+def _standard_summary(std) -> dict[str, Any]:
+    return {"id": std.id, "version": std.version, "name": {"zh": std.name.zh, "en": std.name.en},
+            "series": std.series, "specialty": std.specialty, "level": str(std.level), "title": std.title,
+            "effective_from": std.effective_from, "effective_until": std.effective_until}
+
+
+@bp.get("/standards")
+@token_required
+@spec.validate(resp=Resp(HTTP_200=s.StandardList, **AUTH), tags=["reference"])
+def standards():
+    """The newest published version of every occupation standard."""
+    return s.StandardList(items=[s.StandardSummary(**_standard_summary(x)) for x in latest_standards(_db())])
+
+
+@bp.get("/standards/<standard_id>")
+@token_required
+@spec.validate(resp=Resp(HTTP_200=s.StandardOut, HTTP_404=s.Problem, **AUTH), tags=["reference"])
+def standard(standard_id: str):
+    """One standard (newest version) in full."""
+    from workflow.standards_store import get_standard
+
+    with _db().read() as conn:
+        version = latest_version(conn, standard_id)
+        std = get_standard(conn, standard_id, version) if version is not None else None
+    if std is None:
+        fail(404, TEXT["no_standard"])
+    return s.StandardOut(**_standard_summary(std), body=std.model_dump(mode="json"))
+
+
+# --------------------------------------------------------------------------------------------- the document
+
+
+def openapi_document() -> dict[str, Any]:
+    """spectree's generated document, with error responses typed ``application/problem+json``."""
+    doc = copy.deepcopy(spec.spec)
+    for item in doc.get("paths", {}).values():
+        for operation in item.values():
+            if not isinstance(operation, dict):
+                continue
+            for code, response in operation.get("responses", {}).items():
+                content = response.get("content")
+                if code[:1] in "45" and content and "application/json" in content:
+                    response["content"] = {PROBLEM: content.pop("application/json")}
+    return doc
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 document of this API (generated from the code by spectree)."""
+    return Response(json.dumps(openapi_document(), ensure_ascii=False), mimetype="application/json")
+
+
+spec.register(bp)
+
+
+def init_api(app: Flask) -> None:
+    """Register the API on ``app``: the blueprint, spectree, and no CSRF (token-authenticated, no cookies)."""
+    from ..extensions import csrf
+
+    csrf.exempt(bp)
+    app.register_blueprint(bp)

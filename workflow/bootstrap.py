@@ -1,0 +1,23 @@
+"""Bringing a database up to date: schema migrations, then the shipped pipeline and standard versions."""
+
+from __future__ import annotations
+
+from . import migrate
+from .catalog import sync_pipelines
+from .db import Database
+from .standards_store import sync_standards
+
+
+def init_database(db: Database) -> list[tuple[str, int]]:
+    """Migrate to head, store new pipeline versions and seed standards; return the pipeline versions added."""
+    migrate.upgrade(db)
+    added = sync_pipelines(db)
+    sync_standards(db)
+    return added
+
+
+def open_database(url: str) -> Database:
+    """A Database at ``url``, initialised by :func:`init_database`."""
+    db = Database(url)
+    init_database(db)
+    return db
