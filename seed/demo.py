@@ -15,7 +15,6 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
-from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
@@ -340,17 +339,10 @@ class _CaseRun:
         p = self.pipeline
         assert p is not None
         start = self._state()
-        queue = deque([(start, [])])
-        seen = {start}
-        while queue:
-            state, path = queue.popleft()
-            if state == goal:
-                return path
-            for t in p.transitions:
-                if state in t.source and t.dest != state and t.trigger not in _SIDE_TRIGGERS and t.dest not in seen:
-                    seen.add(t.dest)
-                    queue.append((t.dest, [*path, t.trigger]))
-        raise DemoLoadError(f"{self.person['username']}: no path from {start} to {goal} in {p.id}")
+        path = p.shortest_path(start, goal, avoid=frozenset(_SIDE_TRIGGERS))
+        if path is None:
+            raise DemoLoadError(f"{self.person['username']}: no path from {start} to {goal} in {p.id}")
+        return path
 
     # ------------------------------------------------------------------ who acts
 

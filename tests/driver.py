@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from datetime import timedelta
 
 from workflow import ballots, engine, prereview, sitting, timers
@@ -33,22 +32,17 @@ def actor_for_role(world, role: str, pipeline_id: str):
     }[role]
 
 
+SIDE_TRIGGERS = frozenset({"withdraw", "return_for_correction", "file_objection", "decline_recommendation",
+                           "reject_ineligible", "appeal", "revoke", "superior_return"})
+
+
 def happy_path(p: Pipeline, goal: str = "certified", start: str | None = None) -> list[str]:
     """The shortest list of triggers from ``start`` to ``goal`` avoiding side paths and self-loops."""
-    side = {"withdraw", "return_for_correction", "file_objection", "decline_recommendation", "reject_ineligible",
-            "appeal", "revoke", "superior_return"}
     start = start or p.initial
-    queue = deque([(start, [])])
-    seen = {start}
-    while queue:
-        state, path = queue.popleft()
-        if state == goal:
-            return path
-        for t in p.transitions:
-            if state in t.source and t.dest != state and t.trigger not in side and t.dest not in seen:
-                seen.add(t.dest)
-                queue.append((t.dest, [*path, t.trigger]))
-    raise AssertionError(f"{p.id}: no path from {start} to {goal}")
+    path = p.shortest_path(start, goal, avoid=SIDE_TRIGGERS)
+    if path is None:
+        raise AssertionError(f"{p.id}: no path from {start} to {goal}")
+    return path
 
 
 def case_row(db, case_id: int) -> Case:

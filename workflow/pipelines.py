@@ -145,6 +145,21 @@ class Pipeline(_Strict):
                     table[src].append(t.trigger)
         return table
 
+    def shortest_path(self, start: str, goal: str, *, avoid: frozenset[str] = frozenset()) -> list[str] | None:
+        """The shortest list of triggers leading from ``start`` to ``goal`` without self-loops or the triggers
+        in ``avoid`` (e.g. side paths), or None when there is none. Guards are not considered."""
+        queue = deque([(start, [])])
+        seen = {start}
+        while queue:
+            state, path = queue.popleft()
+            if state == goal:
+                return path
+            for t in self.transitions:
+                if state in t.source and t.dest != state and t.trigger not in avoid and t.dest not in seen:
+                    seen.add(t.dest)
+                    queue.append((t.dest, [*path, t.trigger]))
+        return None
+
     def param(self, name: str) -> Any:
         """The default value of parameter ``name`` (KeyError if the definition lacks it)."""
         return self.parameters[name].value
