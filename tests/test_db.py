@@ -51,3 +51,25 @@ def test_busy_connection_is_not_pinged_and_recovers_after_one_error(pg_url, monk
         assert _pid(db) != pid
     finally:
         db.dispose()
+
+
+def _lean_pid(db: Database) -> int:
+    with db.lean_write() as conn:
+        cur = conn.connection.driver_connection.cursor()
+        cur.execute("SELECT pg_backend_pid()")
+        return cur.fetchone()[0]
+
+
+def test_lean_write_on_a_dead_connection_reports_it_and_the_pool_recovers(pg_url, monkeypatch):
+    import psycopg
+
+    monkeypatch.setattr(workflow.db, "PING_AFTER_IDLE_S", 3600.0)
+    db = Database(pg_url)
+    try:
+        pid = _lean_pid(db)
+        _terminate(pg_url, pid)
+        with pytest.raises(psycopg.OperationalError):  # the statement's own error, not the failed rollback's
+            _lean_pid(db)
+        assert _lean_pid(db) != pid  # the broken connection was discarded on its way back to the pool
+    finally:
+        db.dispose()

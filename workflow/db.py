@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -27,9 +27,9 @@ PING_AFTER_IDLE_S = 2.0
 """A pooled PostgreSQL connection idle longer than this is pinged before use (restarts, proxies' idle cuts).
 
 SQLAlchemy's ``pool_pre_ping`` pings on *every* checkout: one more round trip per transaction (~40 µs here,
-more across a network) for a failure that, on a connection used a moment ago, is as likely to happen just
-after the ping. A busy process therefore never pings; after a server restart its next use of each such
-connection fails once, SQLAlchemy recognises the disconnect and replaces the whole pool.
+more across a network). Connections that sat idle are where dead ones hide, so only those are pinged; a busy
+process never pings. The price: after a server restart, each connection used in the last two seconds fails
+once on its next use (a 500 for that request) and is then discarded and replaced.
 """
 
 
@@ -169,10 +169,13 @@ class Database:
                 driver.commit()
         except BaseException:
             real = conn._real
-            if real is not None and real.in_transaction():
-                real.rollback()
-            else:
-                driver.rollback()
+            # If the connection itself broke, rolling back fails too: report the original error; the pool
+            # discards the connection when it comes back (its reset fails).
+            with suppress(Exception):
+                if real is not None and real.in_transaction():
+                    real.rollback()
+                else:
+                    driver.rollback()
             raise
         finally:
             if conn._real is not None:
