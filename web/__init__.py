@@ -68,6 +68,28 @@ def _secret_key(config: dict[str, Any], instance: Path) -> str:
     return key
 
 
+def _trust_proxies(app: Flask, config: dict[str, Any]) -> None:
+    """Believe ``X-Forwarded-For``/``-Proto``/``-Host`` from the configured number of reverse proxies.
+
+    Behind a proxy every request comes from the proxy's address, so the per-IP sign-in throttle would lock
+    out everybody at once and ``url_for(_external=True)`` would say http. Werkzeug's ProxyFix takes the
+    client address from the last ``TRUSTED_PROXIES`` hops only; trusting more hops than really exist would
+    let a client choose its own address, so the default is 0 (direct exposure, headers ignored).
+    """
+    raw = config.get("TRUSTED_PROXIES", os.environ.get("TITLEREVIEW_TRUSTED_PROXIES", 0))
+    try:
+        hops = int(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"TRUSTED_PROXIES must be a whole number of proxies, got {raw!r}") from None
+    if hops < 0 or hops > 5:
+        raise ValueError(f"TRUSTED_PROXIES must be between 0 and 5, got {hops}")
+    app.config["TRUSTED_PROXIES"] = hops
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the web application. ``config`` keys override the defaults (e.g. ``DATABASE_URL``)."""
     config = dict(config or {})
@@ -86,6 +108,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     import workflow.models.attachments  # noqa: F401 - registers the attachment table on the metadata
 
     app.extensions[DB_EXTENSION] = config.get("DATABASE") or Database(app.config["DATABASE_URL"])
+    _trust_proxies(app, config)
 
     from . import security  # registers the flask-login user loader
 

@@ -137,3 +137,34 @@ def test_two_processes_share_the_counters_through_redis(cast_db, tmp_path, redis
 def test_an_unreachable_store_does_not_lock_everyone_out(cast_db, tmp_path, caplog):
     app = make_app(cast_db, tmp_path, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
     assert _post(app.test_client(), "zhang", PASSWORD).status_code == 303
+
+
+def _via_proxy(client, username: str, password: str, client_ip: str):
+    """A sign-in as the reverse proxy forwards it: the proxy's address, the client's in X-Forwarded-For."""
+    return client.post("/login", data={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": "10.0.0.2"}, headers={"X-Forwarded-For": client_ip})
+
+
+def test_behind_a_trusted_proxy_addresses_come_from_x_forwarded_for(cast_db, tmp_path):
+    """With TRUSTED_PROXIES=1 one sprayer behind the proxy is limited, not everybody who shares the proxy."""
+    app = make_app(cast_db, tmp_path, TRUSTED_PROXIES=1)
+    c = app.test_client()
+    for i in range(30):
+        assert _via_proxy(c, f"user{i}", "wrong-password", "203.0.113.50").status_code == 401
+    assert _via_proxy(c, "zhang", PASSWORD, "203.0.113.50").status_code == 429
+    assert _via_proxy(c, "zhang", PASSWORD, "203.0.113.51").status_code == 303
+
+
+def test_without_trusted_proxies_the_forwarded_header_is_ignored(cast_db, tmp_path):
+    """By default a client cannot dodge the per-address limit by inventing X-Forwarded-For values."""
+    app = make_app(cast_db, tmp_path)
+    c = app.test_client()
+    for i in range(30):
+        assert _via_proxy(c, f"user{i}", "wrong-password", f"198.51.100.{i}").status_code == 401
+    assert _via_proxy(c, "zhang", PASSWORD, "198.51.100.200").status_code == 429
+
+
+@pytest.mark.parametrize("value", ["two", -1, 9])
+def test_a_bad_trusted_proxies_setting_is_refused_with_a_clear_message(cast_db, tmp_path, value):
+    with pytest.raises(ValueError, match="TRUSTED_PROXIES"):
+        make_app(cast_db, tmp_path, TRUSTED_PROXIES=value)
