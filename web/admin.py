@@ -270,6 +270,12 @@ class SessionForm(FlaskForm):
     closes_on = DateField(_l("受理截止"), validators=[Optional()])
     sitting_on = DateField(_l("评审日期"), validators=[Optional()])
     status = SelectField(_l("状态"))
+    # 湘产专场 waivers (workflow.administration.SESSION_RELAXATIONS); labels are filled per request.
+    waive_ladder = BooleanField()
+    waive_age = BooleanField()
+    waive_papers = BooleanField()
+    waive_foreign_language = BooleanField()
+    relaxation_source = StringField(_l("放宽条件的政策依据"), validators=[Optional(), Length(max=200)])
 
 
 class SeatForm(FlaskForm):
@@ -301,12 +307,17 @@ def _session_form(session_id: int | None):
     if request.method != "POST" and row is not None:
         defaults = {k: row[k] for k in ("code", "name", "name_en", "series", "industry", "year", "pipeline_ids",
                                         "authority_org_id", "opens_on", "closes_on", "sitting_on", "status")}
+        relaxed = row.get("relaxations") or {}
+        defaults.update({key: bool(relaxed.get(key)) for key in admin_ops.SESSION_RELAXATIONS},
+                        relaxation_source=relaxed.get("source", ""))
     elif request.method != "POST":
         defaults = {"year": date.today().year, "status": "open"}
     form = SessionForm(data=defaults)
     form.pipeline_ids.choices = [(p.id, label(p.label)) for p in latest_pipelines(db)]
     form.authority_org_id.choices = authorities
     form.status.choices = [(k, label(v)) for k, v in admin_ops.SESSION_STATUSES.items()]
+    for key, text in admin_ops.SESSION_RELAXATIONS.items():
+        form[key].label.text = label(text)
     seated = {s["user_id"] for s in seats}
     seat_form = SeatForm(formdata=None)
     seat_form.user_id.choices = [(u["id"], f"{u['display_name']}（{u['username']}）") for u in experts
@@ -319,7 +330,9 @@ def _session_form(session_id: int | None):
                 name_en=form.name_en.data or "", series=form.series.data or "", industry=form.industry.data or "",
                 year=form.year.data, pipeline_ids=form.pipeline_ids.data or [],
                 authority_org_id=form.authority_org_id.data, opens_on=form.opens_on.data,
-                closes_on=form.closes_on.data, sitting_on=form.sitting_on.data, status=form.status.data)
+                closes_on=form.closes_on.data, sitting_on=form.sitting_on.data, status=form.status.data,
+                relaxations={**{key: form[key].data for key in admin_ops.SESSION_RELAXATIONS},
+                             "source": form.relaxation_source.data or ""})
         except WorkflowError as err:
             error, status = err.message(current_lang()), err.status
         else:
@@ -328,7 +341,7 @@ def _session_form(session_id: int | None):
     elif request.method == "POST":
         status = 422
     return render_template("admin/session_form.html", form=form, error=error, session=row, seats=seats,
-                           seat_form=seat_form), status
+                           seat_form=seat_form, relaxation_keys=list(admin_ops.SESSION_RELAXATIONS)), status
 
 
 @bp.route("/sessions/new", methods=["GET", "POST"])

@@ -17,6 +17,7 @@ from sqlmodel import select as orm_select
 from .catalog import latest_versions
 from .db import Database
 from .directory import create_org, create_user
+from .eligibility import Relaxations
 from .errors import CaseNotFound, InvalidAction, MissingData, PermissionDenied
 from .models import Attendance, CommitteeSeat, Organisation, ReviewSession, User, UserRole
 from .passwords import hash_password, verify_password
@@ -195,8 +196,12 @@ def save_org(db: Database, actor: Actor, org_id: int | None, *, name: str, kind:
 def save_session(db: Database, actor: Actor, session_id: int | None, *, code: str, name: str, name_en: str = "",
                  series: str = "", industry: str = "", year: int, pipeline_ids: list[str], authority_org_id: int,
                  opens_on: date | None = None, closes_on: date | None = None, sitting_on: date | None = None,
-                 status: str = "open") -> int:
-    """Create (``session_id`` None) or update a review session; returns its id."""
+                 status: str = "open", relaxations: dict[str, Any] | None = None) -> int:
+    """Create (``session_id`` None) or update a review session; returns its id.
+
+    ``relaxations`` are the waivers a dedicated session (湘产专场) grants, keys of :data:`SESSION_RELAXATIONS`
+    plus ``source`` (the policy cited in the explanations); None keeps the stored ones when editing.
+    """
     _require_admin(actor)
     code, name = code.strip().upper(), name.strip()
     if not re.match(r"^[A-Z0-9-]{3,40}$", code):
@@ -216,6 +221,8 @@ def save_session(db: Database, actor: Actor, session_id: int | None, *, code: st
     fields = dict(code=code, name=name, name_en=name_en.strip(), series=series.strip(), industry=industry.strip(),
                   year=year, pipeline_ids=list(dict.fromkeys(pipeline_ids)), authority_org_id=authority_org_id,
                   opens_on=opens_on, closes_on=closes_on, sitting_on=sitting_on, status=status)
+    if relaxations is not None:
+        fields["relaxations"] = session_relaxations(relaxations)
     with db.session(write=True) as s:
         authority = s.get(Organisation, authority_org_id)
         if authority is None or authority.kind != "authority":
@@ -234,6 +241,39 @@ def save_session(db: Database, actor: Actor, session_id: int | None, *, code: st
         s.add(row)
         s.flush()
         return row.id
+
+
+SESSION_RELAXATIONS: dict[str, dict[str, str]] = {
+    "waive_ladder": {"zh": "不受逐级晋升（台阶）限制", "en": "No step-by-step promotion requirement"},
+    "waive_age": {"zh": "不受年龄限制", "en": "No age limit"},
+    "waive_papers": {"zh": "论文不作硬性要求（以业绩成果代替）", "en": "Papers not required (achievements instead)"},
+    "waive_foreign_language": {"zh": "不作外语要求", "en": "No foreign-language requirement"},
+}
+"""The waivers a session may grant (湘人社规〔2022〕22号 measures 4–5). The 破格 route and the bridging
+waiting years are not among them: they follow from the pipeline's own parameters."""
+
+
+def session_relaxations(raw: dict[str, Any]) -> dict[str, Any]:
+    """Validate a session's waivers and return them in stored form (only granted waivers and the source).
+
+    Unknown keys are refused rather than dropped, so a misspelt waiver cannot silently relax nothing; a
+    waiver without a cited policy is refused too, because the explanations quote it to the applicant.
+    """
+    unknown = sorted(set(raw) - set(SESSION_RELAXATIONS) - {"source"})
+    if unknown:
+        raise MissingData(f"未知的放宽条件：{'、'.join(unknown)}", f"Unknown waivers: {', '.join(unknown)}")
+    granted = {key: True for key in SESSION_RELAXATIONS if raw.get(key) is True}
+    bad = [key for key in SESSION_RELAXATIONS if raw.get(key) not in (None, True, False)]
+    if bad:
+        raise MissingData(f"放宽条件须为是或否：{'、'.join(bad)}", f"Waivers must be true or false: {', '.join(bad)}")
+    source = str(raw.get("source") or "").strip()
+    if len(source) > 200:
+        raise MissingData("政策依据不超过200字", "The policy source is at most 200 characters")
+    if granted and not source:
+        raise MissingData("放宽申报条件须注明政策依据（如 湘人社规〔2022〕22号）",
+                          "Cite the policy that grants the waivers (e.g. 湘人社规〔2022〕22号)")
+    Relaxations(**granted, source=source)  # the evaluator's own model: whatever is stored, it accepts
+    return {**granted, "source": source} if granted or source else {}
 
 
 def seat_member(db: Database, actor: Actor, session_id: int, user_id: int, seat_role: str = "member") -> None:

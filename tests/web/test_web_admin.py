@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 from webhelpers import Browser
 
@@ -115,3 +117,41 @@ def test_sessions_and_seats(cast, browser):
     response = b.post("/admin/sessions/new", data={"code": "X", "name": "", "year": "2026", "authority_org_id": "0",
                                                    "status": "open"})
     assert response.status_code == 422
+
+
+SESSION_FORM = {"code": "2026-XC-AI", "name": "2026年湘产专场·人工智能", "name_en": "", "series": "工程",
+                "industry": "人工智能", "year": "2026", "pipeline_ids": ["industry-session"], "opens_on": "2026-03-01",
+                "closes_on": "2026-06-30", "sitting_on": "2026-09-15", "status": "open"}
+
+
+def _session_by_code(db, code: str) -> dict | None:
+    with db.read() as conn:
+        return conn.execute(select(ReviewSession.__table__)
+                            .where(ReviewSession.__table__.c.code == code)).mappings().first()
+
+
+def test_an_administrator_grants_session_waivers_with_their_policy_source(cast, browser):
+    """A 湘产专场's waivers are set in the session form, stored for the evaluator, and shown when editing."""
+    b = browser("admin")
+    data = {**SESSION_FORM, "authority_org_id": str(cast.authority), "waive_papers": "y",
+            "waive_foreign_language": "y", "relaxation_source": "湘人社规〔2022〕22号第4条"}
+    assert b.post("/admin/sessions/new", data=data).status_code == 303
+    row = _session_by_code(cast.db, "2026-XC-AI")
+    assert row["relaxations"] == {"waive_papers": True, "waive_foreign_language": True,
+                                  "source": "湘人社规〔2022〕22号第4条"}
+    page = b.get(f"/admin/sessions/{row['id']}").get_data(as_text=True)
+    ticked = set(re.findall(r'<input checked [^>]*id="(waive_\w+)"', page))
+    assert ticked == {"waive_papers", "waive_foreign_language"} and "湘人社规〔2022〕22号第4条" in page
+    # unticking everything clears the waivers
+    data = {k: v for k, v in data.items() if not k.startswith("waive_")} | {"relaxation_source": ""}
+    assert b.post(f"/admin/sessions/{row['id']}", data=data).status_code == 303
+    assert _session_by_code(cast.db, "2026-XC-AI")["relaxations"] == {}
+
+
+def test_a_waiver_without_a_policy_source_is_refused_and_the_form_kept(cast, browser):
+    b = browser("admin")
+    response = b.post("/admin/sessions/new", data={**SESSION_FORM, "authority_org_id": str(cast.authority),
+                                                   "waive_age": "y", "relaxation_source": "  "})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422 and "须注明政策依据" in body and "2026年湘产专场·人工智能" in body
+    assert _session_by_code(cast.db, "2026-XC-AI") is None
