@@ -150,6 +150,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     init_api(app)  # REST API /api/v1 (token auth, exempt from CSRF) and its OpenAPI document
     app.register_blueprint(tokens_bp)  # personal API tokens (/account/tokens)
+    from .process import bp as process_bp
+
+    app.register_blueprint(process_bp)  # live process view (/reports/process)
 
     from .errors import register_error_handlers
     from .templating import register_template_helpers

@@ -15,12 +15,17 @@ a few outcomes reachable from almost everywhere (withdrawn, rejected).
 
 Layouts are computed once per (pipeline, version, locale) and SVGs cached per state: definitions never
 change within a version, so the cache never needs invalidating and each process keeps its own copy.
+
+:func:`pipeline_svg` draws the case page's diagram (the case's state highlighted); :func:`live_svg` draws the
+same layout for the process view, with the live number of cases as a badge on every state box and each box a
+link to its list of cases (counts change constantly, so those SVGs are not cached).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html import escape
 
@@ -77,6 +82,14 @@ class _Layout:
     x_of: dict[str, float] = field(default_factory=dict)
     y_of: dict[str, float] = field(default_factory=dict)
     title: str = ""
+
+
+@dataclass(frozen=True)
+class _Live:
+    """What the process view draws on top of the layout: cases per state and each state's list URL."""
+
+    counts: dict[str, int]
+    hrefs: dict[str, str]
 
 
 def _text_width(text: str, size: float = 13.0) -> float:
@@ -277,10 +290,13 @@ def _edge_path(layout: _Layout, e: _Edge) -> str:
     return f"M{sx:.1f},{y1o:.1f} L{lane_x:.1f},{y1o:.1f} L{lane_x:.1f},{y2o:.1f} L{ex:.1f},{y2o:.1f}"
 
 
-def _render(layout: _Layout, current: str, locale: str) -> str:
+def _render(layout: _Layout, current: str, locale: str, live: _Live | None = None) -> str:
+    """The SVG of ``layout``: with ``current`` highlighted (case page), or with ``live`` counts (process view)."""
     en = locale.startswith("en")
+    # With links inside, role="img" would hide them from assistive technology; the live view is a group.
+    role = 'role="group" ' if live is not None else 'role="img" '
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="pipeline-diagram" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="pipeline-diagram" {role}'
         f'viewBox="0 0 {layout.width} {layout.height}" width="{layout.width}" height="{layout.height}" '
         f'font-family="\'Noto Sans CJK SC\',\'WenQuanYi Zen Hei\',\'Microsoft YaHei\',sans-serif" font-size="13">',
         f"<title>{escape(layout.title)}</title>",
@@ -299,6 +315,9 @@ def _render(layout: _Layout, current: str, locale: str) -> str:
     for name, nd in layout.nodes.items():
         x = layout.x_of[name] - layout.node_w / 2
         y = layout.y_of[name] - NODE_H / 2
+        if live is not None:
+            parts.append(_live_node(layout, nd, x, y, live, en))
+            continue
         is_current = name == current
         fill = "#0d5bd7" if is_current else STAGE_FILL.get(nd.stage, "#ffffff")
         stroke = "#0a47a8" if is_current else ("#4a5562" if nd.final else "#9aa5b1")
@@ -313,17 +332,75 @@ def _render(layout: _Layout, current: str, locale: str) -> str:
         parts.append(f'<text x="{layout.x_of[name]:.1f}" y="{layout.y_of[name] + 4.5:.1f}" text-anchor="middle" '
                      f'fill="{text_fill}"{weight}>{escape(nd.label)}</text>')
         if nd.hub_sources:
-            note = (f"reachable from {nd.hub_sources} steps" if en else f"可由{nd.hub_sources}个环节进入")
-            parts.append(f'<text x="{layout.x_of[name]:.1f}" y="{y + NODE_H + 12:.1f}" text-anchor="middle" '
-                         f'fill="#5b6673" font-size="10.5">{escape(note)}</text>')
+            parts.append(_hub_note(layout, nd, y, en))
         parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
 
 
+def _hub_note(layout: _Layout, nd: _Node, y: float, en: bool) -> str:
+    """The line under a hub outcome saying how many steps lead there (its edges are not drawn)."""
+    note = (f"reachable from {nd.hub_sources} steps" if en else f"可由{nd.hub_sources}个环节进入")
+    return (f'<text x="{layout.x_of[nd.name]:.1f}" y="{y + NODE_H + 12:.1f}" text-anchor="middle" '
+            f'fill="#5b6673" font-size="10.5">{escape(note)}</text>')
+
+
+def _live_node(layout: _Layout, nd: _Node, x: float, y: float, live: _Live, en: bool) -> str:
+    """One state box of the process view: count badge, emphasis when occupied, a link to its cases.
+
+    Occupied states get a dark outline, bold text and a filled blue badge; empty ones are drawn lighter with
+    a grey "0" badge, so the eye goes to where cases are while every state still shows its number.
+    """
+    count = live.counts.get(nd.name, 0)
+    busy = count > 0
+    fill = STAGE_FILL.get(nd.stage, "#ffffff") if busy else "#fbfcfd"
+    stroke = "#0a47a8" if busy else ("#7d8894" if nd.final else "#b8c1cb")
+    width = 2.5 if busy else (1.6 if nd.final else 1)
+    dash = ' stroke-dasharray="4,3"' if nd.hub_sources else ""
+    text_fill = "#10233d" if busy else "#5b6673"
+    weight = ' font-weight="bold"' if busy else ""
+    text = f"{count}"
+    badge_w = 12 + 7.5 * len(text)
+    right = x + layout.node_w
+    bx, by = right - badge_w + 6, y - 9
+    badge_fill, badge_stroke, badge_text = ("#0d5bd7", "#ffffff", "#ffffff") if busy else \
+        ("#e9edf1", "#c5cdd6", "#4a5562")
+    title = (f"{nd.label}: {count} case{'s' if count != 1 else ''}" if en else f"{nd.label}：{count} 件")
+    href = live.hrefs.get(nd.name)
+    box = (f'<rect x="{x:.1f}" y="{y:.1f}" width="{layout.node_w}" height="{NODE_H}" rx="7" '
+           f'fill="{fill}" stroke="{stroke}" stroke-width="{width}"{dash}/>')
+    out = [f'<g class="state{" state-busy" if busy else ""}" data-state="{escape(nd.name)}" data-count="{count}">',
+           f"<title>{escape(title)}</title>"]
+    # Only the box is the link: the page's stylesheet underlines text inside links (also in SVG), and inline
+    # styles are refused by the CSP, so the texts sit on top with pointer-events off and clicks reach the box.
+    out.append(f'<a href="{escape(href)}" aria-label="{escape(title)}">{box}</a>' if href else box)
+    out.append(f'<text x="{layout.x_of[nd.name]:.1f}" y="{layout.y_of[nd.name] + 4.5:.1f}" text-anchor="middle" '
+               f'fill="{text_fill}" pointer-events="none"{weight}>{escape(nd.label)}</text>')
+    out.append(f'<g class="count-badge" pointer-events="none" aria-hidden="true">'
+               f'<rect x="{bx:.1f}" y="{by:.1f}" width="{badge_w:.1f}" height="18" rx="9" '
+               f'fill="{badge_fill}" stroke="{badge_stroke}" stroke-width="1.5"/>'
+               f'<text x="{bx + badge_w / 2:.1f}" y="{by + 13:.1f}" text-anchor="middle" font-size="12" '
+               f'font-weight="bold" fill="{badge_text}">{text}</text></g>')
+    if nd.hub_sources:
+        out.append(_hub_note(layout, nd, y, en))
+    out.append("</g>")
+    return "".join(out)
+
+
 _layouts: dict[tuple[str, int, str], _Layout] = {}
 _svgs: dict[tuple[str, int, str, str], str] = {}
 _lock = threading.Lock()
+
+
+def _cached_layout(pipeline: Pipeline, lang: str) -> _Layout:
+    """The layout of ``pipeline`` in ``lang`` (computed once per version and language)."""
+    lkey = (pipeline.id, pipeline.version, lang)
+    layout = _layouts.get(lkey)
+    if layout is None:
+        layout = _layout(pipeline, lang)
+        with _lock:
+            layout = _layouts.setdefault(lkey, layout)
+    return layout
 
 
 def pipeline_svg(pipeline: Pipeline, current: str, locale: str = "zh_CN") -> str:
@@ -333,12 +410,18 @@ def pipeline_svg(pipeline: Pipeline, current: str, locale: str = "zh_CN") -> str
     svg = _svgs.get(key)
     if svg is not None:
         return svg
-    lkey = (pipeline.id, pipeline.version, lang)
-    layout = _layouts.get(lkey)
-    if layout is None:
-        layout = _layout(pipeline, lang)
-    svg = _render(layout, current, lang)
+    svg = _render(_cached_layout(pipeline, lang), current, lang)
     with _lock:
-        _layouts.setdefault(lkey, layout)
         _svgs.setdefault(key, svg)
     return svg
+
+
+def live_svg(pipeline: Pipeline, counts: Mapping[str, int], hrefs: Mapping[str, str], locale: str = "zh_CN") -> str:
+    """The SVG of ``pipeline`` with the live number of cases on every state box (the process view).
+
+    ``counts`` maps states to their number of cases (missing: 0); ``hrefs`` maps states to the URL of their
+    case list, and each box becomes a link to it. Not cached: the counts change with every transition, and
+    drawing from the cached layout costs well under a millisecond.
+    """
+    lang = "en" if locale.startswith("en") else "zh"
+    return _render(_cached_layout(pipeline, lang), "", lang, _Live(dict(counts), dict(hrefs)))
