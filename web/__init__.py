@@ -153,6 +153,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .process import bp as process_bp
 
     app.register_blueprint(process_bp)  # live process view (/reports/process)
+    from .reports import bp as reports_bp
+
+    app.register_blueprint(reports_bp)  # reports with charts and the .xlsx exports of listings (/reports)
 
     from .errors import register_error_handlers
     from .templating import register_template_helpers

@@ -13,6 +13,7 @@ from .mail import EmailMessage
 from .orgs import ApplicantProfile, Organisation, User, UserRole
 from .panels import Attendance, Ballot, BallotBox, BallotParticipation, Conflict, Opinion
 from .records import Certificate, IntegrityRecord
+from .reports import ReportCalendarDay
 from .sessions import CommitteeSeat, ReviewSession
 
 metadata = SQLModel.metadata
@@ -41,6 +42,7 @@ __all__ = [
     "OutboxMessage",
     "PanelLog",
     "PipelineVersion",
+    "ReportCalendarDay",
     "ReviewAssignment",
     "ReviewSession",
     "Sitting",
