@@ -156,6 +156,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .reports import bp as reports_bp
 
     app.register_blueprint(reports_bp)  # reports with charts and the .xlsx exports of listings (/reports)
+    from .calendar_admin import bp as calendar_admin_bp
+
+    app.register_blueprint(calendar_admin_bp)  # working-calendar overrides and checks (/admin/calendar)
 
     from .errors import register_error_handlers
     from .templating import register_template_helpers

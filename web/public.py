@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from workflow import queries
@@ -100,3 +100,60 @@ def verify():
                 result = queries.certificate_by_number(conn, number)
     return render_template("public/verify.html", number=number, result=result, problem=problem,
                            searched=bool(number))
+
+
+# --------------------------------------------------------------------------------------------- printable notices
+
+_NOTICE_TIMERS = {"result": "result_notice_end", "unit": "unit_notice_end"}
+_NOTICE_PARAMS = {"result": "result_notice_working_days", "unit": "unit_notice_working_days"}
+
+
+def _notice_period(conn, case: dict[str, Any], kind: str) -> dict[str, Any]:
+    """Start, end and length (working days) of the case's running notice of ``kind`` (``result``/``unit``)."""
+    from sqlalchemy import select
+
+    from workflow.engine import effective_params
+    from workflow.models import Timer, as_utc
+
+    timer = Timer.__table__
+    row = conn.execute(select(timer.c.created_at, timer.c.due_at)
+                       .where(timer.c.case_id == case["id"], timer.c.name == _NOTICE_TIMERS[kind],
+                              timer.c.status == "pending")
+                       .order_by(timer.c.id.desc()).limit(1)).first()
+    pipeline = get_pipeline(_db(), case["pipeline_id"], case["pipeline_version"])
+    days = effective_params(pipeline, case.get("session_parameters")).get(_NOTICE_PARAMS[kind])
+    return {"start": as_utc(row[0]) if row else None, "end": as_utc(row[1]) if row else None, "days": days}
+
+
+def _render_print(case_id: int, kind: str, notice: dict[str, Any] | None):
+    """The A4 page of one notice; 404 when the case is not on that notice now (or not visible to this person)."""
+    if notice is None:
+        abort(404)
+    with _db().read() as conn:
+        case = queries.case_detail(conn, case_id)
+        if case is None:
+            abort(404)
+        period = _notice_period(conn, case, kind)
+    return render_template("public/notice_print.html", case=case, notice=notice, period=period, kind=kind,
+                           objection_url=url_for("public.objection", case_id=case_id, _external=True),
+                           list_url=url_for("public.unit_notices" if kind == "unit" else "public.notices",
+                                            _external=True))
+
+
+@bp.get("/notices/<int:case_id>/print")
+def notice_print(case_id: int):
+    """The printable result notice of one case (public, no sign-in), while it is on notice."""
+    with _db().read() as conn:
+        notice = next((n for n in queries.open_result_notices(conn) if n["id"] == case_id), None)
+    return _render_print(case_id, "result", notice)
+
+
+@bp.get("/unit-notices/<int:case_id>/print")
+@login_required
+def unit_notice_print(case_id: int):
+    """The printable unit notice: only for the staff of the notice's organisation, like the unit notice list."""
+    notice = None
+    if current_user.org_id:
+        with _db().read() as conn:
+            notice = next((n for n in queries.unit_notices(conn, current_user.org_id) if n["id"] == case_id), None)
+    return _render_print(case_id, "unit", notice)

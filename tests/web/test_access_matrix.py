@@ -65,6 +65,10 @@ MATRIX: list[tuple[str, str, str, dict[str, object]]] = [
     ("public.objection", "GET", "/notices/{notice}/objection", everyone(200, anon=LOGIN)),
     ("public.objection", "GET", "/notices/{case_a}/objection", everyone(404, anon=LOGIN)),  # not under notice
     ("public.unit_notices", "GET", "/unit-notices", everyone(200, anon=LOGIN)),
+    ("public.notice_print", "GET", "/notices/{notice}/print", everyone(404)),  # on the unit notice, not public
+    ("public.unit_notice_print", "GET", "/unit-notices/{notice}/print",
+     everyone(404, anon=LOGIN, A=200, hrA=200)),  # the staff of A's employer only
+    ("public.unit_notice_print", "GET", "/unit-notices/{case_b}/print", everyone(404, anon=LOGIN)),
     # signing in, language, own account
     ("auth.login", "GET", "/login", everyone(302, anon=200)),
     ("auth.login", "POST", "/login", everyone(422)),
@@ -157,6 +161,10 @@ MATRIX: list[tuple[str, str, str, dict[str, object]]] = [
     ("admin.edit_session", "POST", "/admin/sessions/{session}", ADMIN_ONLY),
     ("admin.add_seat", "POST", "/admin/sessions/{session}/seats", ADMIN_ONLY),
     ("admin.remove_seat", "POST", "/admin/sessions/{session}/seats/999999/remove", ADMIN_ONLY),
+    ("calendar_admin.page", "GET", "/admin/calendar", only(("admin",), 200)),
+    ("calendar_admin.add", "POST", "/admin/calendar/overrides", ADMIN_ONLY),
+    ("calendar_admin.remove", "POST", "/admin/calendar/overrides/2026-10-01/remove", ADMIN_ONLY),
+    ("calendar_admin.check", "GET", "/admin/calendar/check?start=2026-09-30&days=5", only(("admin",), 200)),
     # experts, committees, conflicts
     ("experts.index", "GET", "/admin/experts/", only(("admin",), 200)),
     ("experts.new", "GET", "/admin/experts/new", only(("admin",), 200)),

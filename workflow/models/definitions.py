@@ -51,3 +51,19 @@ class CalendarOverride(SQLModel, table=True):
     day: date = Field(primary_key=True)
     is_working_day: bool
     note: str = Field(default="", max_length=200)
+    changed_by: int | None = Field(default=None, foreign_key="user_account.id")
+    changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CalendarOverrideChange(SQLModel, table=True):
+    """One administrator's change to the calendar overrides (kept after an override is removed)."""
+
+    __tablename__ = "calendar_override_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    day: date = Field(index=True)
+    action: str = Field(max_length=10)  # "set" or "remove"
+    is_working_day: bool | None = None  # the value set, or the value removed
+    note: str = Field(default="", max_length=200)
+    changed_by: int | None = Field(default=None, foreign_key="user_account.id")
+    changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,95 @@
+"""Printable notices: the public result notice (no sign-in) and the unit notice (only the unit's staff), each an
+A4 page without the site's navigation, with who, which title, the unit, the notice period in working days,
+how to object and the authority; linked from the notice lists."""
+
+from __future__ import annotations
+
+import re
+
+from driver import advance
+from sqlalchemy import select
+
+from workflow import engine
+from workflow.calendar import CHINA_TZ, WorkingCalendar
+from workflow.models import Timer, as_utc
+
+
+def _timer(db, case_id: int, name: str) -> dict:
+    t = Timer.__table__
+    with db.read() as conn:
+        return dict(conn.execute(select(t).where(t.c.case_id == case_id, t.c.name == name)).mappings().one())
+
+
+def _text(body: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body))
+
+
+def test_result_notice_print_is_public_and_complete(cast, browser):
+    case_id = cast.open("industry-session")
+    advance(cast, case_id, "result_notice")
+    anon = browser(None)
+    listing = anon.get("/notices").get_data(as_text=True)
+    assert f'href="/notices/{case_id}/print"' in listing
+
+    response = anon.get(f"/notices/{case_id}/print")
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    text = _text(body)
+    assert "print.css" in body and 'class="site-nav"' not in body and "site-header" not in body
+    assert "职称评审结果公示" in text
+    assert cast.applicant.name in text
+    assert "高级工程师（副高）" in text
+    assert "株洲智轨装备科技有限公司" in text
+    assert "湖南省人力资源和社会保障厅" in text
+    timer = _timer(cast.db, case_id, "result_notice_end")
+    start = as_utc(timer["created_at"]).astimezone(CHINA_TZ).date()
+    last_day = WorkingCalendar().add_working_days(start, 5)
+    assert as_utc(timer["due_at"]).astimezone(CHINA_TZ).date() > last_day  # ends at midnight after the last day
+    assert "公示期为 5 个工作日" in text
+    assert f"自 {start.isoformat()} 起，至 {last_day.isoformat()} 24:00 止" in text
+    assert f"http://localhost/notices/{case_id}/objection" in text  # where to object online
+    assert "实名" in text and "匿名异议不予受理" in text
+    assert "公示期暂停" not in text
+
+    # while an objection is investigated the sheet says the period is suspended
+    engine.fire(cast.db, case_id, "file_objection", cast.outsider, data={"reason": "业绩材料与事实不符，请核查"})
+    text = _text(anon.get(f"/notices/{case_id}/print").get_data(as_text=True))
+    assert "公示期暂停计算" in text
+
+
+def test_result_notice_print_only_while_on_notice(cast, browser):
+    case_id = cast.open("industry-session")
+    advance(cast, case_id, "committee_vote")
+    assert browser(None).get(f"/notices/{case_id}/print").status_code == 404
+    assert browser("admin").get(f"/notices/{case_id}/print").status_code == 404
+    assert browser(None).get("/notices/999999/print").status_code == 404
+
+
+def test_unit_notice_print_only_for_the_units_staff(cast, browser):
+    case_id = cast.open("industry-session")
+    advance(cast, case_id, "unit_notice")
+    url = f"/unit-notices/{case_id}/print"
+    for username in ("zhang", "unit_hr", "colleague"):
+        b = browser(username)
+        assert f'href="{url}"' in b.get("/unit-notices").get_data(as_text=True), username
+        response = b.get(url)
+        assert response.status_code == 200, username
+        text = _text(response.get_data(as_text=True))
+        assert "单位内部公示" in text and "高级工程师（副高）" in text
+        assert "公示期为 5 个工作日" in text and "24:00 止" in text
+        assert "向株洲智轨装备科技有限公司人事部门" in text
+    for username in ("other_hr", "li", "outsider", "officer"):
+        assert browser(username).get(url).status_code == 404, username
+    anonymous = browser(None).get(url)
+    assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+    # the unit notice is not a public notice
+    assert browser(None).get(f"/notices/{case_id}/print").status_code == 404
+
+
+def test_print_page_in_english(cast, browser):
+    case_id = cast.open("industry-session")
+    advance(cast, case_id, "result_notice")
+    b = browser(None)
+    b.get("/lang/en")
+    text = _text(b.get(f"/notices/{case_id}/print").get_data(as_text=True))
+    assert "Public notice of title review results" in text and "5 working days" in text
