@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 
 import pytest
 from driver import advance, case_row
-from sqlalchemy import update
+from sqlalchemy import select, update
 
-from seed.cast import READY_PROFILE
+from seed.cast import READY_PROFILE, build_world
 from workflow import engine
+from workflow.eligibility_gate import latest_reports
 from workflow.errors import GuardRefused
 from workflow.models import ApplicantProfile
 from workflow.standards_store import get_standard, latest_version, publish
@@ -76,7 +78,10 @@ def test_submission_pins_the_standard_version_and_keeps_its_verdict(world):
     advance(world, early, "eligibility_recheck")
     pinned = case_row(world.db, early)
     assert pinned.standard_id == sid and pinned.standard_version == 1
-    assert pinned.data["eligibility_at_submission"]["standard_version"] == 1
+    with world.db.read() as conn:
+        stored = latest_reports(conn, early)
+    assert stored["submission"]["report"]["standard_version"] == 1
+    assert "eligibility_at_submission" not in pinned.data  # the reports live in eligibility_record
 
     with world.db.read() as conn:
         current = get_standard(conn, sid, 1)
@@ -87,9 +92,63 @@ def test_submission_pins_the_standard_version_and_keeps_its_verdict(world):
         assert latest_version(conn, sid) == 2
 
     engine.fire(world.db, early, "confirm_eligibility", world.officer)
-    recheck = case_row(world.db, early).data["eligibility_recheck"]
+    with world.db.read() as conn:
+        recheck = latest_reports(conn, early)["recheck"]
     assert recheck["report"]["standard_version"] == 1  # judged by the version in force at submission
+    assert recheck["by"] == world.officer.user_id and recheck["problem"] == ""
 
     late = world.open("industry-session")
     engine.fire(world.db, late, "submit", world.applicant)
     assert case_row(world.db, late).standard_version == 2
+
+
+def test_migration_moves_stored_reports_out_of_case_data_and_back(any_db):
+    """0008 moves the reports from case_file.data into eligibility_record; its downgrade puts them back."""
+    from alembic import command
+
+    from workflow import migrate
+
+    world = build_world(any_db)
+    case_id = world.open("industry-session")
+    advance(world, case_id, "eligibility_recheck")
+    engine.fire(any_db, case_id, "confirm_eligibility", world.officer)
+    with any_db.read() as conn:
+        before = latest_reports(conn, case_id)
+    cfg = migrate.alembic_config(any_db)
+    with any_db.write() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")
+    old = case_row(any_db, case_id).data
+    assert old["eligibility_at_submission"] == before["submission"]["report"]
+    assert old["eligibility_recheck"]["report"] == before["recheck"]["report"]
+    assert old["eligibility_recheck"]["by"] == world.officer.user_id
+    migrate.upgrade(any_db)
+    moved = case_row(any_db, case_id)
+    assert not {"eligibility_at_submission", "eligibility_recheck"} & set(moved.data)
+    assert moved.data["eligibility_basis"] == "normal"
+    with any_db.read() as conn:
+        after = latest_reports(conn, case_id)
+    assert after["submission"]["report"] == before["submission"]["report"]
+    assert after["recheck"]["report"] == before["recheck"]["report"]
+    assert after["recheck"]["by"] == world.officer.user_id
+    assert after["recheck"]["checked_at"] == before["recheck"]["checked_at"]
+
+
+def test_latest_reports_take_the_newest_record_of_each_kind(world):
+    """Records are only added; the case page shows the newest of each kind, whatever the insertion order."""
+    from workflow.models.cases import EligibilityRecord
+
+    case_id = world.open("industry-session")
+    engine.fire(world.db, case_id, "submit", world.applicant)
+    table = EligibilityRecord.__table__
+    with world.db.write() as conn:
+        seq = conn.execute(select(table.c.event_seq).where(table.c.case_id == case_id)).scalar_one()
+        for event_seq, problem in ((seq + 3, "newer"), (seq + 1, "older")):  # the newer one first
+            conn.execute(table.insert().values(case_id=case_id, kind="recheck", event_seq=event_seq,
+                                               checked_at=datetime.now(UTC), checked_by=world.officer.user_id,
+                                               report=None, problem=problem))
+    with world.db.read() as conn:
+        found = latest_reports(conn, case_id)
+    assert set(found) == {"submission", "recheck"}
+    assert found["recheck"]["problem"] == "newer" and found["recheck"]["report"] is None
+    assert found["submission"]["report"]["standard_id"] == "hunan-sme-advanced-manufacturing-senior"

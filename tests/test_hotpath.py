@@ -1,6 +1,6 @@
 """fire()'s driver-level statements: what they write must read back through SQLAlchemy exactly as if
 SQLAlchemy had written it, on both databases — JSON, timestamps with microseconds, dates, NULLs — and the
-case's ``data`` must merge, load lazily and refuse a stale version as the engine relies on."""
+case's ``data`` must merge and refuse a stale version as the engine relies on."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from seed.cast import build_world
 from workflow import engine
 from workflow.context import CaseData
-from workflow.hotpath import LARGE_DATA_KEYS, CaseRow, Statement, hot_path
+from workflow.hotpath import CaseRow, Statement, hot_path
 from workflow.models import Case, CaseEvent, OutboxMessage, Timer
 
 _case = Case.__table__
@@ -63,7 +63,7 @@ def test_event_outbox_and_timer_round_trip(any_db):
 
 
 def test_load_case_matches_sqlalchemy(any_db):
-    """The cursor's case row equals SQLAlchemy's (aware UTC timestamps, decoded JSON), data fetched lazily."""
+    """The cursor's case row equals SQLAlchemy's (aware UTC timestamps, decoded JSON, data included)."""
     world = build_world(any_db)
     case_id = world.open(superior=True)
     engine.fire(any_db, case_id, "submit", world.applicant)
@@ -72,10 +72,9 @@ def test_load_case_matches_sqlalchemy(any_db):
     with any_db.read() as conn:
         assert hp.load_case(hp.cursor(conn), -1, lock=False) is None
         case = hp.load_case(hp.cursor(conn), case_id, lock=False)
-        assert isinstance(case, CaseRow) and not dict.__contains__(case, "data")
+        assert isinstance(case, CaseRow)
         assert case.data_value("eligibility_basis") == expected["data"]["eligibility_basis"]
-        assert not dict.__contains__(case, "data")  # a small key did not fetch the reports
-        assert "data" in case and case.get("data") == expected["data"]
+        assert case.data_value("missing", 7) == 7
     for name, value in expected.items():
         if isinstance(value, datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
@@ -152,7 +151,6 @@ def test_case_data_view_reads_updates_first():
     view = CaseData({"data": {"round": 1, "a": 1}}, {"round": 2})
     assert view["round"] == 2 and view.get("a") == 1 and view.get("missing", 7) == 7
     assert dict(view) == {"round": 2, "a": 1} and len(view) == 2
-    assert set(LARGE_DATA_KEYS) == {"eligibility_at_submission", "eligibility_recheck"}
 
 
 def test_sqlite_write_transactions_begin_immediate(db):
@@ -255,3 +253,29 @@ def test_a_guard_shared_by_two_branches_runs_once_per_firing(world, monkeypatch)
     monkeypatch.setattr(guards, "_OPINIONS", Counting())
     fired = engine.fire(world.db, case_id, "complete_pre_review", world.chair)
     assert fired.to_state == "committee_vote" and len(runs) == 1  # the defence branch was refused first
+
+
+def test_case_row_with_calendar_matches_both_reads(any_db):
+    """The case row read together with the calendar overrides equals the plain read, and its calendar
+    equals the one built from the overrides table — with and without overrides stored."""
+    from workflow.models import CalendarOverride
+    from workflow.workdays import calendar_from_db
+
+    world = build_world(any_db)
+    case_id = world.open()
+    hp = hot_path(any_db.engine.dialect.name)
+    days = [date(2026, 11, 14), date(2026, 11, 16), date(2026, 11, 17)]  # a Saturday, a Monday, a Tuesday
+    for overrides in ({}, {days[0]: True, days[1]: False}):
+        with any_db.write() as conn:
+            conn.execute(CalendarOverride.__table__.delete())
+            for day, working in overrides.items():
+                conn.execute(CalendarOverride.__table__.insert().values(day=day, is_working_day=working))
+        with any_db.write() as conn:
+            plain = hp.load_case(hp.cursor(conn), case_id, lock=True)
+            case, calendar = hp.load_case_and_calendar(hp.cursor(conn), case_id)
+            expected = calendar_from_db(conn)
+        assert case == plain
+        assert [calendar.is_working_day(d) for d in days] == [expected.is_working_day(d) for d in days]
+        assert [calendar.is_working_day(d) for d in days] == [overrides.get(d, d != days[0]) for d in days]
+        with any_db.write() as conn:
+            assert hp.load_case_and_calendar(hp.cursor(conn), -1) == (None, None)

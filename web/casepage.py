@@ -19,6 +19,7 @@ from workflow import engine, queries
 from workflow.access import dossier_relations
 from workflow.catalog import get_pipeline
 from workflow.dossier import ACCOUNT_EVIDENCE_KINDS, PROFILE_SECTIONS
+from workflow.eligibility_gate import latest_reports
 from workflow.errors import PermissionDenied
 from workflow.pipelines import Pipeline
 from workflow.roles import ROLES
@@ -184,6 +185,7 @@ def build_case_context(case_id: int, *, error: str | None = None, kept: dict[str
         member = queries.member_status(conn, case, actor.user_id) if panel else None
         superiors = queries.org_names(conn, case["superior_org_ids"] or [])
         standard = _standard(conn, case)
+        eligibility = _eligibility(latest_reports(conn, case_id))
     p = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
     state_def = p.state_map[case["state"]]
     options = engine.available_actions(db, case_id, actor)
@@ -211,7 +213,8 @@ def build_case_context(case_id: int, *, error: str | None = None, kept: dict[str
         else None,
         "evidence": data.get("account_evidence"), "evidence_kinds": ACCOUNT_EVIDENCE_KINDS,
         "assessment": data.get("assessment"),
-        "standard": standard, "eligibility": _eligibility(data),
+        "standard": standard, "eligibility": eligibility,
+        "objection_evidence": attachment_store.visible_evidence(db, p, actor, case, events),
         "error": error, "kept": kept or {}, "is_applicant": "applicant" in relations,
     }
 
@@ -226,10 +229,10 @@ def _standard(conn, case: dict[str, Any]):
     return get_standard(conn, case["standard_id"], version) if version else None
 
 
-def _eligibility(data: dict[str, Any]) -> dict[str, Any] | None:
+def _eligibility(records: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     """The latest stored eligibility report (the authority's re-check, else the one taken at submission)."""
-    recheck = (data.get("eligibility_recheck") or {}).get("report")
-    report = recheck or data.get("eligibility_at_submission")
+    recheck = (records.get("recheck") or {}).get("report")
+    report = recheck or (records.get("submission") or {}).get("report")
     if not report:
         return None
     return {**report, "is_recheck": bool(recheck)}

@@ -4,13 +4,17 @@
 the user may not take this action on it, 409 when the page was stale or the action is not possible now or a
 rule refuses it, 422 when required input is missing — each time re-rendering the page the form came from
 with the message in the user's language and the typed input kept.
+
+A named objection may carry one evidence file (field ``evidence``, PDF/JPEG/PNG by content). It is checked
+and stored before the objection is fired and recorded by the objection's event; when the file is refused the
+objection is not filed, and when the objection is refused the file and its row are removed again.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -26,7 +30,7 @@ from .errors import render_error
 from .forms import TransitionForm, parse_corrections, safe_next
 from .i18n import current_lang
 from .security import home_endpoint, small_int
-from .uploads import path_of
+from .uploads import UploadRejected, discard, path_of, safe_display_name, store
 
 bp = Blueprint("cases", __name__)
 
@@ -95,11 +99,22 @@ def act(case_id: int, trigger: str):
     if "assessment" in requires:
         data["assessment"] = {"result": form.assessment_result.data or "",
                               "summary": (form.assessment_summary.data or "").strip()}
+    evidence = None
+    if objection:
+        evidence = _store_evidence(db, case_id, actor)
+        if isinstance(evidence, UploadRejected | WorkflowError):
+            return _refuse(case, evidence.status, evidence.message(lang), form, trigger, viewer)
+        if evidence is not None:
+            data["evidence"] = evidence[0]
     try:
         fired = engine.fire(db, case_id, trigger, actor, comment=form.comment.data or "", data=data,
                             expected_version=int(form.version.data))
-    except WorkflowError as err:
-        return _refuse(case, err.status, err.message(lang), form, trigger, viewer)
+    except BaseException as err:
+        if evidence is not None:
+            _forget_evidence(db, *evidence)
+        if isinstance(err, WorkflowError):
+            return _refuse(case, err.status, err.message(lang), form, trigger, viewer)
+        raise
     done = transition_label(pipeline, trigger, fired.from_state, fired.to_state)
     if objection:
         flash(_("您的异议已提交，公示期暂停，待核查后处理。"), "success")
@@ -115,19 +130,61 @@ def act(case_id: int, trigger: str):
     return redirect(target, 303)
 
 
+def _store_evidence(db, case_id: int, actor) -> tuple[int, str] | UploadRejected | WorkflowError | None:
+    """Check, store and record the objection's evidence file: (attachment id, stored name), the refusal, or
+    None when no file was chosen. Nothing stays on disk or in the database when it is refused."""
+    upload = request.files.get("evidence")
+    if upload is None or not upload.filename:
+        return None  # the file is optional (browsers send an empty part when none was chosen)
+    folder = current_app.config["UPLOAD_FOLDER"]
+    try:
+        stored = store(upload.stream, folder, current_app.config["MAX_UPLOAD_BYTES"])
+    except UploadRejected as err:
+        return err
+    try:
+        att_id = attachment_store.add_objection_evidence(
+            db, case_id, actor, original_name=safe_display_name(upload.filename), stored_name=stored.stored_name,
+            content_type=stored.content_type, size=stored.size, sha256=stored.sha256)
+    except BaseException as err:
+        discard(folder, stored.stored_name)
+        if isinstance(err, WorkflowError):
+            return err
+        raise
+    return att_id, stored.stored_name
+
+
+def _forget_evidence(db, attachment_id: int, stored_name: str) -> None:
+    """Remove the file and row of an objection that was not filed (no event references them)."""
+    discard(current_app.config["UPLOAD_FOLDER"], stored_name)
+    try:
+        attachment_store.drop_evidence(db, attachment_id)
+    except Exception:
+        # The refusal (or the original failure) is what the objector must see; an unreferenced row with no
+        # file behind it is listed nowhere and harms nothing.
+        current_app.logger.exception("could not delete evidence row %s of an objection not filed", attachment_id)
+
+
 @bp.get("/cases/<int:case_id>/materials/<int:attachment_id>")
 @login_required
 def download(case_id: int, attachment_id: int):
-    """Send one uploaded file as a download, to people who may see the case only."""
+    """Send one uploaded file as a download, to people who may see the case only — or, for an objection's
+    evidence, to the objector, the people deciding the objection, the authority and administrators only."""
     db = current_app.extensions["titlereview_db"]
+    actor = current_user.actor
     with db.read() as conn:
         case = queries.case_detail(conn, case_id)
     if case is None:
         abort(404)
-    if not dossier_relations(db, current_user.actor, case)[0]:
-        abort(403)
+    viewer = bool(dossier_relations(db, actor, case)[0])
     with db.read() as conn:
         att = attachment_store.get_attachment(conn, attachment_id)
+        if att is not None and att["category"] == attachment_store.OBJECTION_EVIDENCE:
+            pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
+            if not attachment_store.may_see_evidence(conn, pipeline, actor, case, att):
+                # Those who see the case learn no more than "no such file"; others no more than "not yours".
+                abort(404 if viewer else 403)
+        elif not viewer:
+            abort(403)
     if att is None or att["case_id"] != case_id:
         abort(404)
     try:

@@ -8,8 +8,11 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import HiddenField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from .uploads import ACCEPT_ATTR
 
 MAX_TEXT = 2000
 MAX_CORRECTIONS = 50
@@ -77,13 +80,18 @@ class TransitionForm(FlaskForm):
 
 
 class ObjectionForm(FlaskForm):
-    """A named objection to a notice (the identity is the signed-in account)."""
+    """A named objection to a notice (the identity is the signed-in account), with an optional evidence file.
+
+    The form only renders the page: it posts to the generic transition view, which checks the reason and
+    sniffs, stores and records the file (see ``web.cases.act``).
+    """
 
     version = HiddenField(validators=[_int_version])
     reason = TextAreaField(_l("异议内容及理由"), validators=[
         InputRequired(message=_l("请填写异议内容及理由")), Length(min=10, max=MAX_TEXT,
                                                              message=_l("异议内容请写10到2000字"))])
     contact = StringField(_l("联系电话"), validators=[Optional(), Length(max=30)])
+    evidence = FileField(_l("证据材料（可选）"), render_kw={"accept": ACCEPT_ATTR})
 
 
 def safe_next(target: str | None) -> str | None:

@@ -44,10 +44,10 @@ def reset_superior_level(ctx: TransitionContext) -> None:
 
 @action("record_eligibility_recheck")
 def record_eligibility_recheck(ctx: TransitionContext) -> None:
-    """Record the authority's eligibility re-check (the evaluator's verdict at this moment) on the case."""
-    from .eligibility_gate import recheck_summary
+    """Record the authority's eligibility re-check (the evaluator's verdict at this moment) as an eligibility record."""
+    from .eligibility_gate import record_recheck
 
-    ctx.data_updates["eligibility_recheck"] = recheck_summary(ctx)
+    record_recheck(ctx)
 
 
 @action("open_ballot_box")

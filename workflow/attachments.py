@@ -3,19 +3,28 @@
 Only the applicant adds or removes materials, and only while the case is with them (a state of the
 ``submission`` stage: draft or a correction request) — after submission the dossier is what the reviewers
 saw. Removal is a mark, never a delete, for the same reason.
+
+A named objection to a notice may carry one evidence file (category :data:`OBJECTION_EVIDENCE`). It is not
+one of the applicant's materials: it never appears in their list or the dossier, and only the objector, the
+people who decide the objection, the case's authority and administrators may download it
+(:func:`may_see_evidence`). The row is written just before the objection is fired, the objection's event
+records it (:func:`evidence_payload`, called by the engine in the same transaction), and a refused objection
+deletes the row again (:func:`drop_evidence`) — no event ever referenced it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 
 from .catalog import get_pipeline
 from .db import Database
 from .errors import CaseNotFound, InvalidAction, PermissionDenied
 from .models import Case, User, as_utc, utcnow
 from .models.attachments import Attachment
+from .permissions import relation_holds
+from .pipelines import Pipeline
 from .roles import Actor
 
 _att = Attachment.__table__
@@ -35,6 +44,16 @@ CATEGORIES: dict[str, dict[str, str]] = {
     "other": {"zh": "其他材料", "en": "Other"},
 }
 """What an uploaded file is evidence of, with display labels."""
+
+OBJECTION_EVIDENCE = "objection_evidence"
+"""Category of a file attached to a named objection (deliberately not in :data:`CATEGORIES`: the applicant
+can neither upload nor see one)."""
+
+OBJECTION_TRIGGER = "file_objection"
+"""The transition a named objection fires (the notice pages use the same name)."""
+
+_NOT_DECIDERS = frozenset({"system", "public", "unit_member", "applicant", "panel_member", "panel_chair"})
+"""Roles that never see objection evidence even where a pipeline lets them act on the objection's state."""
 
 
 def _case_row(conn: Connection, case_id: int) -> dict[str, Any]:
@@ -79,8 +98,8 @@ def add_attachment(db: Database, case_id: int, actor: Actor, *, category: str, o
 def remove_attachment(db: Database, attachment_id: int, actor: Actor) -> dict[str, Any]:
     """Mark an attachment removed (the file is kept); return the attachment as it was."""
     with db.write() as conn:
-        row = conn.execute(select(_att).where(_att.c.id == attachment_id, _att.c.removed_at.is_(None))
-                           ).mappings().first()
+        row = conn.execute(select(_att).where(_att.c.id == attachment_id, _att.c.removed_at.is_(None),
+                                              _att.c.category != OBJECTION_EVIDENCE)).mappings().first()
         if row is None:
             raise CaseNotFound("材料不存在或已移除", "No such attachment")
         case = _case_row(conn, row["case_id"])
@@ -91,9 +110,10 @@ def remove_attachment(db: Database, attachment_id: int, actor: Actor) -> dict[st
 
 
 def list_attachments(conn: Connection, case_id: int, *, include_removed: bool = False) -> list[dict[str, Any]]:
-    """The case's materials in upload order, with the uploader's name."""
+    """The case's materials in upload order, with the uploader's name (objection evidence is never listed)."""
     stmt = (select(_att, _user.c.display_name.label("uploader_name"))
-            .join(_user, _user.c.id == _att.c.uploaded_by).where(_att.c.case_id == case_id)
+            .join(_user, _user.c.id == _att.c.uploaded_by)
+            .where(_att.c.case_id == case_id, _att.c.category != OBJECTION_EVIDENCE)
             .order_by(_att.c.id))
     if not include_removed:
         stmt = stmt.where(_att.c.removed_at.is_(None))
@@ -110,3 +130,93 @@ def get_attachment(conn: Connection, attachment_id: int) -> dict[str, Any] | Non
     """One attachment row (removed ones included: reviewers may need to see what was replaced)."""
     row = conn.execute(select(_att).where(_att.c.id == attachment_id)).mappings().first()
     return dict(row) if row else None
+
+
+# --------------------------------------------------------------------------------------------- objection evidence
+
+
+def add_objection_evidence(db: Database, case_id: int, actor: Actor, *, original_name: str, stored_name: str,
+                           content_type: str, size: int, sha256: str) -> int:
+    """Record the evidence file of an objection about to be filed by ``actor``; return the attachment id.
+
+    Whether ``actor`` may object at all is the engine's decision when the objection is fired; a refused
+    objection must be followed by :func:`drop_evidence`.
+    """
+    if actor.user_id is None:
+        raise PermissionDenied("请先登录后再提出异议", "Sign in to file an objection")
+    with db.write() as conn:
+        case = _case_row(conn, case_id)
+        return conn.execute(insert(_att).values(
+            case_id=case_id, uploaded_by=actor.user_id, category=OBJECTION_EVIDENCE,
+            original_name=original_name[:255], stored_name=stored_name, content_type=content_type, size=size,
+            sha256=sha256, uploaded_at=utcnow(), case_state=case["state"]).returning(_att.c.id)).scalar_one()
+
+
+def drop_evidence(db: Database, attachment_id: int) -> None:
+    """Delete the row of an objection's evidence when the objection was refused (no event references it)."""
+    with db.write() as conn:
+        conn.execute(delete(_att).where(_att.c.id == attachment_id, _att.c.category == OBJECTION_EVIDENCE))
+
+
+def evidence_payload(conn: Connection, case: dict[str, Any], actor: Actor, attachment_id: Any) -> dict[str, Any]:
+    """What the objection's event records about its evidence, read from the row in the firing transaction.
+
+    The row must be objection evidence of this case, uploaded by the objector in the state being left, so a
+    caller can only ever reference the file that came with this very objection.
+    """
+    row = None
+    if isinstance(attachment_id, int) and not isinstance(attachment_id, bool):
+        row = conn.execute(select(_att).where(_att.c.id == attachment_id)).mappings().first()
+    if (row is None or row["case_id"] != case["id"] or row["category"] != OBJECTION_EVIDENCE
+            or row["uploaded_by"] != actor.user_id or row["case_state"] != case["state"]
+            or row["removed_at"] is not None):
+        raise InvalidAction("异议所附证据材料无效，请重新选择文件后提交",
+                            "The objection's evidence file is not valid; choose the file again")
+    return {"attachment_id": row["id"], "name": row["original_name"], "sha256": row["sha256"],
+            "size": row["size"], "content_type": row["content_type"]}
+
+
+def objection_deciders(pipeline: Pipeline, notice_state: str) -> set[str]:
+    """The roles that decide an objection filed in ``notice_state`` (uphold or dismiss it)."""
+    cands = pipeline.by_trigger_source.get((OBJECTION_TRIGGER, notice_state), [])
+    roles: set[str] = set()
+    for cand in cands:
+        for trigger in pipeline.triggers_from.get(cand.dest, []):
+            for t in pipeline.by_trigger_source[(trigger, cand.dest)]:
+                roles.update(r for r in t.roles if r not in _NOT_DECIDERS)
+    return roles
+
+
+def may_see_evidence(conn: Connection, pipeline: Pipeline, actor: Actor, case: dict[str, Any],
+                     row: dict[str, Any]) -> bool:
+    """True when ``actor`` may download the objection evidence ``row`` of ``case``.
+
+    The objector, administrators, the case's authority and whoever decides that objection (the unit's
+    reviewer for a unit notice) may; the applicant, other staff of the unit, the committee and the public may
+    not — the evidence may name the objector or third parties.
+    """
+    if row["category"] != OBJECTION_EVIDENCE or row["case_id"] != case["id"] or actor.user_id is None:
+        return False
+    if row["uploaded_by"] == actor.user_id or "administrator" in actor.roles:
+        return True
+    if case["applicant_id"] == actor.user_id:
+        return False  # even an applicant who also holds a reviewer role never sees objections to their own case
+    roles = {"authority_officer"} | objection_deciders(pipeline, row["case_state"])
+    return any(relation_holds(role, actor, case, conn) for role in sorted(roles))
+
+
+def visible_evidence(db: Database, pipeline: Pipeline, actor: Actor, case: dict[str, Any],
+                     events: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The evidence ``actor`` may download, by the sequence number of the objection event that records it
+    (no query at all for the many cases without any)."""
+    wanted = {}
+    for ev in events:
+        ref = (ev.get("payload") or {}).get("evidence")
+        if isinstance(ref, dict) and isinstance(ref.get("attachment_id"), int):
+            wanted[ref["attachment_id"]] = ev["seq"]
+    if not wanted:
+        return {}
+    with db.read() as conn:
+        rows = [dict(r) for r in conn.execute(select(_att).where(_att.c.id.in_(list(wanted)),
+                                                                 _att.c.case_id == case["id"])).mappings()]
+        return {wanted[r["id"]]: r for r in rows if may_see_evidence(conn, pipeline, actor, case, r)}

@@ -421,6 +421,8 @@ class _Evaluation:
         self.criteria: list[Criterion] = []
         self.chosen_route: str | None = None
         self.route_outcomes: list[RouteOutcome] = []
+        self._specialty: tuple[int, list[Evidence]] | None = None
+        self._graduated: list[tuple[int, Education]] | None = None
 
     # ---------------------------------------------------------------- assembling
 
@@ -634,10 +636,12 @@ class _Evaluation:
             # The route's position is passed in: list.index() compared whole pydantic models (~60 µs a check).
             where = f"education_routes[{index}].specialty_years"
             specialty = self.specialty_years(route.specialty_years, where)
-        return _RouteCheck(route, self.route_education(route), self.route_ladder(route), specialty)
+        return _RouteCheck(route, self.route_education(route), self.route_ladder(route, index), specialty)
 
     def graduated(self) -> list[tuple[int, Education]]:
-        return [(i, e) for i, e in enumerate(self.p.education) if e.graduated_on <= self.as_of]
+        if self._graduated is None:  # asked once per education route and again for the summary
+            self._graduated = [(i, e) for i, e in enumerate(self.p.education) if e.graduated_on <= self.as_of]
+        return list(self._graduated)
 
     def route_education(self, route: EducationRoute) -> _Part:
         level_ok = [(i, e) for i, e in self.graduated() if e.level.at_least(route.min_education)]
@@ -693,7 +697,7 @@ class _Evaluation:
         return [(i, t) for i, t in enumerate(self.p.titles)
                 if t.level.at_least(ladder.level) and t.level.rank < self.s.level.rank and t.series in series]
 
-    def route_ladder(self, route: EducationRoute) -> _Part:
+    def route_ladder(self, route: EducationRoute, index: int) -> _Part:
         ladder = self.s.ladder
         if route.ladder_years is None:
             if ladder is None:
@@ -702,7 +706,7 @@ class _Evaluation:
                         f"This route does not require the {ladder.title} title first.")
         assert ladder is not None  # guaranteed by the standard's coherence check
         need = route.ladder_years.value
-        where = f"education_routes[{self.s.education_routes.index(route)}].ladder_years"
+        where = f"education_routes[{index}].ladder_years"
         uses = [_use(where, route.ladder_years), _use("ladder", ladder)]
         asked = self.relax.waive_ladder
         if asked and ladder.waivable:
@@ -740,6 +744,13 @@ class _Evaluation:
 
     def specialty_months(self) -> tuple[int, list[Evidence]]:
         """Full months of work in the specialty up to ``as_of``, overlapping jobs counted once."""
+        # Every education route with a years requirement asks again; the answer depends on the profile only.
+        if self._specialty is None:
+            self._specialty = self._count_specialty_months()
+        months, ev = self._specialty
+        return months, list(ev)
+
+    def _count_specialty_months(self) -> tuple[int, list[Evidence]]:
         spans: list[tuple[date, date]] = []
         ev: list[Evidence] = []
         for i, w in enumerate(self.p.work_history):

@@ -24,8 +24,14 @@ _BOX_OPENED = Statement(f"SELECT 1 FROM {BallotBox.__tablename__} WHERE case_id 
 def no_integrity_record(ctx: TransitionContext) -> str | None:
     """The applicant has no integrity (诚信) record in force."""
     # Dates are ISO text on SQLite (as SQLAlchemy's Date type stores them), which compares in date order.
-    today = hot_path(ctx.conn.dialect.name).value(ctx.today)
-    ends = _INTEGRITY_IN_FORCE.run(ctx.conn, {"user_id": ctx.case["applicant_id"], "today": today}).fetchone()[0]
+    from .eligibility_gate import applicant_inputs, evaluates_eligibility
+
+    if evaluates_eligibility(ctx):  # the eligibility guard's inputs query brings this along
+        ends = applicant_inputs(ctx)[2]
+    else:
+        today = hot_path(ctx.conn.dialect.name).value(ctx.today)
+        ends = _INTEGRITY_IN_FORCE.run(ctx.conn, {"user_id": ctx.case["applicant_id"],
+                                                  "today": today}).fetchone()[0]
     if ends is not None:
         ends = ends if isinstance(ends, date) else date.fromisoformat(ends)
         return f"申报人存在有效期内的诚信记录（至 {ends:%Y-%m-%d}），期间不得申报"

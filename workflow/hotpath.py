@@ -11,28 +11,24 @@ PostgreSQL; Python None as JSON null), timestamps as naive UTC text and dates as
 On PostgreSQL a transition's writes — the guarded case update, its event, its deadline and its outbox row —
 are one statement: a data-modifying CTE whose inserts select from the update, so they happen only if it did.
 
-The case's ``data`` column is the one large value (the eligibility reports stored at submission and at the
-re-check make it 20–40 KB). Fetching, decoding and re-encoding it cost ~1 ms per transition, more than the
-rest of ``fire``, although most transitions neither read nor change it. So the case row is loaded without
-it (:class:`CaseRow`): a rule that reads a small key (``round``, ``superior_level`` …) gets the document
-minus the two reports, cut down by the database (``json_remove`` / jsonb ``-``, ~60 µs instead of ~260 µs
-of ``json.loads``), and only code that reads the reports or the whole document fetches all of it. A
-transition that changes some keys has the database merge them (``json_set`` on SQLite, ``||`` on
-PostgreSQL — both replace whole top-level keys, like ``{**data, **updates}``), so the document never makes
-the round trip through Python.
+The case's ``data`` column holds a few small keys (``round``, ``superior_level``, corrections …); the
+eligibility reports, 20–40 KB, have a table of their own (``eligibility_record``), so ``data`` comes with
+the case row (a lazy fetch cost panel steps a round trip each). A transition that changes some keys has the
+database merge them (``json_set`` on SQLite, ``||`` on PostgreSQL — both replace whole top-level keys, like
+``{**data, **updates}``), so the document is never re-encoded whole.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Connection, DateTime, Table
 
-from .models import Case, CaseEvent, OutboxMessage, ReviewSession, Timer, as_utc
+from .calendar import WorkingCalendar
+from .models import CalendarOverride, Case, CaseEvent, OutboxMessage, ReviewSession, Timer, as_utc
 
 _SQLITE_TS = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -48,9 +44,8 @@ _case, _event, _outbox, _timer, _session = (Case.__table__, CaseEvent.__table__,
                                             Timer.__table__, ReviewSession.__table__)
 _CASE_JSON, _CASE_TS = _kinds(_case)
 _CASE_COLS = [c.name for c in _case.c]
-_ROW_COLS = [c for c in _CASE_COLS if c != "data"]
-_LOADED_COLS = (*_ROW_COLS, "session_parameters", "session_relaxations")
-_EAGER_JSON = tuple(sorted(_CASE_JSON - {"data"}))
+_LOADED_COLS = (*_CASE_COLS, "session_parameters", "session_relaxations")
+_CASE_JSON_COLS = tuple(sorted(_CASE_JSON))
 _CASE_TS_COLS = tuple(sorted(_CASE_TS))
 _EVENT_COLS = [c.name for c in _event.c if c.name != "id"]
 _OUTBOX_COLS = [c.name for c in _outbox.c if c.name != "id"]
@@ -71,68 +66,35 @@ _SET_COLS = tuple(c for c in MUTABLE if c != "data")
 _UPDATE_TS = tuple(f"v_{c}" for c in _SET_COLS if c in _CASE_TS)
 _DATA_KEY = re.compile(r"[A-Za-z0-9_-]+")
 """Keys merged by SQLite's ``json_set``; anything else (never seen in practice) is merged in Python."""
-LARGE_DATA_KEYS = ("eligibility_at_submission", "eligibility_recheck")
-"""The keys of ``case.data`` that hold the evaluator's full reports: nearly all of the document's size."""
 
 
 class CaseRow(dict):
-    """The case row as guards and actions see it: a plain dict, except that ``data`` is fetched when first read.
+    """The case row as guards and actions see it (with its session's parameters and relaxations): a dict."""
 
-    ``case["data"]``, ``case.get("data")`` and ``"data" in case`` behave as on a dict holding the decoded
-    document; :meth:`data_value` reads one key, fetching only the small part of the document unless the key
-    is one of :data:`LARGE_DATA_KEYS`. The loaders run on the cursor of the transaction that loaded the row,
-    so they must be used before it ends (fire() and available_actions() do).
-    """
-
-    __slots__ = ("_light", "_load_full", "_load_light")
-
-    def __init__(self, values: Iterable[tuple[str, Any]], load_full: Callable[[], dict[str, Any]],
-                 load_light: Callable[[], dict[str, Any]]) -> None:
-        super().__init__(values)
-        self._load_full = load_full
-        self._load_light = load_light
-        self._light: dict[str, Any] | None = None
-
-    def __missing__(self, key: str) -> Any:
-        if key == "data":
-            value = self["data"] = self._load_full()
-            return value
-        raise KeyError(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """Like ``dict.get``, fetching ``data`` if it is asked for."""
-        try:
-            return self[key]
-        except KeyError:
-            return default
-
-    def __contains__(self, key: object) -> bool:
-        return key == "data" or dict.__contains__(self, key)
+    __slots__ = ()
 
     def data_value(self, key: str, default: Any = None) -> Any:
-        """``data.get(key, default)`` without fetching the large reports unless ``key`` is one of them."""
-        if dict.__contains__(self, "data") or key in LARGE_DATA_KEYS:
-            return (self["data"] or {}).get(key, default)
-        if self._light is None:
-            self._light = self._load_light()
-        return self._light.get(key, default)
+        """``data.get(key, default)``."""
+        return (self["data"] or {}).get(key, default)
 
 
 def _insert(table: Table, cols: list[str]) -> str:
     return f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join(':' + c for c in cols)})"
 
 
+_OVERRIDES_COLUMN = {
+    # The calendar overrides as one JSON array of [day, is_working_day] pairs (NULL when there are none).
+    "sqlite": f"(SELECT json_group_array(json_array(day, is_working_day)) FROM {CalendarOverride.__tablename__})",
+    "postgresql": f"(SELECT json_agg(json_build_array(day, is_working_day)) FROM {CalendarOverride.__tablename__})",
+}
 _SET = ", ".join(f"{c} = :v_{c}" for c in _SET_COLS)
 _SQL = {
-    "select_case": (f"SELECT {', '.join('c.' + c for c in _ROW_COLS)}, s.parameters AS session_parameters, "
+    "select_case": (f"SELECT {', '.join('c.' + c for c in _CASE_COLS)}, s.parameters AS session_parameters, "
                     f"s.relaxations AS session_relaxations "
                     f"FROM {_case.name} c LEFT OUTER JOIN {_session.name} s ON s.id = c.session_id "
                     "WHERE c.id = :case_id"),
     "claim_timer": (f"UPDATE {_timer.name} SET status = 'fired', closed_at = :now "
                     "WHERE id = :timer_id AND case_id = :case_id AND status = 'pending'"),
-    "select_data": f"SELECT data FROM {_case.name} WHERE id = :case_id",
-    "select_light_data": (f"SELECT json_remove(data, {', '.join(repr('$.' + k) for k in LARGE_DATA_KEYS)}) "
-                          f"FROM {_case.name} WHERE id = :case_id"),
     "update_case": f"UPDATE {_case.name} SET {_SET} WHERE id = :w_id AND version = :w_version",
     "update_case_data": f"UPDATE {_case.name} SET {_SET}, data = :v_data WHERE id = :w_id AND version = :w_version",
     "insert_event": _insert(_event, _EVENT_COLS),
@@ -199,10 +161,7 @@ class HotPath:
             from psycopg.types.json import Jsonb
 
             self._jsonb = Jsonb
-            sql = dict(_SQL)
-            sql["select_light_data"] = (f"SELECT data - ARRAY[{', '.join(repr(k) for k in LARGE_DATA_KEYS)}] "
-                                        f"FROM {_case.name} WHERE id = :case_id")
-            self.sql = {k: _pyformat(v) for k, v in sql.items()}
+            self.sql = {k: _pyformat(v) for k, v in _SQL.items()}
             self.sql["select_case_locked"] = self.sql["select_case"] + " FOR UPDATE OF c"
             self.sql["close_left_timers"] = _pyformat(
                 f"WITH c AS (UPDATE {_timer.name} SET status = 'cancelled', closed_at = :now "
@@ -216,6 +175,8 @@ class HotPath:
         else:
             self.sql = dict(_SQL)
             self.sql["select_case_locked"] = self.sql["select_case"]  # BEGIN IMMEDIATE already holds the lock
+        overrides = f", {_OVERRIDES_COLUMN['postgresql' if self.postgres else 'sqlite']} AS calendar_overrides FROM "
+        self.sql["select_case_locked_calendar"] = self.sql["select_case_locked"].replace(" FROM ", overrides, 1)
 
     def _out(self, value: Any) -> Any:
         """A Python value as the driver should receive it for our columns."""
@@ -264,14 +225,29 @@ class HotPath:
 
     def load_case(self, cur, case_id: int, *, lock: bool) -> CaseRow | None:
         """The case row plus ``session_parameters`` and ``session_relaxations``, typed as SQLAlchemy would
-        return them; ``data`` is fetched only when read (see :class:`CaseRow`)."""
+        return them."""
         cur.execute(self.sql["select_case_locked" if lock else "select_case"], {"case_id": case_id})
         row = cur.fetchone()
+        return None if row is None else self._case_row(row)
+
+    def load_case_and_calendar(self, cur, case_id: int) -> tuple[CaseRow | None, WorkingCalendar | None]:
+        """:meth:`load_case` (locked) with the working-day calendar in the same statement, for a transition
+        that will start a deadline: on PostgreSQL the overrides' own query would cost a round trip."""
+        cur.execute(self.sql["select_case_locked_calendar"], {"case_id": case_id})
+        row = cur.fetchone()
         if row is None:
-            return None
+            return None, None
+        pairs = row[-1]
+        if isinstance(pairs, str):
+            pairs = json.loads(pairs)
+        # ISO date text from either database's JSON; SQLite's booleans are 0/1 (as workdays.calendar_from_db).
+        calendar = WorkingCalendar({date.fromisoformat(day): bool(working) for day, working in pairs or ()})
+        return self._case_row(row[:-1]), calendar
+
+    def _case_row(self, row) -> CaseRow:
         values = dict(zip(_LOADED_COLS, row, strict=True))
         if not self.postgres:
-            for name in _EAGER_JSON:
+            for name in _CASE_JSON_COLS:
                 if isinstance(values[name], str):
                     values[name] = json.loads(values[name])
             for name in ("session_parameters", "session_relaxations"):
@@ -281,13 +257,7 @@ class HotPath:
                 if isinstance(values[name], str):  # naive UTC text, as SQLAlchemy stores it on SQLite
                     stamp = datetime.fromisoformat(values[name])
                     values[name] = stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
-        return CaseRow(values.items(), lambda: self._data(cur, "select_data", case_id),
-                       lambda: self._data(cur, "select_light_data", case_id))
-
-    def _data(self, cur, statement: str, case_id: int) -> dict[str, Any]:
-        cur.execute(self.sql[statement], {"case_id": case_id})
-        value = cur.fetchone()[0]
-        return json.loads(value) if isinstance(value, str) else value
+        return CaseRow(values)
 
     def claim_timer(self, cur, timer_id: int, case_id: int, now: datetime) -> bool:
         """Mark a pending timer fired; False when another tick already did."""

@@ -1,6 +1,6 @@
-"""The public side in a real browser: a result notice, its printable page, a named objection, the authority's
-investigation (dismissed here; upholding is covered in test_pipeline_suite), the certificate, its revocation
-and the public verification page showing it revoked.
+"""The public side in a real browser: a result notice, its printable page, a named objection with an evidence
+file, the authority's investigation (dismissed here; upholding is covered in test_pipeline_suite), the
+certificate, its revocation and the public verification page showing it revoked.
 
 The case is brought to its result notice by the test driver (the full way there is the other journeys' job);
 everything after that is done in the pages, except the passing of time (the timer tick, as ``titlereview
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 from driver import advance
 from livehelpers import PASSWORD
@@ -25,6 +26,7 @@ from workflow.models import Case, Certificate, CommitteeSeat, Organisation, Revi
 REASON = "经查，公示对象申报的代表作实际由他人完成，业绩材料与事实不符，请予核查。"
 DISMISSAL = "经核查，代表作由申报人主持完成，有项目合同和验收报告为证，异议不成立。"
 REVOCATION = "经查实，申报人提供的继续教育证明系伪造，属弄虚作假取得职称。"
+EVIDENCE = b"%PDF-1.4\n% the objector's evidence\n%%EOF\n"
 
 
 class Person:
@@ -146,6 +148,18 @@ def test_objection_investigation_revocation_and_public_check(chromium, live_serv
         public.click(f"a[href='/notices/{case_id}/objection']")
         assert "郑敏" in public.page.content()  # the objection is made under the signed-in name
         public.page.fill("#reason", REASON)
+        # evidence is optional; a web page saved under a .pdf name is refused by its content, the text stays
+        public.page.set_input_files("#evidence", files=[{"name": "证明.pdf", "mimeType": "application/pdf",
+                                                         "buffer": b"<!doctype html><p>not a pdf</p>"}])
+        public.page.click("main form button[type=submit]")
+        public.page.wait_for_load_state()
+        assert "只接受 PDF、JPEG 或 PNG" in public.page.content()
+        # the refusal's status is the only "error" the browser logged; nothing else went wrong on the page
+        assert len(public.errors) == 1 and "status of 422" in public.errors[0], public.errors
+        public.errors.clear()
+        assert public.page.input_value("#reason") == REASON and _state(live_db, case_id) == "result_notice"
+        public.page.set_input_files("#evidence", files=[{"name": "项目验收报告.pdf", "mimeType": "application/pdf",
+                                                         "buffer": EVIDENCE}])
         public.shot("03-objection-form")
         public.click("main form button[type=submit]")
         assert public.page.url.endswith("/notices")
@@ -162,6 +176,11 @@ def test_objection_investigation_revocation_and_public_check(chromium, live_serv
         content = officer.page.content()
         assert REASON in content and "郑敏" in content
         officer.shot("05-officer-investigation")
+        # the evidence came with the objection: the officer downloads exactly what was sent
+        with officer.page.expect_download() as download:
+            officer.page.click(".objection-evidence a")
+        assert download.value.suggested_filename == "项目验收报告.pdf"
+        assert Path(download.value.path()).read_bytes() == EVIDENCE
         officer.act(case_id, "dismiss_objection", reason=DISMISSAL)
         assert _state(live_db, case_id) == "result_notice"
         assert DISMISSAL in officer.page.content()

@@ -24,7 +24,8 @@ class Attachment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id")
     uploaded_by: int = Field(foreign_key="user_account.id")
-    category: str = Field(max_length=40, description="what the file proves, e.g. education, achievement")
+    category: str = Field(max_length=40, description="what the file proves, e.g. education, achievement; "
+                          "objection_evidence: the file of a named objection, never part of the dossier")
     original_name: str = Field(max_length=255)
     stored_name: str = Field(unique=True, max_length=80, description="random file name under the upload folder")
     content_type: str = Field(max_length=60)

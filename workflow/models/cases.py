@@ -54,6 +54,29 @@ class Case(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class EligibilityRecord(SQLModel, table=True):
+    """An eligibility report kept for a case: the evaluator's verdict at submission or at the authority's
+    re-check (``kind`` ``submission`` / ``recheck``), written by the transition numbered ``event_seq``.
+
+    The reports are 20–40 KB each; kept in ``case_file.data`` they made every later transition rewrite (and,
+    on PostgreSQL, re-compress) them. Rows are only ever added: a resubmission or a second re-check adds a
+    newer row, and readers take the newest of each kind. ``report`` is the evaluator's report as JSON, or
+    None with ``problem`` saying why the case could not be evaluated.
+    """
+
+    __tablename__ = "eligibility_record"
+    __table_args__ = (UniqueConstraint("case_id", "kind", "event_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id")
+    kind: str = Field(max_length=12)
+    event_seq: int
+    checked_at: datetime = Field(sa_type=UTCDateTime)
+    checked_by: int | None = Field(default=None, foreign_key="user_account.id")
+    report: dict | None = Field(default=None, sa_column=Column(JSONType, nullable=True))
+    problem: str = Field(default="")
+
+
 class CaseEvent(SQLModel, table=True):
     """An append-only audit record of one transition, hash-chained per case.
 
