@@ -5,9 +5,10 @@ comparison run in the same process, interleaved (see :mod:`bench.transitions`). 
 SQLite, and PostgreSQL only when a server answers (else the PostgreSQL figures are ``null``); the full run
 also writes a Markdown report to ``bench/results/``.
 
-Scenarios are listed in :data:`SCENARIOS`; each adds rows to the table and keys to the JSON object. The
-case-page/inbox scale scenario (10k vs 1M cases) and HTTP under gunicorn need the web layer and are listed
-in :data:`LATER` — shown as not measured, with no keys — until their modules exist.
+Scenarios are listed in :data:`SCENARIOS`; each adds rows to the table and keys to the JSON object: the
+engine's transitions against raw SQL, the shared machine, the case page and the authority inbox at 10k vs 1M
+cases (:mod:`bench.scale`), the case page under gunicorn against a one-query page (:mod:`bench.http`), and
+concurrent voting.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from workflow.catalog import get_pipeline, latest_versions, sync_pipelines
 from workflow.db import Database
 from workflow.standards_store import sync_standards
 
-from . import machines, transitions, voting
+from . import http, machines, scale, transitions, voting
 
 PG_ADMIN = os.environ.get("TITLEREVIEW_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -110,12 +111,21 @@ class Sizes:
     pg_vote_cases: int
     duplicates: int
     tally_members: int
+    scale_small: int
+    scale_large: int
+    scale_samples: int
+    scale_postgres: bool
+    http_rounds: int
+    http_seconds: float
+    http_postgres: bool
 
 
 QUICK = Sizes(sqlite_cases=8, pg_cases=5, rounds=3, machine_cases=1_000, sqlite_voters=50, pg_voters=100,
-              pg_vote_cases=1, duplicates=20, tally_members=7)
+              pg_vote_cases=1, duplicates=20, tally_members=7, scale_small=10_000, scale_large=100_000,
+              scale_samples=40, scale_postgres=False, http_rounds=1, http_seconds=1.5, http_postgres=False)
 FULL = Sizes(sqlite_cases=30, pg_cases=20, rounds=5, machine_cases=20_000, sqlite_voters=200, pg_voters=200,
-             pg_vote_cases=3, duplicates=40, tally_members=25)
+             pg_vote_cases=3, duplicates=40, tally_members=25, scale_small=10_000, scale_large=1_000_000,
+             scale_samples=600, scale_postgres=True, http_rounds=3, http_seconds=5.0, http_postgres=True)
 
 
 def _transitions_row(report: Report, label: str, r: transitions.TransitionResult | None) -> None:
@@ -193,18 +203,82 @@ def scenario_voting(report: Report, sizes: Sizes) -> None:
     report.out["tally_5000_s_sqlite"] = round(by_db["sqlite"], 3)
 
 
+def _size(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else f"{n // 1000}k"
+
+
+def scenario_scale(report: Report, sizes: Sizes) -> None:
+    """The case page and the authority inbox at a small and a large case count (PostgreSQL in the full run)."""
+    small, large = _size(sizes.scale_small), _size(sizes.scale_large)
+    label = f"scale · {'PostgreSQL' if sizes.scale_postgres else 'SQLite'} {small} vs {large}"
+    keys = ("status_p95_ratio_1m_vs_10k", "scale_case_p95_ratio", "scale_inbox_p95_ratio",
+            "scale_history_p95_ratio", "scale_generate_s")
+    if sizes.scale_postgres and not postgres_reachable():
+        report.rows.append((label, "no server", "null"))
+        report.out.update(dict.fromkeys(keys))
+        return
+    databases = (postgres_db, postgres_db) if sizes.scale_postgres else (sqlite_db, sqlite_db)
+    with databases[0]() as db_small, databases[1]() as db_large:
+        g_small = scale.generate(db_small, sizes.scale_small)
+        g_large = scale.generate(db_large, sizes.scale_large)
+        r = scale.measure((db_small, g_small), (db_large, g_large), sizes.scale_samples,
+                          db_large.engine.dialect.name)
+    names = {"case": "case page (applicant)", "inbox": "authority inbox (officer)",
+             "history": "authority inbox, all cases tab"}
+    for page in scale.PAGES:
+        ms = r.ms[page]
+        report.rows.append((f"{label} · {names[page]}",
+                            f"p50/p95 {ms['small'][0]:.1f}/{ms['small'][1]:.1f} ms at {small} vs "
+                            f"{ms['large'][0]:.1f}/{ms['large'][1]:.1f} ms at {large} ({r.samples} pages each, "
+                            "alternating)", f"p95 {r.ratio_of(page):.2f}×"))
+    report.notes.append(f"scale: generated {g_large.cases:,} cases, {g_large.events:,} events, {g_large.timers:,} "
+                        f"timers, {g_large.users:,} users, {scale.authorities_for(sizes.scale_large)} authorities in "
+                        f"{g_large.seconds:.0f} s ({small}: {g_small.seconds:.1f} s, "
+                        f"{scale.authorities_for(sizes.scale_small)} authorities); pages requested through the Flask "
+                        "views, signed in as the case's applicant or a random officer")
+    report.out["status_p95_ratio_1m_vs_10k"] = round(r.ratio, 3)
+    report.out["scale_case_p95_ratio"] = round(r.ratio_of("case"), 3)
+    report.out["scale_inbox_p95_ratio"] = round(r.ratio_of("inbox"), 3)
+    report.out["scale_history_p95_ratio"] = round(r.ratio_of("history"), 3)
+    report.out["scale_generate_s"] = round(g_large.seconds, 1)
+
+
+@contextmanager
+def demo_db(postgres: bool) -> Iterator[Database]:
+    """A database with the demo data set (PostgreSQL when asked for and reachable, else SQLite)."""
+    from seed.demo import load_demo
+
+    opened = postgres_db() if postgres and postgres_reachable() else sqlite_db()
+    with opened as db:
+        load_demo(db)
+        yield db
+
+
+def scenario_http(report: Report, sizes: Sizes) -> None:
+    """The case page under gunicorn vs a one-query Flask page, same workers, loaded from another process."""
+    from seed.demo import DEMO_PASSWORD
+
+    with demo_db(sizes.http_postgres) as db:
+        r = http.run(db, DEMO_PASSWORD, rounds=sizes.http_rounds, max_seconds=sizes.http_seconds)
+    where = "PostgreSQL" if r.database == "postgresql" else "SQLite"
+    report.rows.append((f"http · {where}",
+                        f"case page {r.page.rps:,.0f} req/s (p50 {r.page.p50_ms:.0f} / p95 {r.page.p95_ms:.0f} ms) "
+                        f"vs floor {r.floor.rps:,.0f} req/s (p50 {r.floor.p50_ms:.0f} / p95 {r.floor.p95_ms:.0f} ms); "
+                        f"gunicorn {r.workers}×{r.threads}, {r.clients} keep-alive clients",
+                        f"{r.ratio:.2f}×"))
+    report.out["http_status_vs_floor"] = round(r.ratio, 3)
+    report.out["http_rps_case_page"] = round(r.page.rps, 1)
+    report.out["http_rps_floor"] = round(r.floor.rps, 1)
+
+
 SCENARIOS: list[tuple[str, Callable[[Report, Sizes], None]]] = [
     ("transitions", scenario_transitions),
     ("machine cost", scenario_machines),
+    ("scale", scenario_scale),
+    ("http", scenario_http),
     ("voting", scenario_voting),
 ]
 """Each scenario appends its rows and keys to the report; add a new one here."""
-
-LATER = {
-    "scale": "case page and inbox at 10k vs 1M cases",
-    "http": "HTTP under gunicorn",
-}
-"""Scenarios that need the web layer; listed as not measured until their modules are added to SCENARIOS."""
 
 
 def run(quick: bool) -> dict[str, Any]:
@@ -212,10 +286,12 @@ def run(quick: bool) -> dict[str, Any]:
     report = Report(quick=quick)
     sizes = QUICK if quick else FULL
     started = time.perf_counter()
-    for _, scenario in SCENARIOS:
+    took = []
+    for name, scenario in SCENARIOS:
+        t0 = time.perf_counter()
         scenario(report, sizes)
-    for name, what in LATER.items():
-        report.rows.append((f"{name} (later)", what, "not measured yet"))
+        took.append(f"{name} {time.perf_counter() - t0:.0f} s")
+    report.notes.append("wall time per scenario: " + ", ".join(took))
     report.notes.append(f"total wall time {time.perf_counter() - started:.0f} s")
     _print_table(report)
     if not quick:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, func, or_, select
 from sqlalchemy import case as sa_case
 from sqlalchemy.orm import aliased
 
@@ -66,13 +66,12 @@ def _plain(row: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------- one case
 
 
-def case_detail(conn: Connection, case_id: int) -> dict[str, Any] | None:
-    """The case row with the names of its applicant, organisations and session (None if it does not exist)."""
+def _case_detail_statement():
     applicant = aliased(_user)
     unit = aliased(_org)
     employer = aliased(_org)
     authority = aliased(_org)
-    stmt = (
+    return (
         select(_case, applicant.c.display_name.label("applicant_name"),
                applicant.c.username.label("applicant_username"), unit.c.name.label("unit_name"),
                unit.c.kind.label("unit_kind"), employer.c.name.label("employer_name"),
@@ -84,9 +83,35 @@ def case_detail(conn: Connection, case_id: int) -> dict[str, Any] | None:
                      .join(authority, authority.c.id == _case.c.authority_org_id)
                      .outerjoin(employer, employer.c.id == _case.c.employer_org_id)
                      .outerjoin(_session, _session.c.id == _case.c.session_id))
-        .where(_case.c.id == case_id)
+        .where(_case.c.id == bindparam("case_id"))
     )
-    row = conn.execute(stmt).mappings().first()
+
+
+_CASE_DETAIL = _case_detail_statement()
+"""Built once: constructing this five-table select cost more CPU than running it (every case page, every action)."""
+
+
+# The statements of the case page (and the unread badge on every page), built once: constructing a select
+# costs SQLAlchemy more CPU than a primary-key lookup costs the database.
+_TIMELINE = (select(_event, _user.c.display_name.label("actor_name"))
+             .select_from(_event.outerjoin(_user, _user.c.id == _event.c.actor_id))
+             .where(_event.c.case_id == bindparam("case_id")).order_by(_event.c.seq))
+_PENDING_TIMERS = (select(_timer.c.id, _timer.c.name, _timer.c.state, _timer.c.trigger, _timer.c.due_at,
+                          _timer.c.remind_at, _timer.c.paused_in)
+                   .where(_timer.c.case_id == bindparam("case_id"), _timer.c.status == "pending")
+                   .order_by(_timer.c.due_at))
+_PROFILE_BODY = select(_profile.c.body).where(_profile.c.user_id == bindparam("user_id"))
+_BALLOT_BOX = select(_box, select(func.count()).select_from(_part).where(_part.c.box_id == _box.c.id)
+                     .correlate(_box).scalar_subquery().label("voted")
+                     ).where(_box.c.case_id == bindparam("case_id"), _box.c.round == bindparam("round"))
+_CERTIFICATE = select(_cert).where(_cert.c.case_id == bindparam("case_id"))
+_UNREAD = (select(func.count()).select_from(_note)
+           .where(_note.c.user_id == bindparam("user_id"), _note.c.read_at.is_(None)))
+
+
+def case_detail(conn: Connection, case_id: int) -> dict[str, Any] | None:
+    """The case row with the names of its applicant, organisations and session (None if it does not exist)."""
+    row = conn.execute(_CASE_DETAIL, {"case_id": case_id}).mappings().first()
     return _plain(row) if row else None
 
 
@@ -100,23 +125,17 @@ def org_names(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
 
 def timeline(conn: Connection, case_id: int) -> list[dict[str, Any]]:
     """Every event of the case in order, with the acting person's name (None for the system)."""
-    stmt = (select(_event, _user.c.display_name.label("actor_name"))
-            .select_from(_event.outerjoin(_user, _user.c.id == _event.c.actor_id))
-            .where(_event.c.case_id == case_id).order_by(_event.c.seq))
-    return [_plain(r) for r in conn.execute(stmt).mappings()]
+    return [_plain(r) for r in conn.execute(_TIMELINE, {"case_id": case_id}).mappings()]
 
 
 def pending_timers(conn: Connection, case_id: int) -> list[dict[str, Any]]:
     """The case's running deadlines, soonest first."""
-    stmt = (select(_timer.c.id, _timer.c.name, _timer.c.state, _timer.c.trigger, _timer.c.due_at,
-                   _timer.c.remind_at, _timer.c.paused_in)
-            .where(_timer.c.case_id == case_id, _timer.c.status == "pending").order_by(_timer.c.due_at))
-    return [_plain(r) for r in conn.execute(stmt).mappings()]
+    return [_plain(r) for r in conn.execute(_PENDING_TIMERS, {"case_id": case_id}).mappings()]
 
 
 def profile_body(conn: Connection, user_id: int) -> dict[str, Any]:
     """The applicant's declared profile (empty when none was saved yet)."""
-    body = conn.execute(select(_profile.c.body).where(_profile.c.user_id == user_id)).scalar()
+    body = conn.execute(_PROFILE_BODY, {"user_id": user_id}).scalar()
     return dict(body or {})
 
 
@@ -130,10 +149,7 @@ def opinions(conn: Connection, case_id: int) -> list[dict[str, Any]]:
 
 def ballot_box(conn: Connection, case_id: int, round_: int) -> dict[str, Any] | None:
     """The ballot box of the round with the number of members who have voted (never who chose what)."""
-    voted = (select(func.count()).select_from(_part).where(_part.c.box_id == _box.c.id)
-             .correlate(_box).scalar_subquery())
-    row = conn.execute(select(_box, voted.label("voted")).where(_box.c.case_id == case_id,
-                                                                 _box.c.round == round_)).mappings().first()
+    row = conn.execute(_BALLOT_BOX, {"case_id": case_id, "round": round_}).mappings().first()
     return _plain(row) if row else None
 
 
@@ -173,7 +189,7 @@ def member_status(conn: Connection, case: dict[str, Any], user_id: int) -> Membe
 
 def certificate_for_case(conn: Connection, case_id: int) -> dict[str, Any] | None:
     """The certificate issued on the case, if any."""
-    row = conn.execute(select(_cert).where(_cert.c.case_id == case_id)).mappings().first()
+    row = conn.execute(_CERTIFICATE, {"case_id": case_id}).mappings().first()
     return _plain(row) if row else None
 
 
@@ -204,19 +220,20 @@ class CasePage:
 def _listing_select():
     applicant = aliased(_user)
     unit = aliased(_org)
-    due = (select(_timer.c.case_id, func.min(_timer.c.due_at).label("next_due"))
-           .where(_timer.c.status == "pending").group_by(_timer.c.case_id).subquery())
+    # The next deadline per listed row, as a correlated sub-query: a grouped sub-query over every pending
+    # timer was computed whole for each page (it grew with the history; the page shows 50 rows).
+    next_due = (select(func.min(_timer.c.due_at)).where(_timer.c.case_id == _case.c.id, _timer.c.status == "pending")
+                .scalar_subquery().label("next_due"))
     columns = [_case.c.id, _case.c.reference, _case.c.pipeline_id, _case.c.pipeline_version, _case.c.state,
                _case.c.version, _case.c.level, _case.c.target_title, _case.c.specialty, _case.c.series,
                _case.c.created_at, _case.c.updated_at, _case.c.state_entered_at, _case.c.submitted_at,
                _case.c.session_id, _case.c.unit_org_id, _case.c.applicant_id, _case.c.data,
                applicant.c.display_name.label("applicant_name"), unit.c.name.label("unit_name"),
                _session.c.name.label("session_name"), _session.c.name_en.label("session_name_en"),
-               due.c.next_due]
+               next_due]
     joined = (_case.join(applicant, applicant.c.id == _case.c.applicant_id)
               .join(unit, unit.c.id == _case.c.unit_org_id)
-              .outerjoin(_session, _session.c.id == _case.c.session_id)
-              .outerjoin(due, due.c.case_id == _case.c.id))
+              .outerjoin(_session, _session.c.id == _case.c.session_id))
     return columns, joined, applicant
 
 
@@ -224,11 +241,12 @@ def list_cases(conn: Connection, *, applicant_id: int | None = None, unit_org_id
                authority_org_id: int | None = None, session_ids: Iterable[int] | None = None,
                states: Iterable[str] | None = None, exclude_states: Iterable[str] | None = None,
                submitted_only: bool = False, search: str = "", page: int = 1, per_page: int = 50,
-               oldest_first: bool = False) -> CasePage:
-    """Cases matching every given filter, with applicant, unit, session and next deadline (one query).
+               oldest_first: bool = False, count_limit: int | None = None) -> CasePage:
+    """Cases matching every given filter, with applicant, unit, session and next deadline.
 
     ``search`` matches the reference or the applicant's name. Work queues list the longest-waiting case
-    first (``oldest_first``); personal lists the most recently changed first.
+    first (``oldest_first``); personal lists the most recently changed first. ``count_limit`` stops counting
+    there (``total`` is then at most that), for listings that may reach a whole history.
     """
     columns, joined, applicant = _listing_select()
     conditions = []
@@ -251,18 +269,37 @@ def list_cases(conn: Connection, *, applicant_id: int | None = None, unit_org_id
         like = f"%{search.replace('%', '').replace('_', '')}%"
         conditions.append(or_(_case.c.reference.ilike(like), applicant.c.display_name.ilike(like)))
     where = and_(*conditions) if conditions else True
-    total = conn.execute(select(func.count()).select_from(joined).where(where)).scalar_one()
+    # Counting needs the applicant only to search by name; every other join is one row per case.
+    counted = _case.join(applicant, applicant.c.id == _case.c.applicant_id) if search else _case
+    if count_limit is None:
+        total = conn.execute(select(func.count()).select_from(counted).where(where)).scalar_one()
+    else:
+        upto = select(_case.c.id).select_from(counted).where(where).limit(count_limit).subquery()
+        total = conn.execute(select(func.count()).select_from(upto)).scalar_one()
     page = max(1, page)
-    order = [_case.c.state_entered_at.asc() if oldest_first else _case.c.updated_at.desc(), _case.c.id]
-    rows = conn.execute(select(*columns).select_from(joined).where(where).order_by(*order)
-                        .limit(per_page).offset((page - 1) * per_page)).mappings()
+    # Each order is one of the authority indexes read forwards or backwards (ties: lower id first when
+    # oldest first, higher id first when newest first), so a page never sorts the whole history.
+    order = ([_case.c.state_entered_at.asc(), _case.c.id.asc()] if oldest_first
+             else [_case.c.updated_at.desc(), _case.c.id.desc()])
+    # The page's ids first (a narrow scan of the case table, by index where one fits), then the joins for
+    # those rows only: joining every matching case before the sort grew with the size of the queue.
+    ids = (select(_case.c.id).select_from(counted).where(where).order_by(*order)
+           .limit(per_page).offset((page - 1) * per_page).subquery())
+    rows = conn.execute(select(*columns).select_from(joined.join(ids, ids.c.id == _case.c.id))
+                        .order_by(*order)).mappings()
     return CasePage([_plain(r) for r in rows], total, page, per_page)
 
 
 def state_counts(conn: Connection, *, unit_org_id: int | None = None, authority_org_id: int | None = None,
-                 session_ids: Iterable[int] | None = None, submitted_only: bool = True) -> dict[str, int]:
-    """How many cases are in each state, for the same scopes as :func:`list_cases` (inbox tab badges)."""
+                 session_ids: Iterable[int] | None = None, submitted_only: bool = True,
+                 states: Iterable[str] | None = None) -> dict[str, int]:
+    """How many cases are in each state, for the same scopes as :func:`list_cases` (inbox tab badges).
+
+    ``states`` restricts the count to those states (the open ones, say, when a history is long).
+    """
     stmt = select(_case.c.state, func.count()).group_by(_case.c.state)
+    if states is not None:
+        stmt = stmt.where(_case.c.state.in_(list(states)))
     if unit_org_id is not None:
         stmt = stmt.where(_case.c.unit_org_id == unit_org_id)
     if authority_org_id is not None:
@@ -272,6 +309,25 @@ def state_counts(conn: Connection, *, unit_org_id: int | None = None, authority_
     if submitted_only:
         stmt = stmt.where(_case.c.submitted_at.is_not(None))
     return {state: int(n) for state, n in conn.execute(stmt).all()}
+
+
+def count_upto(conn: Connection, limit: int, *, authority_org_id: int | None = None,
+               unit_org_id: int | None = None, states: Iterable[str] | None = None,
+               submitted_only: bool = True) -> int:
+    """How many cases match, counting no further than ``limit`` (for badges such as "999+").
+
+    Bounded work however long the history: the scan stops after ``limit`` index entries.
+    """
+    stmt = select(_case.c.id)
+    if authority_org_id is not None:
+        stmt = stmt.where(_case.c.authority_org_id == authority_org_id)
+    if unit_org_id is not None:
+        stmt = stmt.where(_case.c.unit_org_id == unit_org_id)
+    if states is not None:
+        stmt = stmt.where(_case.c.state.in_(list(states)))
+    if submitted_only:
+        stmt = stmt.where(_case.c.submitted_at.is_not(None))
+    return conn.execute(select(func.count()).select_from(stmt.limit(limit).subquery())).scalar_one()
 
 
 def superior_queue(conn: Connection, org_id: int, states: Iterable[str]) -> list[dict[str, Any]]:
@@ -478,5 +534,4 @@ def notifications(conn: Connection, user_id: int, limit: int = 100) -> list[dict
 
 def unread_count(conn: Connection, user_id: int) -> int:
     """How many in-app messages the user has not opened."""
-    return conn.execute(select(func.count()).select_from(_note)
-                        .where(_note.c.user_id == user_id, _note.c.read_at.is_(None))).scalar_one()
+    return conn.execute(_UNREAD, {"user_id": user_id}).scalar_one()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from ._types import JSONType, UTCDateTime, utcnow
@@ -24,6 +24,13 @@ class Case(SQLModel, table=True):
         Index("ix_case_unit_state", "unit_org_id", "state"),
         Index("ix_case_authority_state", "authority_org_id", "state"),
         Index("ix_case_session_state", "session_id", "state"),
+        # The authority inbox: open-state counts, capped closed counts and one-state queues in waiting order
+        # from the index alone (migration 0009; measured by the scale benchmark).
+        Index("ix_case_authority_queue", "authority_org_id", "state", "state_entered_at", "id",
+              postgresql_where=text("submitted_at IS NOT NULL"), sqlite_where=text("submitted_at IS NOT NULL")),
+        # Its history tabs, latest change first, one page of the index at a time (also migration 0009).
+        Index("ix_case_authority_recent", "authority_org_id", "updated_at", "id",
+              postgresql_where=text("submitted_at IS NOT NULL"), sqlite_where=text("submitted_at IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
