@@ -21,6 +21,7 @@ from workflow.catalog import get_pipeline
 from workflow.dossier import ACCOUNT_EVIDENCE_KINDS, PROFILE_SECTIONS
 from workflow.eligibility_gate import latest_reports
 from workflow.errors import PermissionDenied
+from workflow.objector_privacy import is_objection_event, redact_objectors
 from workflow.pipelines import Pipeline
 from workflow.roles import ROLES
 
@@ -120,7 +121,8 @@ def _timeline(p: Pipeline, events: list[dict[str, Any]]) -> list[EventView]:
         role = ev["actor_role"]
         out.append(EventView(
             seq=ev["seq"], at=ev["created_at"],
-            actor=ev["actor_name"] or (_("系统") if role == "system" else ""),
+            actor=(_("实名异议人（身份保密）") if ev.get("objector_hidden")
+                   else ev["actor_name"] or (_("系统") if role == "system" else "")),
             role=label(ROLES.get(role, {"zh": role, "en": role})),
             action=transition_label(p, ev["trigger"], ev["from_state"], ev["to_state"]),
             from_label=label(p.state_map[ev["from_state"]].label) if ev["from_state"] in p.state_map else "",
@@ -187,6 +189,9 @@ def build_case_context(case_id: int, *, error: str | None = None, kept: dict[str
         standard = _standard(conn, case)
         eligibility = _eligibility(latest_reports(conn, case_id))
     p = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
+    if any(is_objection_event(ev) for ev in events):
+        with db.read() as conn:
+            events = redact_objectors(conn, p, actor, case, events)
     state_def = p.state_map[case["state"]]
     options = engine.available_actions(db, case_id, actor)
     shown = []

@@ -10,7 +10,7 @@ refused cleanly.
 from __future__ import annotations
 
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from webhelpers import open_case
@@ -37,8 +37,15 @@ def test_api_conforms_to_its_schema(app, cast):
         @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
                   suppress_health_check=list(HealthCheck))
         def check(case):
+            # A parameter with an empty name cannot travel in a URL (the client drops it), so a negative case
+            # whose invalid part is such a name reaches the server as a valid request: not a finding.
+            assume(mode is GenerationMode.POSITIVE or "" not in (case.query or {}))
             ran[label] += 1
-            case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+            if mode is GenerationMode.NEGATIVE and "Authorization" not in (case.headers or {}):
+                # The negative case leaves out the credentials: send it so, and expect the 401 it gets.
+                case.call_and_validate()
+            else:
+                case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
 
         try:
             check()

@@ -25,6 +25,7 @@ from workflow import api_tokens, engine, queries
 from workflow.access import dossier_relations
 from workflow.catalog import get_pipeline
 from workflow.errors import WorkflowError
+from workflow.objector_privacy import is_objection_event, redact_objectors
 from workflow.permissions import acting_role
 from workflow.roles import Actor
 from workflow.standards_store import latest_standards, latest_version
@@ -249,9 +250,13 @@ _EVENT_DETAILS = ("reason", "corrections", "assessment", "deadline", "certificat
 @spec.validate(resp=Resp(HTTP_200=s.EventList, **CASE_ERRORS), tags=["cases"])
 def case_events(case_id: int):
     """The case's history, oldest first."""
-    _visible_case(case_id)
-    with _db().read() as conn:
+    case, _relations = _visible_case(case_id)
+    db = _db()
+    with db.read() as conn:
         rows = queries.timeline(conn, case_id)
+        if any(is_objection_event(r) for r in rows):
+            pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
+            rows = redact_objectors(conn, pipeline, _actor(), case, rows)
     items = [s.Event(**{**r, "details": {k: r["payload"][k] for k in _EVENT_DETAILS if k in (r["payload"] or {})}})
              for r in rows]
     return s.EventList(items=items)

@@ -89,6 +89,8 @@ class Event(_Out):
     to_state: str
     actor_role: str
     actor_name: str | None
+    objector_hidden: bool = Field(default=False, description="a named objection whose objector is kept "
+                                  "confidential from this token (actor_name is then null)")
     comment: str
     created_at: datetime
     details: dict[str, Any] = Field(description="reasons, corrections, assessment, deadline (never ballots)")
