@@ -14,7 +14,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from workflow import calendar_overrides as cal
+from workflow.calendar import CHINA_TZ
 from workflow.errors import WorkflowError
+from workflow.models import utcnow
 
 from .i18n import current_lang
 from .security import roles_required, small_int
@@ -31,8 +33,6 @@ def _message(err: WorkflowError) -> str:
 
 
 def _today_year() -> int:
-    from workflow.calendar import CHINA_TZ
-    from workflow.models import utcnow
 
     return utcnow().astimezone(CHINA_TZ).year
 

@@ -8,9 +8,12 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy import select
 
 from workflow import queries
 from workflow.catalog import get_pipeline
+from workflow.engine import effective_params
+from workflow.models import Timer, as_utc
 
 from .forms import ObjectionForm
 
@@ -110,11 +113,6 @@ _NOTICE_PARAMS = {"result": "result_notice_working_days", "unit": "unit_notice_w
 
 def _notice_period(conn, case: dict[str, Any], kind: str) -> dict[str, Any]:
     """Start, end and length (working days) of the case's running notice of ``kind`` (``result``/``unit``)."""
-    from sqlalchemy import select
-
-    from workflow.engine import effective_params
-    from workflow.models import Timer, as_utc
-
     timer = Timer.__table__
     row = conn.execute(select(timer.c.created_at, timer.c.due_at)
                        .where(timer.c.case_id == case["id"], timer.c.name == _NOTICE_TIMERS[kind],
