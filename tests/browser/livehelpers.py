@@ -1,6 +1,13 @@
-"""Constants shared by the browser tests and their fixtures."""
+"""What the browser tests share: Chromium's flags, the password, a signed-in person, the live cast as a World."""
 
 from __future__ import annotations
+
+from sqlalchemy import select
+from sqlmodel import select as orm_select
+
+from seed.cast import World
+from workflow.directory import actor_for
+from workflow.models import Case, CommitteeSeat, Organisation, ReviewSession, User
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -8,3 +15,93 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 PASSWORD = "pw-browser-2026"
 """The password of every account in the browser tests' database."""
+
+
+class Person:
+    """A person with their own browser context, signed in as ``username`` unless None.
+
+    Any console error (a CSP violation, a broken asset, a script error) fails the test at the next check.
+    Screenshots go to ``shots`` as ``<prefix><name>.png``.
+    """
+
+    def __init__(self, chromium, base: str, username: str | None, shots, prefix: str = "") -> None:
+        self.context = chromium.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
+        self.page = self.context.new_page()
+        self.base, self.username, self.shots, self.prefix = base, username, shots, prefix
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        if username:
+            self.go("/login")
+            self.page.fill("#username", username)
+            self.page.fill("#password", PASSWORD)
+            self.page.click("main form button[type=submit]")
+            assert "/login" not in self.page.url, f"{username} could not sign in"
+
+    def go(self, path: str):
+        """Open a page of the site and check it rendered (200) without errors; returns the response."""
+        response = self.page.goto(self.base + path)
+        assert response is not None and response.status == 200, f"{path}: {response and response.status}"
+        self.check()
+        return response
+
+    def click(self, selector: str) -> None:
+        """Click and wait for the next page."""
+        self.page.click(selector)
+        self.page.wait_for_load_state()
+        self.check()
+
+    def act(self, case_id: int, trigger: str, **fields: str) -> None:
+        """Open the case, fill the action's form and press its button (danger actions are folded)."""
+        self.go(f"/cases/{case_id}")
+        form = self.page.locator(f"#action-{trigger}")
+        folded = self.page.locator(f"details:has(#action-{trigger}) > summary")
+        if folded.count():
+            folded.click()
+        for name, value in fields.items():
+            field = form.locator(f"[name={name}]")
+            if field.first.get_attribute("type") == "radio":
+                form.locator(f"[name={name}][value='{value}']").check()
+            else:
+                field.fill(value)
+        form.locator("button[type=submit]").click()
+        self.page.wait_for_load_state()
+        assert self.page.locator("#action-error").count() == 0, self.page.locator("#action-error").inner_text()
+        self.check()
+
+    def check(self) -> None:
+        """No console errors so far."""
+        assert not self.errors, self.errors
+
+    def shot(self, name: str) -> None:
+        """Save a full-page screenshot."""
+        self.page.screenshot(path=str(self.shots / f"{self.prefix}{name}.png"), full_page=True)
+
+    def close(self) -> None:
+        """Close the context."""
+        self.context.close()
+
+
+def live_world(db) -> World:
+    """The test cast in the live database as a :class:`World` (for the driver that prepares cases)."""
+    with db.session() as s:
+        users = {u.username: u.id for u in s.exec(orm_select(User))}
+        orgs = {o.name: o.id for o in s.exec(orm_select(Organisation))}
+        session_id = s.exec(orm_select(ReviewSession.id).order_by(ReviewSession.id)).first()
+        member_ids = list(s.exec(orm_select(CommitteeSeat.user_id).where(
+            CommitteeSeat.session_id == session_id, CommitteeSeat.seat_role == "member")))
+        actor = {name: actor_for(s, uid) for name, uid in users.items()}
+        members = [actor_for(s, uid) for uid in member_ids]
+    return World(db=db, employer=orgs["株洲智轨装备科技有限公司"], other_employer=orgs["长沙精密传感有限公司"],
+                 agency=orgs["长沙市人才服务中心"], superior=orgs["株洲市工业和信息化局"],
+                 authority=orgs["湖南省人力资源和社会保障厅"], session_id=session_id, applicant=actor["zhang"],
+                 other_applicant=actor["li"], unit=actor["unit_hr"], other_unit=actor["other_hr"],
+                 agency_reviewer=actor["agency"], superior_reviewer=actor["superior"], officer=actor["officer"],
+                 chair=actor["chair"], members=members, colleague=actor["colleague"], outsider=actor["outsider"],
+                 admin=actor["admin"])
+
+
+def case_state(db, case_id: int) -> str:
+    """The case's state as stored."""
+    with db.read() as conn:
+        return conn.execute(select(Case.__table__.c.state).where(Case.__table__.c.id == case_id)).scalar_one()

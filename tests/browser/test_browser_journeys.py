@@ -11,7 +11,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from livehelpers import PASSWORD
+from livehelpers import Person, case_state
 from sqlalchemy import select
 
 from workflow import prereview, timers
@@ -24,62 +24,6 @@ STANDARD_FOR = {
     "skill-bridging": "national-engineering-engineer",
     "fallback-filing": "national-engineering-senior",
 }
-
-
-class Person:
-    """A signed-in person with their own browser context; fails the test on any console error (e.g. CSP)."""
-
-    def __init__(self, chromium, base: str, username: str, shots) -> None:
-        self.context = chromium.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
-        self.page = self.context.new_page()
-        self.base = base
-        self.username = username
-        self.shots = shots
-        self.errors: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.go("/login")
-        self.page.fill("#username", username)
-        self.page.fill("#password", PASSWORD)
-        self.page.click("main form button[type=submit]")
-        assert "/login" not in self.page.url, f"{username} could not sign in"
-
-    def go(self, path: str):
-        """Open a page of the site and check it rendered without errors."""
-        response = self.page.goto(self.base + path)
-        assert response is not None and response.status == 200, f"{path}: {response and response.status}"
-        self.check()
-        return response
-
-    def check(self) -> None:
-        """No console errors so far (a CSP violation or a broken asset shows up here)."""
-        assert not self.errors, self.errors
-
-    def act(self, case_id: int, trigger: str, **fields: str) -> None:
-        """Open the case, fill the action's form and press its button (danger actions are folded)."""
-        self.go(f"/cases/{case_id}")
-        form = self.page.locator(f"#action-{trigger}")
-        folded = self.page.locator(f"details:has(#action-{trigger}) > summary")
-        if folded.count():
-            folded.click()
-        for name, value in fields.items():
-            field = form.locator(f"[name={name}]")
-            if field.first.get_attribute("type") == "radio":
-                form.locator(f"[name={name}][value='{value}']").check()
-            else:
-                field.fill(value)
-        form.locator("button[type=submit]").click()
-        self.page.wait_for_load_state()
-        assert self.page.locator("#action-error").count() == 0, self.page.locator("#action-error").inner_text()
-        self.check()
-
-    def shot(self, name: str) -> None:
-        """Save a full-page screenshot."""
-        self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
-
-    def close(self) -> None:
-        """Close the context."""
-        self.context.close()
 
 
 @pytest.fixture(scope="module")
@@ -96,11 +40,6 @@ def people(chromium, live_server, screenshot_dir):
     yield get
     for person in made.values():
         person.close()
-
-
-def _state(db, case_id: int) -> str:
-    with db.read() as conn:
-        return conn.execute(select(Case.__table__.c.state).where(Case.__table__.c.id == case_id)).scalar_one()
 
 
 def _tick(db) -> None:
@@ -141,7 +80,7 @@ def _new_case(applicant: Person, db, pipeline_id: str, tmp_path, *, level: str, 
     p.wait_for_load_state()
     assert "学历证书.pdf" in p.content()
     applicant.act(case_id, "submit")
-    assert _state(db, case_id) == "unit_review"
+    assert case_state(db, case_id) == "unit_review"
     return case_id
 
 
@@ -164,7 +103,7 @@ def _panel(people, db, case_id: int, *, exceptional: bool) -> None:
         member.check()
     chair.act(case_id, "complete_pre_review")
     if exceptional:
-        assert _state(db, case_id) == "defence"
+        assert case_state(db, case_id) == "defence"
         chair.go(f"/cases/{case_id}")
         chair.page.fill("#def-at", "2026-09-10T09:30")
         chair.page.fill("#def-place", "湖南省人才发展大厦三楼答辩室")
@@ -174,7 +113,7 @@ def _panel(people, db, case_id: int, *, exceptional: bool) -> None:
         chair.page.fill("#defence-record textarea", "陈述清楚，回答准确，答辩合格。")
         chair.page.click("#defence-record button")
         chair.page.wait_for_load_state()
-    assert _state(db, case_id) == "committee_vote"
+    assert case_state(db, case_id) == "committee_vote"
 
     with db.read() as conn:
         session_id = conn.execute(select(Case.__table__.c.session_id).where(Case.__table__.c.id == case_id)).scalar()
@@ -207,7 +146,7 @@ def _panel(people, db, case_id: int, *, exceptional: bool) -> None:
     chair.go(f"/panel/sessions/{session_id}")
     chair.page.click(f"form[action='/cases/{case_id}/actions/close_ballot'] button")
     chair.page.wait_for_load_state()
-    assert _state(db, case_id) == "result_notice"
+    assert case_state(db, case_id) == "result_notice"
 
 
 def _uid(names: dict[int, str], username: str) -> int:
@@ -222,11 +161,11 @@ def _finish(people, db, case_id: int, shots: bool = False) -> str:
     if shots:
         public.shot("public-result-notices")
     _tick(db)
-    assert _state(db, case_id) == "filing"
+    assert case_state(db, case_id) == "filing"
     officer = people("officer")
     officer.act(case_id, "file_result", comment="程序合规，予以备案。")
     officer.act(case_id, "issue_certificate")
-    assert _state(db, case_id) == "certified"
+    assert case_state(db, case_id) == "certified"
     number = officer.page.locator(".cert-number").first.inner_text().strip()
     applicant = people("zhang")
     applicant.go(f"/cases/{case_id}")
@@ -265,7 +204,7 @@ def test_full_journey(pipeline_id, people, live_db, tmp_path):
         unit.shot("agency-inbox")
     unit.act(case_id, "start_unit_notice")
     _tick(live_db)
-    assert _state(live_db, case_id) == "unit_recommendation"
+    assert case_state(live_db, case_id) == "unit_recommendation"
     if pipeline_id == "skill-bridging":
         unit.act(case_id, "recommend", comment="同意推荐", assessment_result="优秀",
                  assessment_summary="技能精湛，近三年考核优秀。")
@@ -273,13 +212,13 @@ def test_full_journey(pipeline_id, people, live_db, tmp_path):
         unit.act(case_id, "recommend", comment="经考核，同意推荐。")
 
     if pipeline_id != "fallback-filing":  # the employer sits under a superior department
-        assert _state(live_db, case_id) == "superior_review"
+        assert case_state(live_db, case_id) == "superior_review"
         superior = people("superior")
         superior.go("/unit/superior")
         if first:
             superior.shot("superior-inbox")
         superior.act(case_id, "superior_approve")
-    assert _state(live_db, case_id) == "formal_check"
+    assert case_state(live_db, case_id) == "formal_check"
 
     officer = people("officer")
     officer.go("/authority/")
@@ -290,7 +229,7 @@ def test_full_journey(pipeline_id, people, live_db, tmp_path):
     if first:
         officer.go(f"/cases/{case_id}")
         officer.shot("authority-case-eligibility")
-    assert _state(live_db, case_id) == "pre_review"
+    assert case_state(live_db, case_id) == "pre_review"
 
     _panel(people, live_db, case_id, exceptional=pipeline_id == "exceptional-senior")
     number = _finish(people, live_db, case_id, shots=first)
@@ -303,7 +242,7 @@ def test_return_for_correction_loop(people, live_db, tmp_path):
     unit = people("unit_hr")
     unit.act(case_id, "return_for_correction",
              corrections="1. 补充近三年社保缴纳证明\n2. 代表作需加盖单位公章\n3. 学历证书扫描件不清晰")
-    assert _state(live_db, case_id) == "correction"
+    assert case_state(live_db, case_id) == "correction"
     applicant.go(f"/cases/{case_id}")
     content = applicant.page.content()
     assert "请按以下清单一次性补正" in content and "学历证书扫描件不清晰" in content
@@ -315,7 +254,7 @@ def test_return_for_correction_loop(people, live_db, tmp_path):
     applicant.page.click("#upload-form button[type=submit]")
     applicant.page.wait_for_load_state()
     applicant.act(case_id, "resubmit", comment="已按清单补正。")
-    assert _state(live_db, case_id) == "unit_review"
+    assert case_state(live_db, case_id) == "unit_review"
     # the authority's return comes with a deadline, shown on the case
     unit.act(case_id, "start_unit_notice")
     _tick(live_db)
@@ -326,7 +265,7 @@ def test_return_for_correction_loop(people, live_db, tmp_path):
     applicant.go(f"/cases/{case_id}")
     assert "补正截止" in applicant.page.content()
     applicant.act(case_id, "resubmit")
-    assert _state(live_db, case_id) == "formal_check"
+    assert case_state(live_db, case_id) == "formal_check"
 
 
 def test_refusals_are_explained_on_the_page(people, live_db):

@@ -16,37 +16,14 @@ from datetime import date
 
 import pytest
 from driver import advance
+from livehelpers import Person, case_state, live_world
 from panel_helpers import add_pool
 from sqlalchemy import select
-from test_browser_journeys import Person  # the same signed-in person (own context, console errors fail)
 
-from seed.cast import World
 from workflow import prereview
-from workflow.models import Case, CommitteeSeat, Conflict, Organisation, ReviewSession, User
+from workflow.models import CommitteeSeat, Conflict, ReviewSession, User
 
 pytestmark = pytest.mark.browser
-
-
-def _world(db) -> World:
-    from sqlmodel import select as sm_select
-
-    from workflow.directory import actor_for
-
-    with db.session() as s:
-        users = {u.username: u.id for u in s.exec(sm_select(User))}
-        orgs = {o.name: o.id for o in s.exec(sm_select(Organisation))}
-        session_id = s.exec(sm_select(ReviewSession.id).order_by(ReviewSession.id)).first()
-        member_ids = list(s.exec(sm_select(CommitteeSeat.user_id).where(
-            CommitteeSeat.session_id == session_id, CommitteeSeat.seat_role == "member")))
-        actor = {name: actor_for(s, uid) for name, uid in users.items()}
-        members = [actor_for(s, uid) for uid in member_ids]
-    return World(db=db, employer=orgs["株洲智轨装备科技有限公司"], other_employer=orgs["长沙精密传感有限公司"],
-                 agency=orgs["长沙市人才服务中心"], superior=orgs["株洲市工业和信息化局"],
-                 authority=orgs["湖南省人力资源和社会保障厅"], session_id=session_id, applicant=actor["zhang"],
-                 other_applicant=actor["li"], unit=actor["unit_hr"], other_unit=actor["other_hr"],
-                 agency_reviewer=actor["agency"], superior_reviewer=actor["superior"], officer=actor["officer"],
-                 chair=actor["chair"], members=members, colleague=actor["colleague"], outsider=actor["outsider"],
-                 admin=actor["admin"])
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +39,6 @@ def people(chromium, live_server, screenshot_dir):
     yield get
     for person in made.values():
         person.close()
-
-
-def _state(db, case_id: int) -> str:
-    with db.read() as conn:
-        return conn.execute(select(Case.__table__.c.state).where(Case.__table__.c.id == case_id)).scalar_one()
 
 
 def _usernames(db) -> dict[int, str]:
@@ -98,7 +70,7 @@ def test_admin_maintains_the_pool_and_draws_a_committee(people, live_db, tmp_pat
 
     add_pool(live_db, 6, prefix="xcl", specialties=("新材料",))
     with live_db.session(write=True) as s:
-        world = _world(live_db)
+        world = live_world(live_db)
         session = ReviewSession(code="XCL-2026", name="2026年湘产专场·新材料", year=2026, series="工程",
                                 industry="新材料", authority_org_id=world.authority,
                                 pipeline_ids=["industry-session"],
@@ -119,7 +91,7 @@ def test_admin_maintains_the_pool_and_draws_a_committee(people, live_db, tmp_pat
 
 
 def test_a_full_sitting(people, live_db):
-    world = _world(live_db)
+    world = live_world(live_db)
     case_id = world.open("industry-session")
     advance(world, case_id, "pre_review")
     names = _usernames(live_db)
@@ -178,7 +150,7 @@ def test_a_full_sitting(people, live_db):
         member.page.wait_for_load_state()
         member.check()
     chair.act(case_id, "complete_pre_review")
-    assert _state(live_db, case_id) == "committee_vote"
+    assert case_state(live_db, case_id) == "committee_vote"
 
     # the ballot: opened by the chair, the unconflicted members vote, closed by the chair
     chair.go(session_url)
@@ -193,7 +165,7 @@ def test_a_full_sitting(people, live_db):
     chair.go(session_url)
     chair.shot("panel-sitting-before-close")
     _submit(chair, f"form[action='/cases/{case_id}/actions/close_ballot'] button")
-    assert _state(live_db, case_id) == "result_notice"
+    assert case_state(live_db, case_id) == "result_notice"
 
     # the chair signs the sitting off; the minutes: counts and results, never who voted how
     chair.go(session_url)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from livehelpers import PASSWORD
+from livehelpers import Person
 from sqlalchemy import select
 
 from workflow import standards_store
@@ -20,38 +20,6 @@ from workflow.models import Case
 
 SID = "industrial-internet-senior"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-class Person:
-    """A signed-in person with their own browser context; fails on console errors (e.g. CSP violations)."""
-
-    def __init__(self, chromium, base: str, username: str, shots) -> None:
-        self.context = chromium.new_context(locale="zh-CN", viewport={"width": 1360, "height": 900})
-        self.page = self.context.new_page()
-        self.base, self.shots, self.errors = base, shots, []
-        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.go("/login")
-        self.page.fill("#username", username)
-        self.page.fill("#password", PASSWORD)
-        self.page.click("main form button[type=submit]")
-        assert "/login" not in self.page.url, f"{username} could not sign in"
-
-    def go(self, path: str) -> None:
-        response = self.page.goto(self.base + path)
-        assert response is not None and response.status == 200, f"{path}: {response and response.status}"
-        self.check()
-
-    def click(self, selector: str) -> None:
-        self.page.click(selector)
-        self.page.wait_for_load_state()
-        self.check()
-
-    def check(self) -> None:
-        assert not self.errors, self.errors
-
-    def shot(self, name: str) -> None:
-        self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture(autouse=True)
