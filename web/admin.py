@@ -12,7 +12,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import BooleanField, DateField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
@@ -25,7 +24,7 @@ from workflow.errors import WorkflowError
 from workflow.models import Case, Organisation, ReviewSession, User
 from workflow.roles import ROLES, USER_ROLES
 
-from .forms import options
+from .forms import Form, options
 from .i18n import current_lang, label
 from .security import ROLE_ORDER, roles_required, small_int
 
@@ -72,7 +71,7 @@ def home():
 # --------------------------------------------------------------------------------------------- users
 
 
-class UserForm(FlaskForm):
+class UserForm(Form):
     """Create or edit an account."""
 
     username = StringField(_l("用户名"), validators=[InputRequired(message=_l("请填写用户名")), Length(max=40)])
@@ -86,7 +85,7 @@ class UserForm(FlaskForm):
                              render_kw={"autocomplete": "new-password"})
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     """An administrator sets a new password."""
 
     password = PasswordField(_l("新密码"), validators=[InputRequired(message=_l("请填写新密码")), Length(max=200)],
@@ -184,7 +183,7 @@ def reset_password(user_id: int):
 # --------------------------------------------------------------------------------------------- organisations
 
 
-class OrgForm(FlaskForm):
+class OrgForm(Form):
     """Create or edit an organisation."""
 
     name = StringField(_l("单位名称"), validators=[InputRequired(message=_l("请填写单位名称")), Length(max=200)])
@@ -254,7 +253,7 @@ def edit_org(org_id: int):
 # --------------------------------------------------------------------------------------------- sessions
 
 
-class SessionForm(FlaskForm):
+class SessionForm(Form):
     """Create or edit a review session (a dated sitting with its committee)."""
 
     code = StringField(_l("编号"), validators=[InputRequired(message=_l("请填写编号")), Length(max=40)])
@@ -278,7 +277,7 @@ class SessionForm(FlaskForm):
     relaxation_source = StringField(_l("放宽条件的政策依据"), validators=[Optional(), Length(max=200)])
 
 
-class SeatForm(FlaskForm):
+class SeatForm(Form):
     """Seat an expert on the session's committee."""
 
     user_id = SelectField(_l("专家"), coerce=int)

@@ -8,7 +8,6 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
@@ -31,7 +30,7 @@ from workflow.errors import WorkflowError
 from workflow.models import Organisation
 
 from .casepage import render_case
-from .forms import options
+from .forms import Form, options
 from .i18n import current_lang, label
 from .security import roles_required
 from .uploads import UploadRejected, discard, safe_display_name, store
@@ -138,7 +137,7 @@ def profile():
 # --------------------------------------------------------------------------------------------- new case
 
 
-class CaseForm(FlaskForm):
+class CaseForm(Form):
     """Opening a case: pipeline, session, target title, and (fallback channel) agency and account evidence."""
 
     pipeline_id = SelectField(_l("评审流程"), validators=[InputRequired(message=_l("请选择评审流程"))])
@@ -281,7 +280,7 @@ def _open_case(form: CaseForm, known: dict[str, Any], me) -> int:
 # --------------------------------------------------------------------------------------------- case details
 
 
-class DeclarationForm(FlaskForm):
+class DeclarationForm(Form):
     """The case's declared details, editable while the case is with the applicant."""
 
     version = HiddenField()

@@ -11,10 +11,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from workflow import queries
-from workflow.catalog import latest_pipelines
 from workflow.models import Case, Certificate
 
-from .inbox import AUTHORITY_TABS, FINAL, pick_tab, tab_count
+from .inbox import AUTHORITY_TABS, FINAL, capped_badges, open_states, pick_tab
 from .security import roles_required
 from .unit import _page_number
 
@@ -30,46 +29,24 @@ HISTORY_TABS = frozenset({"done", "all"})
 HISTORY_COUNT_LIMIT = 10_000
 
 
-def _open_states(db) -> list[str]:
-    """Every state of the current pipelines that is not final (the exact counts)."""
-    return sorted({s for p in latest_pipelines(db) for s in p.state_map} - set(FINAL))
-
-
-def _badges(counts: dict[str, int], closed: int) -> list[tuple[object, int | str]]:
-    """Each tab with its badge: exact for the open queues, "999+" style once the closed history is long."""
-    closed_badge: int | str = f"{CLOSED_COUNT_CAP:,}+" if closed > CLOSED_COUNT_CAP else closed
-    open_total = sum(counts.values())
-    everything: int | str = (f"{open_total + CLOSED_COUNT_CAP:,}+" if closed > CLOSED_COUNT_CAP
-                             else open_total + closed)
-    badges: list[tuple[object, int | str]] = []
-    for t in AUTHORITY_TABS:
-        if t.states is None:
-            badges.append((t, everything))
-        elif set(t.states) <= set(FINAL):
-            badges.append((t, closed_badge))
-        else:
-            badges.append((t, tab_count(t, counts)))
-    return badges
-
-
 @bp.get("/")
 @roles_required("authority_officer")
 def inbox():
     """Cases before this authority, one tab per stage; queues that wait for the officer come first."""
     db = current_app.extensions["titlereview_db"]
     org_id = current_user.org_id or -1
-    open_states = _open_states(db)
+    states = open_states(db)
     with db.read() as conn:
         # Open states exactly, the closed history only up to a cap: counting every case the authority ever
         # handled made this page slower with every year of history (p95 ×4 from 10k to 100k cases).
-        counts = queries.state_counts(conn, authority_org_id=org_id, states=open_states)
+        counts = queries.state_counts(conn, authority_org_id=org_id, states=states)
         closed = queries.count_upto(conn, CLOSED_COUNT_CAP + 1, authority_org_id=org_id, states=FINAL)
         tab = pick_tab(AUTHORITY_TABS, request.args.get("tab"), counts)
         page = queries.list_cases(conn, authority_org_id=org_id, states=tab.states, submitted_only=True,
                                   search=request.args.get("q", ""), page=_page_number(),
                                   per_page=current_app.config["PER_PAGE"], oldest_first=tab.actionable,
                                   count_limit=HISTORY_COUNT_LIMIT if tab.key in HISTORY_TABS else None)
-    tabs = _badges(counts, closed)
+    tabs = capped_badges(AUTHORITY_TABS, counts, closed, CLOSED_COUNT_CAP)
     return render_template("authority/inbox.html", tabs=tabs, tab=tab, page=page, q=request.args.get("q", ""),
                            org_name=current_user.org_name)
 

@@ -6,9 +6,12 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
+from wtforms import FileField as BaseFileField
 from wtforms import HiddenField, RadioField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
@@ -18,6 +21,25 @@ MAX_TEXT = 2000
 MAX_CORRECTIONS = 50
 
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d+[.、)）]|[（(]\d+[)）]|[一二三四五六七八九十]+[、.])\s*")
+
+
+class Form(FlaskForm):
+    """The project's base form: an uploaded file reaches file fields only.
+
+    Flask-WTF hands a multipart request's files and fields to the form as one mapping, so a file posted
+    under a text field's name would arrive as that field's data and break its validators (a 500 instead of
+    a refusal). Files under any other name are simply not seen, as if they had not been sent.
+    """
+
+    class Meta:
+        def wrap_formdata(self, form, formdata):
+            """Flask-WTF's form data with the files limited to the form's file fields."""
+            data = super().wrap_formdata(form, formdata)
+            if isinstance(data, CombinedMultiDict) and request.files:
+                wanted = {field.name for field in form if isinstance(field, BaseFileField)}
+                files = MultiDict([(k, v) for k, v in request.files.items(multi=True) if k in wanted])
+                return CombinedMultiDict((files, request.form))
+            return data
 
 
 def options(pairs) -> list[SelectChoice]:
@@ -42,7 +64,7 @@ def _int_version(form: FlaskForm, field: HiddenField) -> None:
         raise ValidationError(_l("表单缺少案件版本号，请刷新页面后重试"))
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(Form):
     """What any action on a case may carry; which fields are needed depends on the transition."""
 
     version = HiddenField(validators=[_int_version])
@@ -79,7 +101,7 @@ class TransitionForm(FlaskForm):
         return "；".join(str(m) for msgs in self.errors.values() for m in msgs)
 
 
-class ObjectionForm(FlaskForm):
+class ObjectionForm(Form):
     """A named objection to a notice (the identity is the signed-in account), with an optional evidence file.
 
     The form only renders the page: it posts to the generic transition view, which checks the reason and

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
+from workflow.catalog import latest_pipelines
+
 FINAL = ("certified", "closed_not_passed", "rejected", "withdrawn", "revoked")
 
 
@@ -71,3 +73,29 @@ def tab_count(tab: Tab, counts: dict[str, int]) -> int:
     if tab.states is None:
         return sum(counts.values())
     return sum(counts.get(s, 0) for s in tab.states)
+
+
+def open_states(db) -> list[str]:
+    """Every state of the current pipelines that is not final: these are counted exactly."""
+    return sorted({s for p in latest_pipelines(db) for s in p.state_map} - set(FINAL))
+
+
+def capped_badges(tabs: tuple[Tab, ...], counts: dict[str, int], closed: int,
+                  cap: int) -> list[tuple[Tab, int | str]]:
+    """Each tab with its badge: exact for open queues; closed history and "all" read "999+" past ``cap``.
+
+    ``counts`` holds the open states only, ``closed`` the closed count as counted up to ``cap + 1``.
+    """
+    over = closed > cap
+    closed_badge: int | str = f"{cap:,}+" if over else closed
+    open_total = sum(counts.values())
+    everything: int | str = f"{open_total + cap:,}+" if over else open_total + closed
+    badges: list[tuple[Tab, int | str]] = []
+    for t in tabs:
+        if t.states is None:
+            badges.append((t, everything))
+        elif set(t.states) <= set(FINAL):
+            badges.append((t, closed_badge))
+        else:
+            badges.append((t, tab_count(t, counts)))
+    return badges

@@ -9,10 +9,20 @@ from flask_login import current_user
 
 from workflow import queries
 
-from .inbox import UNIT_TABS, pick_tab, tab_count
+from .inbox import ALL, FINAL, UNIT_TABS, capped_badges, open_states, pick_tab
 from .security import roles_required, small_int
 
 bp = Blueprint("unit", __name__, url_prefix="/unit")
+
+CLOSED_COUNT_CAP = 999
+"""Closed cases are counted up to here ("999+" beyond): a unit's history grows every year, its queues do not,
+so the badges cost the same for a unit with ten years of cases as for a new one (the authority inbox does
+the same)."""
+
+HISTORY_TABS = frozenset({"done", ALL})
+"""Tabs that list the closed history: their pagination counts no further than :data:`HISTORY_COUNT_LIMIT`."""
+
+HISTORY_COUNT_LIMIT = 10_000
 
 
 def _page_number() -> int:
@@ -25,15 +35,20 @@ def _page_number() -> int:
 def inbox():
     """Cases of the reviewer's organisation, by tab (review, notice, recommendation, …)."""
     db = current_app.extensions["titlereview_db"]
-    org_id = current_user.org_id
+    org_id = current_user.org_id or -1
+    states = open_states(db)
     with db.read() as conn:
-        counts = queries.state_counts(conn, unit_org_id=org_id) if org_id else {}
+        # Open states exactly, the closed history only up to a cap, both from ix_case_unit_queue: counting
+        # every case the unit ever handled made each visit slower with every year of history.
+        counts = queries.state_counts(conn, unit_org_id=org_id, states=states)
+        closed = queries.count_upto(conn, CLOSED_COUNT_CAP + 1, unit_org_id=org_id, states=FINAL)
         tab = pick_tab(UNIT_TABS, request.args.get("tab"), counts)
-        page = queries.list_cases(conn, unit_org_id=org_id if org_id else -1, states=tab.states,
-                                  submitted_only=True, search=request.args.get("q", ""), page=_page_number(),
-                                  per_page=current_app.config["PER_PAGE"], oldest_first=tab.actionable)
-        notices = queries.unit_notices(conn, org_id) if org_id else []
-    tabs = [(t, tab_count(t, counts)) for t in UNIT_TABS]
+        page = queries.list_cases(conn, unit_org_id=org_id, states=tab.states, submitted_only=True,
+                                  search=request.args.get("q", ""), page=_page_number(),
+                                  per_page=current_app.config["PER_PAGE"], oldest_first=tab.actionable,
+                                  count_limit=HISTORY_COUNT_LIMIT if tab.key in HISTORY_TABS else None)
+        notices = queries.unit_notices(conn, org_id) if current_user.org_id else []
+    tabs = capped_badges(UNIT_TABS, counts, closed, CLOSED_COUNT_CAP)
     return render_template("unit/inbox.html", tabs=tabs, tab=tab, page=page, q=request.args.get("q", ""),
                            notices=notices, org_name=current_user.org_name)
 

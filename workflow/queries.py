@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select
+from sqlalchemy import Connection, Integer, String, and_, bindparam, func, literal, literal_column, or_, select
 from sqlalchemy import case as sa_case
 from sqlalchemy.orm import aliased
 
@@ -330,31 +330,50 @@ def count_upto(conn: Connection, limit: int, *, authority_org_id: int | None = N
     return conn.execute(select(func.count()).select_from(stmt.limit(limit).subquery())).scalar_one()
 
 
-def superior_queue(conn: Connection, org_id: int, states: Iterable[str]) -> list[dict[str, Any]]:
-    """Cases waiting in superior review whose *current* superior level is ``org_id``.
+def _current_superior(conn: Connection):
+    """SQL for the organisation at the case's current superior level (``superior_org_ids[superior_level]``).
 
-    The chain is a short JSON list per case, so the level is matched here rather than in SQL (portable
-    across SQLite and PostgreSQL); the state filter keeps the candidate set small.
+    NULL when the level is past the end of the chain. The chain and the level are JSON, which the two
+    databases read with different functions: ``->>`` on PostgreSQL's JSONB, ``json_extract`` on SQLite.
+    """
+    if conn.dialect.name == "sqlite":
+        level = func.coalesce(func.json_extract(_case.c.data, "$.superior_level"), 0)
+        return func.json_extract(_case.c.superior_org_ids, literal("$[") + level.cast(String) + literal("]"))
+    level = func.coalesce(_case.c.data.op("->>")(literal_column("'superior_level'")).cast(Integer), 0)
+    return _case.c.superior_org_ids.op("->>")(level).cast(Integer)
+
+
+def superior_queue(conn: Connection, org_id: int, states: Iterable[str]) -> list[dict[str, Any]]:
+    """Cases waiting in superior review whose *current* superior level is ``org_id``, longest waiting first.
+
+    The level is matched in SQL and the page's rows joined afterwards, so the work is one pass over the
+    cases in ``states`` (by the state index) plus the joins for this department's own cases only: matching
+    in Python loaded and joined every department's waiting cases on each request.
     """
     columns, joined, _ = _listing_select()
-    rows = conn.execute(select(*columns, _case.c.superior_org_ids).select_from(joined)
-                        .where(_case.c.state.in_(list(states))).order_by(_case.c.state_entered_at)).mappings()
-    found = []
-    for r in rows:
-        chain = r["superior_org_ids"] or []
-        level = (r["data"] or {}).get("superior_level", 0)
-        if level < len(chain) and chain[level] == org_id:
-            found.append(_plain(r))
-    return found
+    order = [_case.c.state_entered_at.asc(), _case.c.id.asc()]
+    ids = (select(_case.c.id).where(_case.c.state.in_(list(states)), _current_superior(conn) == org_id)
+           .subquery())
+    rows = conn.execute(select(*columns, _case.c.superior_org_ids)
+                        .select_from(joined.join(ids, ids.c.id == _case.c.id)).order_by(*order)).mappings()
+    return [_plain(r) for r in rows]
 
 
 def superior_history(conn: Connection, org_id: int, limit: int = 100) -> list[dict[str, Any]]:
-    """Cases a superior department of ``org_id`` has acted on, most recently changed first."""
+    """Cases a superior department of ``org_id`` has acted on, most recently changed first.
+
+    The role is a literal, not a parameter, so that both databases can use the partial index of superior
+    reviewers' events (``ix_event_superior_actor``): from a parameter SQLite never proves the index's
+    condition, nor does PostgreSQL in a prepared statement's generic plan, and without the index this read
+    every event ever recorded.
+    """
     columns, joined, _ = _listing_select()
     acted = (select(_event.c.case_id).join(_user, _user.c.id == _event.c.actor_id)
-             .where(_event.c.actor_role == "superior_reviewer", _user.c.org_id == org_id).distinct())
-    rows = conn.execute(select(*columns).select_from(joined).where(_case.c.id.in_(acted))
-                        .order_by(_case.c.updated_at.desc()).limit(limit)).mappings()
+             .where(_event.c.actor_role == literal_column("'superior_reviewer'"), _user.c.org_id == org_id))
+    ids = (select(_case.c.id).where(_case.c.id.in_(acted)).order_by(_case.c.updated_at.desc(), _case.c.id.desc())
+           .limit(limit).subquery())
+    rows = conn.execute(select(*columns).select_from(joined.join(ids, ids.c.id == _case.c.id))
+                        .order_by(_case.c.updated_at.desc(), _case.c.id.desc())).mappings()
     return [_plain(r) for r in rows]
 
 
@@ -380,11 +399,13 @@ def open_result_notices(conn: Connection, states: Iterable[str] = ("result_notic
 def unit_notices(conn: Connection, org_id: int, states: Iterable[str] = ("unit_notice",)) -> list[dict[str, Any]]:
     """Cases on the internal notice of organisation ``org_id`` (as employer or as reviewing unit)."""
     columns, joined, _ = _listing_select()
-    notice_end = (select(_timer.c.case_id, func.max(_timer.c.due_at).label("notice_end"))
-                  .where(_timer.c.name == "unit_notice_end", _timer.c.status == "pending")
-                  .group_by(_timer.c.case_id).subquery())
-    rows = conn.execute(select(*columns, notice_end.c.notice_end)
-                        .select_from(joined.outerjoin(notice_end, notice_end.c.case_id == _case.c.id))
+    # Per listed case (by the timer's case index), not grouped over every pending notice in the installation.
+    notice_end = (select(func.max(_timer.c.due_at))
+                  .where(_timer.c.case_id == _case.c.id, _timer.c.name == "unit_notice_end",
+                         _timer.c.status == "pending")
+                  .scalar_subquery().label("notice_end"))
+    rows = conn.execute(select(*columns, notice_end)
+                        .select_from(joined)
                         .where(_case.c.state.in_(list(states)),
                                or_(_case.c.unit_org_id == org_id, _case.c.employer_org_id == org_id))
                         .order_by(_case.c.id)).mappings()

@@ -155,3 +155,14 @@ def test_a_waiver_without_a_policy_source_is_refused_and_the_form_kept(cast, bro
     body = response.get_data(as_text=True)
     assert response.status_code == 422 and "须注明政策依据" in body and "2026年湘产专场·人工智能" in body
     assert _session_by_code(cast.db, "2026-XC-AI") is None
+
+
+def test_a_file_posted_under_a_text_fields_name_is_ignored_not_a_crash(cast, browser):
+    """Multipart requests hand files to WTForms with the fields; a file reaches file fields only."""
+    import io
+
+    b = browser("admin")
+    data = {**SESSION_FORM, "authority_org_id": str(cast.authority), "series": (io.BytesIO(b"x" * 100), "a.txt")}
+    response = b.post("/admin/sessions/new", data=data, content_type="multipart/form-data")
+    assert response.status_code == 303
+    assert _session_by_code(cast.db, "2026-XC-AI")["series"] == ""

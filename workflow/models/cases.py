@@ -31,6 +31,14 @@ class Case(SQLModel, table=True):
         # Its history tabs, latest change first, one page of the index at a time (also migration 0009).
         Index("ix_case_authority_recent", "authority_org_id", "updated_at", "id",
               postgresql_where=text("submitted_at IS NOT NULL"), sqlite_where=text("submitted_at IS NOT NULL")),
+        # The same two for the unit inbox, keyed by the reviewing unit (migration 0010).
+        Index("ix_case_unit_queue", "unit_org_id", "state", "state_entered_at", "id",
+              postgresql_where=text("submitted_at IS NOT NULL"), sqlite_where=text("submitted_at IS NOT NULL")),
+        Index("ix_case_unit_recent", "unit_org_id", "updated_at", "id",
+              postgresql_where=text("submitted_at IS NOT NULL"), sqlite_where=text("submitted_at IS NOT NULL")),
+        # The employer's side of the unit notice board (unit OR employer): without it that half read every
+        # case on notice anywhere (migration 0010).
+        Index("ix_case_employer_state", "employer_org_id", "state"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -92,7 +100,14 @@ class CaseEvent(SQLModel, table=True):
     """
 
     __tablename__ = "case_event"
-    __table_args__ = (UniqueConstraint("case_id", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq"),
+        # The cases a superior department acted on (its history page); only its reviewers' events are
+        # indexed, so other roles' transitions do not pay for it (migration 0010).
+        Index("ix_event_superior_actor", "actor_id", "case_id",
+              postgresql_where=text("actor_role = 'superior_reviewer'"),
+              sqlite_where=text("actor_role = 'superior_reviewer'")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="case_file.id")

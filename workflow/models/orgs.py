@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint, func
 from sqlmodel import Field, SQLModel
 
 from ._types import JSONType, UTCDateTime, utcnow
@@ -49,6 +49,12 @@ class User(SQLModel, table=True):
     is_active: bool = Field(default=True)
     locale: str = Field(default="zh_CN", max_length=10)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# Sign-in matches the name case-insensitively (migration 0010). On PostgreSQL this is the index; on SQLite the
+# migration builds it as ``username COLLATE NOCASE`` instead, because SQLite's expression indexes cannot be
+# reflected (the migrations-match-the-models check would warn); autogenerate compares the two by name.
+Index("ix_user_username_ci", func.lower(User.__table__.c.username))
 
 
 class UserRole(SQLModel, table=True):
