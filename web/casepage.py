@@ -9,17 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import abort, current_app, render_template
+from flask import abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
 from workflow import attachments as attachment_store
 from workflow import engine, queries
-from workflow.access import dossier_relations
+from workflow.access import dossier_relations, viewing_relations
 from workflow.catalog import get_pipeline
 from workflow.dossier import ACCOUNT_EVIDENCE_KINDS, PROFILE_SECTIONS
-from workflow.eligibility_gate import latest_reports
 from workflow.errors import PermissionDenied
 from workflow.objector_privacy import is_objection_event, redact_objectors
 from workflow.pipelines import Pipeline
@@ -27,6 +26,8 @@ from workflow.roles import ROLES
 
 from .diagram import pipeline_svg
 from .i18n import current_lang, label
+from .security import statement_reads
+from .templating import UNREAD_KEY
 from .uploads import ACCEPT_ATTR
 
 OBJECTION_ROLES = frozenset({"public", "unit_member"})
@@ -163,74 +164,111 @@ def _next_steps(p: Pipeline, state: str, timers: list[dict[str, Any]]) -> dict[s
 
 def build_case_context(case_id: int, *, error: str | None = None, kept: dict[str, Any] | None = None
                        ) -> dict[str, Any]:
-    """The template context of the case page for the current user (404 unknown, 403 not theirs)."""
+    """The template context of the case page for the current user (404 unknown, 403 not theirs).
+
+    Everything the page shows is read on one connection (:func:`web.security.statement_reads`): the case
+    row with its small companions in one statement (:func:`workflow.queries.case_page`), then the lists, and
+    the engine's permission and guard checks on the row already read. Committee members are the exception:
+    their right to open the dossier runs conflict detection (:func:`workflow.access.dossier_relations`), so
+    it is decided between two reads.
+    """
     db = current_app.extensions["titlereview_db"]
     actor = current_user.actor
-    with db.read() as conn:
-        case = queries.case_detail(conn, case_id)
-    if case is None:
-        abort(404)
-    relations, refusal = dossier_relations(db, actor, case)
-    if not relations:
-        if refusal:
-            raise PermissionDenied(refusal, "You may not open this dossier")
-        abort(403)
-    panel = bool(PANEL_ROLES.intersection(relations))
-    with db.read() as conn:
-        events = queries.timeline(conn, case_id)
-        timers = queries.pending_timers(conn, case_id)
-        materials = attachment_store.list_attachments(conn, case_id, include_removed="applicant" not in relations)
-        profile = queries.profile_body(conn, case["applicant_id"])
-        certificate = queries.certificate_for_case(conn, case_id)
-        round_ = (case["data"] or {}).get("round", 1)
-        box = queries.ballot_box(conn, case_id, round_)
-        member = queries.member_status(conn, case, actor.user_id) if panel else None
-        superiors = queries.org_names(conn, case["superior_org_ids"] or [])
-        standard = _standard(conn, case)
-        eligibility = _eligibility(latest_reports(conn, case_id))
-    p = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
-    if any(is_objection_event(ev) for ev in events):
-        with db.read() as conn:
-            events = redact_objectors(conn, p, actor, case, events)
+    if actor.roles & PANEL_ROLES:
+        with statement_reads(db) as conn:
+            page = queries.case_page(conn, case_id, actor.user_id)
+        if page is None:
+            abort(404)
+        relations = _relations_or_refuse(*dossier_relations(db, actor, page.case))
+        with statement_reads(db) as conn:
+            gathered = _gather(db, conn, page, actor, relations)
+    else:
+        with statement_reads(db) as conn:
+            page = queries.case_page(conn, case_id, actor.user_id)
+            if page is None:
+                abort(404)
+            # dossier_relations without a committee role is exactly viewing_relations (no seat to look up).
+            relations = _relations_or_refuse(viewing_relations(conn, actor, page.case), "")
+            gathered = _gather(db, conn, page, actor, relations)
+    case = page.case
+    request.environ[UNREAD_KEY] = page.unread  # the header's badge (templating._navigation): read with the case
+    p = gathered["pipeline"]
+    events = gathered.pop("events")
+    timers = gathered.pop("timers")
     state_def = p.state_map[case["state"]]
-    options = engine.available_actions(db, case_id, actor)
     shown = []
-    for o in options:
+    for o in gathered.pop("options"):
         cands = p.by_trigger_source.get((o.trigger, case["state"]), [])
         if cands and set(cands[0].roles) <= OBJECTION_ROLES:
             continue
         if o.trigger in PANEL_FORM_TRIGGERS:
             continue  # recorded through the panel forms below, which keep the committee's own records
         shown.append(o)
+    panel = bool(PANEL_ROLES.intersection(relations))
     panel_ctx = _panel_context(db, case, actor, relations) if panel or "authority_officer" in relations else {}
     editable = attachment_store.materials_editable(db, case, actor)
     data = case["data"] or {}
+    lang = current_lang()
     return {
-        "case": case, "pipeline": p, "state_def": state_def, "relations": relations,
+        **gathered, "state_def": state_def, "relations": relations,
         "timeline": _timeline(p, events), "next": _next_steps(p, case["state"], timers),
         "actions": [o for o in shown if o.allowed], "refused": [o for o in shown if not o.allowed],
-        "diagram": Markup(pipeline_svg(p, case["state"], "en" if current_lang() == "en" else "zh_CN")),
-        "materials": materials, "materials_editable": editable, "categories": attachment_store.CATEGORIES,
+        "diagram": Markup(pipeline_svg(p, case["state"], "en" if lang == "en" else "zh_CN")),
+        "materials_editable": editable, "categories": attachment_store.CATEGORIES,
         "accept": ACCEPT_ATTR, "max_mb": current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024),
-        "profile": profile, "sections": PROFILE_SECTIONS, "certificate": certificate, "box": box,
-        "member": member, "round": round_, "superiors": superiors, **panel_ctx,
+        "sections": PROFILE_SECTIONS, **panel_ctx,
         "corrections": data.get("corrections") if state_def.stage == "submission" and case["state"] != p.initial
         else None,
         "evidence": data.get("account_evidence"), "evidence_kinds": ACCOUNT_EVIDENCE_KINDS,
         "assessment": data.get("assessment"),
-        "standard": standard, "eligibility": eligibility,
         "objection_evidence": attachment_store.visible_evidence(db, p, actor, case, events),
-        "error": error, "kept": kept or {}, "is_applicant": "applicant" in relations,
+        "error": error, "kept": kept or {}, "kv": (kept or {}).get("values", {}),
+        "is_applicant": "applicant" in relations,
     }
 
 
-def _standard(conn, case: dict[str, Any]):
-    """The occupation standard the case is judged by: the pinned version, else the newest."""
-    from workflow.standards_store import get_standard, latest_version
+def _relations_or_refuse(relations: list[str], refusal: str) -> list[str]:
+    """``relations`` when there are any; else the committee's refusal (PermissionDenied) or a plain 403."""
+    if not relations:
+        if refusal:
+            raise PermissionDenied(refusal, "You may not open this dossier")
+        abort(403)
+    return relations
+
+
+def _gather(db, conn, page: queries.CasePageRow, actor, relations: list[str]) -> dict[str, Any]:
+    """The page's reads in ``conn``'s transaction, and the actions the engine offers on the row already read."""
+    case = page.case
+    case_id = case["id"]
+    round_ = (case["data"] or {}).get("round", 1)
+    p = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
+    events = queries.timeline(conn, case_id)
+    if any(is_objection_event(ev) for ev in events):
+        events = redact_objectors(conn, p, actor, case, events)
+    superior_ids = case["superior_org_ids"] or []
+    return {
+        "case": case, "pipeline": p, "events": events, "round": round_,
+        "timers": queries.pending_timers(conn, case_id) if page.pending_timers else [],
+        "materials": queries.case_materials(conn, case_id, include_removed="applicant" not in relations),
+        "profile": page.profile, "certificate": page.certificate,
+        "box": queries.ballot_box(conn, case_id, round_) if page.ballot_boxes else None,
+        "member": queries.member_status(conn, case, actor.user_id) if PANEL_ROLES.intersection(relations) else None,
+        "superiors": queries.organisation_names(conn, superior_ids),
+        "standard": _standard(conn, case, page.latest_standard_version),
+        "eligibility": _eligibility({kind: {"report": report} for kind, report in page.eligibility.items()}),
+        "options": engine.available_actions(
+            db, case_id, actor, conn=conn,
+            case=engine.case_row({**case, "session_relaxations": page.session_relaxations})),
+    }
+
+
+def _standard(conn, case: dict[str, Any], latest: int | None):
+    """The occupation standard the case is judged by: the pinned version, else the newest (``latest``)."""
+    from workflow.standards_store import get_standard
 
     if not case.get("standard_id"):
         return None
-    version = case.get("standard_version") or latest_version(conn, case["standard_id"])
+    version = case.get("standard_version") or latest
     return get_standard(conn, case["standard_id"], version) if version else None
 
 

@@ -2,22 +2,24 @@
 
 The session cookie holds ``<user id>:<tag>`` where the tag is derived from the stored password hash, so
 changing or resetting a password signs out every other session of that user. Roles and organisation are
-read from the database on every request (two indexed queries), so deactivating a user or changing their
+read from the database on every request (one indexed query), so deactivating a user or changing their
 roles takes effect at once — there is no cached copy to go stale.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from flask import abort, current_app
 from flask_login import UserMixin, current_user
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 
+from workflow.db import Database
 from workflow.models import Organisation, User, UserRole
 from workflow.roles import ROLES, Actor
 
@@ -73,17 +75,39 @@ class WebUser(UserMixin):
         return [ROLES[r] for r in self.ordered_roles]
 
 
+_LOAD_USER = (select(_user.c.id, _user.c.username, _user.c.display_name, _user.c.password_hash, _user.c.is_active,
+                     _user.c.org_id, _org.c.name, _org.c.kind, _role.c.role)
+              .select_from(_user.outerjoin(_org, _org.c.id == _user.c.org_id)
+                           .outerjoin(_role, _role.c.user_id == _user.c.id))
+              .where(_user.c.id == bindparam("user_id")))
+"""The user with organisation and roles in one statement (a row per role), built once: every request runs it."""
+
+
+@contextmanager
+def statement_reads(db: Database) -> Iterator[Connection]:
+    """A connection for reads that need no transaction of their own (the signed-in user, the case page).
+
+    On PostgreSQL an autocommit connection: at its READ COMMITTED level every statement takes its own
+    snapshot whether or not the statements share a transaction, so ``BEGIN`` and ``COMMIT`` would only add two
+    round trips to the server. On SQLite a read transaction, which there does make the statements agree.
+    """
+    if not db.is_postgres:
+        with db.read() as conn:
+            yield conn
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        yield conn
+
+
 def load_web_user(user_id: int) -> WebUser | None:
     """The active user ``user_id`` with roles and organisation, or None."""
     db = current_app.extensions["titlereview_db"]
-    with db.read() as conn:
-        row = conn.execute(select(_user.c.id, _user.c.username, _user.c.display_name, _user.c.password_hash,
-                                  _user.c.is_active, _user.c.org_id, _org.c.name, _org.c.kind)
-                           .select_from(_user.outerjoin(_org, _org.c.id == _user.c.org_id))
-                           .where(_user.c.id == user_id)).first()
-        if row is None or not row.is_active:
-            return None
-        roles = frozenset(conn.execute(select(_role.c.role).where(_role.c.user_id == user_id)).scalars())
+    with statement_reads(db) as conn:
+        rows = conn.execute(_LOAD_USER, {"user_id": user_id}).all()
+    if not rows or not rows[0].is_active:
+        return None
+    row = rows[0]
+    roles = frozenset(r.role for r in rows if r.role is not None)
     return WebUser(id=row.id, username=row.username, display_name=row.display_name, roles=roles,
                    org_id=row.org_id, org_name=row.name or "", org_kind=row.kind or "",
                    tag=session_tag(row.password_hash or ""))

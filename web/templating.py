@@ -12,7 +12,12 @@ from workflow import queries
 from workflow.catalog import UnknownPipeline, get_pipeline
 from workflow.roles import ROLES
 
-from .i18n import LANGUAGES, current_lang, deadline_text, format_day, format_dt, label
+from .i18n import LANGUAGES, current_lang, deadline_text, format_day, format_dt, install_template_gettext, label
+from .security import statement_reads
+
+UNREAD_KEY = "titlereview.unread_messages"
+"""Where a view that read the signed-in user's unread count with its own data leaves it (in the WSGI environ,
+which lives exactly as long as the request), so the header's badge needs no query of its own."""
 
 
 def role_label(role: str) -> str:
@@ -131,7 +136,8 @@ def _areas() -> list[dict[str, Any]]:
 
 
 def register_template_helpers(app: Flask) -> None:
-    """Install globals, filters and the navigation context processor on ``app``."""
+    """Install globals, filters, the templates' gettext and the navigation context processor on ``app``."""
+    install_template_gettext(app)
     app.jinja_env.globals.update(label=label, role_label=role_label, state_label=state_label,
                                  state_badge=state_badge, state_final=state_final, pipeline_label=pipeline_label,
                                  field_display=field_display, verdict_label=verdict_label,
@@ -142,6 +148,9 @@ def register_template_helpers(app: Flask) -> None:
     def _navigation() -> dict[str, Any]:
         unread = 0
         if current_user.is_authenticated:
-            with app.extensions["titlereview_db"].read() as conn:
-                unread = queries.unread_count(conn, current_user.id)
+            # A page that already read the count with its own data (the case page) left it with this request.
+            unread = request.environ.get(UNREAD_KEY)
+            if unread is None:
+                with statement_reads(app.extensions["titlereview_db"]) as conn:
+                    unread = queries.unread_count(conn, current_user.id)
         return {"nav_areas": _areas(), "unread_messages": unread}

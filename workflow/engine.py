@@ -8,6 +8,7 @@ unit of work costs more than everything else in a transition (design.md §3).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,7 +20,7 @@ from .catalog import get_pipeline
 from .context import TransitionContext
 from .db import Database
 from .errors import CaseNotFound, GuardRefused, InvalidAction, MissingData, PermissionDenied, StaleCase
-from .hotpath import CaseRow, HotPath, hot_path
+from .hotpath import _LOADED_COLS, CaseRow, HotPath, hot_path
 from .machines import Token, fire_on_token
 from .models import Case, CaseEvent, as_utc, utcnow
 from .permissions import acting_role
@@ -310,39 +311,60 @@ def _probe_ctx(conn: Connection, actor: Actor, pipeline: Pipeline, now: datetime
                              comment="", now=now)
 
 
+def case_row(values: Mapping[str, Any]) -> CaseRow:
+    """The case row as :func:`available_actions` reads it, taken from a row the caller has already loaded.
+
+    ``values`` must hold every column of the case plus ``session_parameters`` and ``session_relaxations`` (a
+    KeyError says which is missing): guards then see exactly what the engine's own read would give them.
+    """
+    return CaseRow({name: values[name] for name in _LOADED_COLS})  # the columns _read_case loads
+
+
 def available_actions(db: Database, case_id: int, actor: Actor, *, now: datetime | None = None,
-                      include_refused: bool = True) -> list[ActionOption]:
+                      include_refused: bool = True, case: CaseRow | None = None,
+                      conn: Connection | None = None) -> list[ActionOption]:
     """The actions ``actor`` may take on the case now (and, optionally, permitted ones refused by a rule).
 
     Evaluates permissions and guards in a read transaction without firing anything. Timer-only triggers
-    are never offered to people.
+    are never offered to people. A page that has already read the case may pass its open read transaction
+    (``conn``) and the row it read there (``case``, built by :func:`case_row`): the same checks then run
+    without a second read of the row or a transaction of their own.
     """
     now = now or utcnow()
-    with db.read() as conn:
-        case = _read_case(conn, case_id)
-        pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
-        params = effective_params(pipeline, case["session_parameters"])
-        options: list[ActionOption] = []
-        for trigger in pipeline.triggers_from[case["state"]]:
-            cands = pipeline.by_trigger_source[(trigger, case["state"])]
-            role = acting_role(cands[0].roles, actor, case, conn)
-            if role is None or role == "system":
-                continue
-            ctx = TransitionContext(conn=conn, case=case, actor=actor, role=role, pipeline=pipeline,
-                                    trigger=trigger, params=params, data={}, comment="", now=now)
-            reasons: list[str] = []
-            allowed = False
-            for cand in cands:
-                refusal = next((r for g in cand.guards if (r := GUARDS[g].func(ctx))), None)
-                if refusal is None:
-                    allowed = True
-                    break
-                reasons.append(refusal)
-            if allowed or include_refused:
-                first = cands[0]
-                options.append(ActionOption(trigger, first.label.model_dump(), first.style, tuple(first.requires),
-                                            allowed, () if allowed else tuple(dict.fromkeys(reasons))))
-        return options
+    if case is not None and case["id"] != case_id:
+        raise ValueError(f"the case row passed is case {case['id']}, not {case_id}")
+    if conn is None:
+        with db.read() as own:
+            return _options(db, own, case if case is not None else _read_case(own, case_id), actor, now,
+                            include_refused)
+    return _options(db, conn, case if case is not None else _read_case(conn, case_id), actor, now, include_refused)
+
+
+def _options(db: Database, conn: Connection, case: CaseRow, actor: Actor, now: datetime,
+             include_refused: bool) -> list[ActionOption]:
+    pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
+    params = effective_params(pipeline, case["session_parameters"])
+    options: list[ActionOption] = []
+    for trigger in pipeline.triggers_from[case["state"]]:
+        cands = pipeline.by_trigger_source[(trigger, case["state"])]
+        role = acting_role(cands[0].roles, actor, case, conn)
+        if role is None or role == "system":
+            continue
+        ctx = TransitionContext(conn=conn, case=case, actor=actor, role=role, pipeline=pipeline,
+                                trigger=trigger, params=params, data={}, comment="", now=now)
+        reasons: list[str] = []
+        allowed = False
+        for cand in cands:
+            refusal = next((r for g in cand.guards if (r := GUARDS[g].func(ctx))), None)
+            if refusal is None:
+                allowed = True
+                break
+            reasons.append(refusal)
+        if allowed or include_refused:
+            first = cands[0]
+            options.append(ActionOption(trigger, first.label.model_dump(), first.style, tuple(first.requires),
+                                        allowed, () if allowed else tuple(dict.fromkeys(reasons))))
+    return options
 
 
 def may_fire(db: Database, case_id: int, trigger: str, actor: Actor) -> bool:

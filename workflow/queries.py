@@ -556,3 +556,140 @@ def notifications(conn: Connection, user_id: int, limit: int = 100) -> list[dict
 def unread_count(conn: Connection, user_id: int) -> int:
     """How many in-app messages the user has not opened."""
     return conn.execute(_UNREAD, {"user_id": user_id}).scalar_one()
+
+
+# --------------------------------------------------------------------------------------------- the case page
+
+
+@dataclass(frozen=True)
+class CasePageRow:
+    """What the case page reads with its case row in one statement (each of these was its own query)."""
+
+    case: dict[str, Any]
+    """The row :func:`case_detail` returns."""
+    session_relaxations: dict[str, Any] | None
+    """The session's waivers: with ``case`` the row the engine's guards see (``engine.case_row``)."""
+    profile: dict[str, Any]
+    """The applicant's declared profile, as :func:`profile_body`."""
+    certificate: dict[str, Any] | None
+    """As :func:`certificate_for_case`."""
+    unread: int
+    """The viewer's unopened messages, as :func:`unread_count`."""
+    ballot_boxes: int
+    """How many ballot boxes the case has (rounds): none means :func:`ballot_box` has nothing to find."""
+    pending_timers: int
+    """How many deadlines are running: none means :func:`pending_timers` has nothing to find."""
+    latest_standard_version: int | None
+    """The newest stored version of the case's standard (used when the case pins none)."""
+    eligibility: dict[str, dict[str, Any] | None]
+    """The newest stored eligibility report of each kind (``submission``, ``recheck``), None when absent."""
+
+
+def _case_page_statement():
+    from .models import StandardVersion
+    from .models.cases import EligibilityRecord
+
+    record, versions = EligibilityRecord.__table__, StandardVersion.__table__
+    applicant, unit, employer, authority = aliased(_user), aliased(_org), aliased(_org), aliased(_org)
+
+    def newest_report(kind: str):
+        # The row with the highest event_seq of this kind, as eligibility_gate.latest_reports picks it.
+        return (select(record.c.report).where(record.c.case_id == _case.c.id, record.c.kind == kind)
+                .order_by(record.c.event_seq.desc()).limit(1).scalar_subquery().label(f"eligibility_{kind}"))
+
+    return (
+        select(_case, applicant.c.display_name.label("applicant_name"),
+               applicant.c.username.label("applicant_username"), unit.c.name.label("unit_name"),
+               unit.c.kind.label("unit_kind"), employer.c.name.label("employer_name"),
+               authority.c.name.label("authority_name"), _session.c.name.label("session_name"),
+               _session.c.name_en.label("session_name_en"), _session.c.code.label("session_code"),
+               _session.c.parameters.label("session_parameters"),
+               _session.c.relaxations.label("page_session_relaxations"),
+               select(_profile.c.body).where(_profile.c.user_id == _case.c.applicant_id)
+               .scalar_subquery().label("page_profile"),
+               select(func.count()).select_from(_note)
+               .where(_note.c.user_id == bindparam("user_id"), _note.c.read_at.is_(None))
+               .scalar_subquery().label("page_unread"),
+               select(func.count()).select_from(_box).where(_box.c.case_id == _case.c.id)
+               .scalar_subquery().label("page_boxes"),
+               select(func.count()).select_from(_timer).where(_timer.c.case_id == _case.c.id,
+                                                              _timer.c.status == "pending")
+               .scalar_subquery().label("page_timers"),
+               select(func.max(versions.c.version)).where(versions.c.standard_id == _case.c.standard_id)
+               .scalar_subquery().label("page_standard_latest"),
+               newest_report("submission"), newest_report("recheck"),
+               *(c.label(f"page_certificate_{c.name}") for c in _cert.c))
+        .select_from(_case.join(applicant, applicant.c.id == _case.c.applicant_id)
+                     .join(unit, unit.c.id == _case.c.unit_org_id)
+                     .join(authority, authority.c.id == _case.c.authority_org_id)
+                     .outerjoin(employer, employer.c.id == _case.c.employer_org_id)
+                     .outerjoin(_session, _session.c.id == _case.c.session_id)
+                     .outerjoin(_cert, _cert.c.case_id == _case.c.id))
+        .where(_case.c.id == bindparam("case_id"))
+    )
+
+
+_CASE_PAGE = _case_page_statement()
+_CERT_PREFIX = "page_certificate_"
+
+
+def case_page(conn: Connection, case_id: int, viewer_id: int) -> CasePageRow | None:
+    """The case row and the small reads of its page in one statement (None if the case does not exist).
+
+    The case row is exactly :func:`case_detail`'s; the rest replaces :func:`profile_body`,
+    :func:`certificate_for_case`, :func:`unread_count` (for ``viewer_id``), the newest eligibility reports and
+    the standard's latest version, and tells whether the ballot-box and deadline queries can find anything.
+    """
+    row = conn.execute(_CASE_PAGE, {"case_id": case_id, "user_id": viewer_id}).mappings().first()
+    if row is None:
+        return None
+    case: dict[str, Any] = {}
+    certificate: dict[str, Any] = {}
+    for key, value in row.items():
+        if key.startswith(_CERT_PREFIX):
+            certificate[key[len(_CERT_PREFIX):]] = value
+        elif not key.startswith(("page_", "eligibility_")):
+            case[key] = value
+    return CasePageRow(
+        case=_plain(case), session_relaxations=row["page_session_relaxations"],
+        profile=dict(row["page_profile"] or {}),
+        certificate=_plain(certificate) if certificate["id"] is not None else None,
+        unread=int(row["page_unread"]), ballot_boxes=int(row["page_boxes"]), pending_timers=int(row["page_timers"]),
+        latest_standard_version=row["page_standard_latest"],
+        eligibility={"submission": row["eligibility_submission"], "recheck": row["eligibility_recheck"]})
+
+
+def _case_materials_statements():
+    from .attachments import OBJECTION_EVIDENCE
+    from .models.attachments import Attachment
+
+    att = Attachment.__table__
+    listed = (select(att, _user.c.display_name.label("uploader_name"))
+              .join(_user, _user.c.id == att.c.uploaded_by)
+              .where(att.c.case_id == bindparam("case_id"), att.c.category != OBJECTION_EVIDENCE)
+              .order_by(att.c.id))
+    return listed, listed.where(att.c.removed_at.is_(None))
+
+
+_MATERIALS_ALL, _MATERIALS_CURRENT = _case_materials_statements()
+_ORG_NAMES = select(_org.c.id, _org.c.name).where(_org.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def case_materials(conn: Connection, case_id: int, *, include_removed: bool = False) -> list[dict[str, Any]]:
+    """What :func:`workflow.attachments.list_attachments` returns, from statements built once (the case page
+    runs it on every view; building the select cost more than running it)."""
+    rows = []
+    for r in conn.execute(_MATERIALS_ALL if include_removed else _MATERIALS_CURRENT, {"case_id": case_id}).mappings():
+        d = dict(r)
+        d["uploaded_at"] = as_utc(d["uploaded_at"])
+        d["removed_at"] = as_utc(d["removed_at"])
+        rows.append(d)
+    return rows
+
+
+def organisation_names(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
+    """What :func:`org_names` returns, from a statement built once (the case page's superior departments)."""
+    ids = list(ids)
+    if not ids:
+        return {}
+    return dict(conn.execute(_ORG_NAMES, {"ids": ids}).all())
