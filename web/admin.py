@@ -20,6 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from workflow import administration as admin_ops
 from workflow import queries
 from workflow.catalog import latest_pipelines
+from workflow.engine import RESTART_PAUSED_DEADLINES
 from workflow.errors import WorkflowError
 from workflow.models import Case, Organisation, ReviewSession, User
 from workflow.roles import ROLES, USER_ROLES
@@ -275,6 +276,7 @@ class SessionForm(Form):
     waive_papers = BooleanField()
     waive_foreign_language = BooleanField()
     relaxation_source = StringField(_l("放宽条件的政策依据"), validators=[Optional(), Length(max=200)])
+    restart_notice = BooleanField(_l("异议不成立后，公示期重新计算（默认：暂停后继续计算）"))
 
 
 class SeatForm(Form):
@@ -308,7 +310,8 @@ def _session_form(session_id: int | None):
                                         "authority_org_id", "opens_on", "closes_on", "sitting_on", "status")}
         relaxed = row.get("relaxations") or {}
         defaults.update({key: bool(relaxed.get(key)) for key in admin_ops.SESSION_RELAXATIONS},
-                        relaxation_source=relaxed.get("source", ""))
+                        relaxation_source=relaxed.get("source", ""),
+                        restart_notice=(row.get("parameters") or {}).get(RESTART_PAUSED_DEADLINES) is True)
     elif request.method != "POST":
         defaults = {"year": date.today().year, "status": "open"}
     form = SessionForm(data=defaults)
@@ -331,7 +334,8 @@ def _session_form(session_id: int | None):
                 authority_org_id=form.authority_org_id.data, opens_on=form.opens_on.data,
                 closes_on=form.closes_on.data, sitting_on=form.sitting_on.data, status=form.status.data,
                 relaxations={**{key: form[key].data for key in admin_ops.SESSION_RELAXATIONS},
-                             "source": form.relaxation_source.data or ""})
+                             "source": form.relaxation_source.data or ""},
+                restart_notice_after_objection=bool(form.restart_notice.data))
         except WorkflowError as err:
             error, status = err.message(current_lang()), err.status
         else:

@@ -18,6 +18,7 @@ from .catalog import latest_versions
 from .db import Database
 from .directory import create_org, create_user
 from .eligibility import Relaxations
+from .engine import RESTART_PAUSED_DEADLINES
 from .errors import CaseNotFound, InvalidAction, MissingData, PermissionDenied
 from .models import Attendance, CommitteeSeat, Organisation, ReviewSession, User, UserRole
 from .passwords import hash_password, verify_password
@@ -196,11 +197,14 @@ def save_org(db: Database, actor: Actor, org_id: int | None, *, name: str, kind:
 def save_session(db: Database, actor: Actor, session_id: int | None, *, code: str, name: str, name_en: str = "",
                  series: str = "", industry: str = "", year: int, pipeline_ids: list[str], authority_org_id: int,
                  opens_on: date | None = None, closes_on: date | None = None, sitting_on: date | None = None,
-                 status: str = "open", relaxations: dict[str, Any] | None = None) -> int:
+                 status: str = "open", relaxations: dict[str, Any] | None = None,
+                 restart_notice_after_objection: bool | None = None) -> int:
     """Create (``session_id`` None) or update a review session; returns its id.
 
     ``relaxations`` are the waivers a dedicated session (湘产专场) grants, keys of :data:`SESSION_RELAXATIONS`
     plus ``source`` (the policy cited in the explanations); None keeps the stored ones when editing.
+    ``restart_notice_after_objection`` sets the session parameter of that name (a notice runs its full period
+    again after a dismissed objection; by default it continues where it paused); None keeps it.
     """
     _require_admin(actor)
     code, name = code.strip().upper(), name.strip()
@@ -238,6 +242,12 @@ def save_session(db: Database, actor: Actor, session_id: int | None, *, code: st
                 raise CaseNotFound("评审会不存在", "No such session")
             for key, value in fields.items():
                 setattr(row, key, value)
+        if restart_notice_after_objection is not None:
+            # Other parameters (the committee's) are kept; a new dict so the JSON column is seen as changed.
+            parameters = {k: v for k, v in (row.parameters or {}).items() if k != RESTART_PAUSED_DEADLINES}
+            if restart_notice_after_objection:
+                parameters[RESTART_PAUSED_DEADLINES] = True
+            row.parameters = parameters
         s.add(row)
         s.flush()
         return row.id

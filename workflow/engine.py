@@ -150,6 +150,24 @@ def _resolve(value: int | str | None, params: dict[str, Any]) -> int | None:
     return int(params[value]) if isinstance(value, str) else int(value)
 
 
+RESTART_PAUSED_DEADLINES = "restart_notice_after_objection"
+"""Session parameter (``review_session.parameters``): when true, a notice whose objection was dismissed runs
+its full period again from the dismissal. The rule's default — and this system's — is that the period only
+pauses during the investigation and then continues (rules.md §3, steps 3 and 10)."""
+
+
+def _restarts_paused_deadlines(ctx: TransitionContext) -> bool:
+    return (ctx.case.get("session_parameters") or {}).get(RESTART_PAUSED_DEADLINES) is True
+
+
+def _deadline_named(pipeline: Pipeline, name: str):
+    """The deadline definition called ``name`` (the transition that starts it carries it)."""
+    for t in pipeline.transitions:
+        if t.deadline is not None and t.deadline.name == name:
+            return t.deadline
+    return None
+
+
 def _update_timers(ctx: TransitionContext, hp: HotPath, cur, new_state: str, seq: int,
                    timer_id: int | None) -> tuple[int, dict[str, Any] | None]:
     """Close timers the case has left; return (the pending-timer delta, the deadline row to start or None)."""
@@ -160,6 +178,17 @@ def _update_timers(ctx: TransitionContext, hp: HotPath, cur, new_state: str, seq
         pending, cancelled = hp.close_left_timers(cur, case_id, new_state, ctx.now)
         delta -= cancelled
     deadline = ctx.taken.deadline if ctx.taken else None
+    if deadline is None and pending and _restarts_paused_deadlines(ctx):
+        # Back from the state a deadline waited in (a dismissed objection): the session asks for a full
+        # period again, so the paused timer is cancelled and its deadline started afresh from now.
+        came_from = ctx.case["state"]
+        resumed = [t for t in pending if t["state"] == new_state and came_from in (t["paused_in"] or [])]
+        if resumed:
+            hp.cancel_timers(cur, [t["id"] for t in resumed], ctx.now)
+            delta -= len(resumed)
+            pending = [t for t in pending if t not in resumed]
+            deadline = _deadline_named(ctx.pipeline, resumed[0]["name"])
+            ctx.payload["deadline_restarted"] = resumed[0]["name"]
     if deadline is None or any(t["name"] == deadline.name for t in pending):
         return delta, None
     days = _resolve(deadline.days, ctx.params)

@@ -166,3 +166,23 @@ def test_a_file_posted_under_a_text_fields_name_is_ignored_not_a_crash(cast, bro
     response = b.post("/admin/sessions/new", data=data, content_type="multipart/form-data")
     assert response.status_code == 303
     assert _session_by_code(cast.db, "2026-XC-AI")["series"] == ""
+
+
+def test_the_notice_restart_option_is_a_session_parameter_that_keeps_the_others(cast, browser):
+    from sqlalchemy import update
+
+    from workflow.engine import RESTART_PAUSED_DEADLINES
+
+    b = browser("admin")
+    data = {**SESSION_FORM, "authority_org_id": str(cast.authority), "restart_notice": "y"}
+    assert b.post("/admin/sessions/new", data=data).status_code == 303
+    row = _session_by_code(cast.db, "2026-XC-AI")
+    assert row["parameters"] == {RESTART_PAUSED_DEADLINES: True}
+    with cast.db.write() as conn:  # a committee parameter set elsewhere
+        conn.execute(update(ReviewSession.__table__).where(ReviewSession.__table__.c.id == row["id"])
+                     .values(parameters={RESTART_PAUSED_DEADLINES: True, "committee_size": 9}))
+    page = b.get(f"/admin/sessions/{row['id']}").get_data(as_text=True)
+    assert re.search(r'<input checked [^>]*id="restart_notice"', page)
+    data.pop("restart_notice")
+    assert b.post(f"/admin/sessions/{row['id']}", data=data).status_code == 303
+    assert _session_by_code(cast.db, "2026-XC-AI")["parameters"] == {"committee_size": 9}
