@@ -36,7 +36,7 @@ from .profiles import (
     parse_profile,
 )
 from .roles import Actor
-from .standards_store import latest_version
+from .standards_store import latest_version, level_mismatch
 
 _profile = ApplicantProfile.__table__
 _case = Case.__table__
@@ -388,7 +388,8 @@ def update_declaration(db: Database, case_id: int, actor: Actor, *, expected_ver
     """
     with db.write() as conn:
         case = conn.execute(select(_case.c.id, _case.c.applicant_id, _case.c.state, _case.c.version,
-                                   _case.c.pipeline_id, _case.c.pipeline_version, _case.c.data)
+                                   _case.c.pipeline_id, _case.c.pipeline_version, _case.c.data, _case.c.level,
+                                   _case.c.standard_id, _case.c.standard_version)
                             .where(_case.c.id == case_id)).mappings().first()
         if case is None:
             raise CaseNotFound(f"案件 {case_id} 不存在", f"Case {case_id} does not exist")
@@ -420,6 +421,13 @@ def update_declaration(db: Database, case_id: int, actor: Actor, *, expected_ver
             if latest_version(conn, standard_id) is None:
                 raise MissingData("评价标准不存在", "No such standard")
             values["standard_id"] = standard_id
+        if "level" in values or "standard_id" in values:
+            # Checked against the version the case will be judged by: the pinned one once submitted.
+            mismatch = level_mismatch(conn, values.get("standard_id", case["standard_id"]),
+                                      values.get("level", case["level"]),
+                                      None if "standard_id" in values else case["standard_version"])
+            if mismatch is not None:
+                raise mismatch
         changed = conn.execute(update(_case).where(_case.c.id == case_id, _case.c.version == expected_version,
                                                    _case.c.state == case["state"]).values(**values)).rowcount
         if changed != 1:

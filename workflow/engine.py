@@ -27,6 +27,7 @@ from .permissions import acting_role
 from .pipelines import REQUIREMENTS, Pipeline, TransitionDef
 from .registry import GUARDS
 from .roles import Actor
+from .standards_store import level_mismatch
 
 _case = Case.__table__
 _event = CaseEvent.__table__
@@ -314,6 +315,9 @@ def open_case(db: Database, actor: Actor, *, pipeline_id: str, unit_org_id: int,
         blocked = GUARDS["no_integrity_record"].func(_probe_ctx(conn, actor, pipeline, now))
         if blocked:
             raise GuardRefused([blocked])
+        mismatch = level_mismatch(conn, standard_id, level)
+        if mismatch is not None:
+            raise mismatch
         case_id = conn.execute(insert(_case).values(
             reference=f"tmp-{now.timestamp()}-{actor.user_id}", pipeline_id=pipeline_id, pipeline_version=version,
             state=pipeline.initial, version=1, applicant_id=actor.user_id, employer_org_id=employer_org_id,

@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import Connection, func, insert, select
 
 from .db import Database
+from .errors import MissingData
 from .models import StandardVersion, utcnow
 from .standards import STANDARDS_DIR, Standard, load_standard_dir, standard_from_data
 from .yamlsource import DefinitionError
@@ -90,3 +91,24 @@ def latest_standards(db: Database) -> list[Standard]:
         rows = conn.execute(select(_sv.c.standard_id, func.max(_sv.c.version)).group_by(_sv.c.standard_id)
                             .order_by(_sv.c.standard_id)).all()
         return [s for sid, v in rows if (s := get_standard(conn, sid, v)) is not None]
+
+
+def level_mismatch(conn: Connection, standard_id: str | None, level: str | None,
+                   version: int | None = None) -> MissingData | None:
+    """The error to raise when the case's ``level`` is not the level the standard judges, else None.
+
+    A case for 中级 judged by a 副高 standard would be refused or passed against the wrong thresholds; the level
+    is checked where either is chosen (opening a case, editing the draft). 初级's two grades (员级, 助理) both
+    count as 初级, the level a case can target.
+    """
+    if not standard_id or not level:
+        return None
+    version = version or latest_version(conn, standard_id)
+    standard = get_standard(conn, standard_id, version) if version else None
+    if standard is None:
+        return MissingData("评价标准不存在", "No such standard")
+    judged = "初级" if standard.level.value in ("初级", "助理") else standard.level.value
+    if judged == level:
+        return None
+    return MissingData(f"所选评价标准适用于{judged}职称，与申报级别“{level}”不一致，请改选标准或级别",
+                       f"The chosen standard is for {judged} titles, not {level}; change the standard or the level")

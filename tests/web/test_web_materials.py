@@ -209,6 +209,9 @@ def test_case_details_change_only_while_the_case_is_with_the_applicant(cast, bro
     b = browser("zhang")
     data = {"version": str(case_version(cast.db, case_id)), "level": "正高", "target_title": "正高级工程师",
             "specialty": "轨道交通车辆"}
+    response = b.post(f"/applicant/cases/{case_id}/edit", data=data)  # the 副高 standard does not judge 正高
+    assert response.status_code == 422 and "适用于副高职称" in response.get_data(as_text=True)
+    data["level"] = "副高"
     assert b.post(f"/applicant/cases/{case_id}/edit", data=data).status_code == 303
     engine.fire(cast.db, case_id, "submit", cast.applicant)
     data["version"] = str(case_version(cast.db, case_id))
