@@ -31,6 +31,16 @@ DEFAULTS: dict[str, Any] = {
 }
 """Configuration defaults; keys given to :func:`create_app` override them."""
 
+SECURITY_HEADERS = tuple((key.lower(), key, value) for key, value in (
+    # Pages use no inline script or style, so a strict policy costs nothing and blunts injected markup.
+    ("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
+                                " object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+))
+"""(lower-case name, name, value) of the headers every response gets unless its view set that header itself."""
+
 
 def _instance_path(config: dict[str, Any]) -> Path:
     # The default mirrors workflow.db's default database location (``instance/`` in the working directory),
@@ -168,15 +178,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     @app.after_request
     def _security_headers(response):
-        # Pages use no inline script or style, so a strict policy costs nothing and blunts injected markup.
-        response.headers.setdefault("Content-Security-Policy",
-                                    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self';"
-                                    " object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.endpoint and not request.endpoint.startswith(("static", "bootstrap.")):
-            response.headers.setdefault("Cache-Control", "no-store")
+        # Each header only when the view set none of its own (the panel's print view has its own policy). One
+        # pass over the response's headers instead of a case-insensitive scan per header: this runs for every
+        # response.
+        headers = response.headers
+        present = {key.lower() for key, _ in headers}
+        for lower, key, value in SECURITY_HEADERS:
+            if lower not in present:
+                headers.add(key, value)
+        if ("cache-control" not in present and request.endpoint
+                and not request.endpoint.startswith(("static", "bootstrap."))):
+            headers.add("Cache-Control", "no-store")
         return response
 
     return app

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
-from flask import abort, current_app
+from flask import abort, current_app, request
 from flask_login import UserMixin, current_user
 from sqlalchemy import Connection, bindparam, select
 
@@ -177,19 +177,33 @@ LOGIN_FAILURES_PER_IP = "30 per 15 minutes"
 """Failed sign-ins allowed from one address (password spraying across many usernames)."""
 
 
+@dataclass
+class LoginThrottle:
+    """The sign-in counters of one app: a ``limits`` moving-window limiter over the configured storage.
+
+    Flask-Limiter's ``Limiter(app=app)`` would install a before- and an after-request hook that evaluate
+    route limits on every request; the site has no route limits (only these counters, consulted by the
+    sign-in view), so the storage and strategy are used directly and ordinary pages pay nothing for them.
+    """
+
+    enabled: bool
+    limiter: Any  # limits.strategies.MovingWindowRateLimiter (None when switched off)
+
+
 def init_security(app, given: dict[str, Any] | None = None) -> None:
-    """Cookie flags, and the sign-in throttle's storage (Flask-Limiter) for ``app``.
+    """Cookie flags, and the sign-in throttle's storage (``limits``, as Flask-Limiter configures it) for ``app``.
 
     ``SESSION_COOKIE_SECURE`` defaults to on unless the app runs in debug or testing mode; ``given`` (the
     configuration passed to ``create_app``) or ``TITLEREVIEW_COOKIE_SECURE=0`` turns it off on purpose (plain
     HTTP behind nothing, e.g. a local trial). The throttle's counters live in ``RATELIMIT_STORAGE_URI`` or
     ``TITLEREVIEW_RATELIMIT_STORAGE`` (e.g. ``redis://127.0.0.1:6379/0``, required when several worker
-    processes serve the site, or each would count on its own), else in this process's memory.
+    processes serve the site, or each would count on its own), else in this process's memory;
+    ``RATELIMIT_STORAGE_OPTIONS`` are passed to the storage and ``RATELIMIT_ENABLED=False`` switches it off.
     """
     import os
 
-    from flask_limiter import Limiter
-    from flask_limiter.util import get_remote_address
+    from limits.storage import storage_from_string
+    from limits.strategies import MovingWindowRateLimiter
 
     given = given or {}
     if "SESSION_COOKIE_SECURE" not in given:  # Flask's own default (False) is no choice anyone made
@@ -200,15 +214,21 @@ def init_security(app, given: dict[str, Any] | None = None) -> None:
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("TITLEREVIEW_RATELIMIT_STORAGE") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "titlereview")
+    app.config.setdefault("RATELIMIT_ENABLED", True)
     app.config.setdefault("LOGIN_FAILURES_PER_USERNAME", LOGIN_FAILURES_PER_USERNAME)
     app.config.setdefault("LOGIN_FAILURES_PER_IP", LOGIN_FAILURES_PER_IP)
-    # One limiter per app (tests build many apps); no default limits: only the sign-in counters below use it.
-    app.extensions[LIMITER_EXTENSION] = Limiter(get_remote_address, app=app, default_limits=[],
-                                                strategy="moving-window")
+    # One throttle per app (tests build many apps). Building the storage opens no connection (Redis connects
+    # on first use), so an unreachable store shows up in login_throttled/record_login_failure, which cope.
+    enabled = bool(app.config["RATELIMIT_ENABLED"])
+    limiter = None
+    if enabled:
+        storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"],
+                                      **app.config.get("RATELIMIT_STORAGE_OPTIONS", {}))
+        limiter = MovingWindowRateLimiter(storage)
+    app.extensions[LIMITER_EXTENSION] = LoginThrottle(enabled=enabled, limiter=limiter)
 
 
 def _login_keys(username: str) -> list[tuple[Any, tuple[str, ...]]]:
-    from flask_limiter.util import get_remote_address
     from limits import parse
 
     config = current_app.config
@@ -216,7 +236,7 @@ def _login_keys(username: str) -> list[tuple[Any, tuple[str, ...]]]:
     # Keyed by the name as typed (normalised), whether or not such a user exists: the answer never differs.
     name = hashlib.sha256(username.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return [(parse(config["LOGIN_FAILURES_PER_USERNAME"]), (prefix, "login-user", name)),
-            (parse(config["LOGIN_FAILURES_PER_IP"]), (prefix, "login-ip", get_remote_address() or "-"))]
+            (parse(config["LOGIN_FAILURES_PER_IP"]), (prefix, "login-ip", request.remote_addr or "-"))]
 
 
 def login_throttled(username: str) -> bool:

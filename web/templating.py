@@ -5,19 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from workflow import queries
 from workflow.catalog import UnknownPipeline, get_pipeline
 from workflow.roles import ROLES
 
-from .i18n import LANGUAGES, current_lang, deadline_text, format_day, format_dt, install_template_gettext, label
+from .i18n import (
+    LANGUAGES,
+    N_,
+    current_lang,
+    deadline_text,
+    format_day,
+    format_dt,
+    install_template_gettext,
+    label,
+    translations,
+)
 from .security import statement_reads
 
 UNREAD_KEY = "titlereview.unread_messages"
 """Where a view that read the signed-in user's unread count with its own data leaves it (in the WSGI environ,
 which lives exactly as long as the request), so the header's badge needs no query of its own."""
+
+
+def _(message: str) -> str:
+    """``message`` in the request's language, through the catalogue looked up once per request.
+
+    Flask-Babel's ``gettext`` would walk its context and locale again for every message; these helpers run
+    for many fields of every case page.
+    """
+    return translations().ugettext(message)
 
 
 def role_label(role: str) -> str:
@@ -112,27 +130,34 @@ def filesize(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
-def _areas() -> list[dict[str, Any]]:
-    """The signed-in user's areas for the navigation bar."""
-    if not current_user.is_authenticated:
+AREAS: tuple[tuple[tuple[str, ...], tuple[str, ...], str, str], ...] = (
+    (("applicant",), (), "applicant.home", N_("我的申报")),
+    (("unit_reviewer",), (), "unit.inbox", N_("单位审核")),
+    (("agency_reviewer",), ("unit_reviewer",), "unit.inbox", N_("代理机构审核")),
+    (("superior_reviewer",), (), "unit.superior_inbox", N_("主管部门审核")),
+    (("authority_officer",), (), "authority.inbox", N_("职改办工作台")),
+    (("panel_chair", "panel_member"), (), "panel.home", N_("评审委员会")),
+    (("administrator",), (), "admin.home", N_("系统管理")),
+)
+"""Navigation areas: (any of these roles, unless one of these, endpoint, label); an agency reviewer who is also a
+unit reviewer sees the one shared inbox once."""
+
+
+def _areas(user: Any) -> list[dict[str, Any]]:
+    """The signed-in ``user``'s areas for the navigation bar (``user`` unwrapped from ``current_user``).
+
+    Called for every page: the roles are read from the user object once instead of through the
+    ``current_user`` proxy per role, and labels go through the request's catalogue (:func:`translations`).
+    """
+    roles = user.roles
+    if not roles:
         return []
-    areas = []
-    if current_user.has("applicant"):
-        areas.append(("applicant.home", _("我的申报")))
-    if current_user.has("unit_reviewer"):
-        areas.append(("unit.inbox", _("单位审核")))
-    elif current_user.has("agency_reviewer"):
-        areas.append(("unit.inbox", _("代理机构审核")))
-    if current_user.has("superior_reviewer"):
-        areas.append(("unit.superior_inbox", _("主管部门审核")))
-    if current_user.has("authority_officer"):
-        areas.append(("authority.inbox", _("职改办工作台")))
-    if current_user.has("panel_chair", "panel_member"):
-        areas.append(("panel.home", _("评审委员会")))
-    if current_user.has("administrator"):
-        areas.append(("admin.home", _("系统管理")))
-    return [{"endpoint": e, "label": text, "url": url_for(e),
-             "active": (request.endpoint or "").split(".")[0] == e.split(".")[0]} for e, text in areas]
+    section = (request.endpoint or "").split(".")[0]
+    catalogue = translations()
+    return [{"endpoint": endpoint, "label": catalogue.ugettext(text), "url": url_for(endpoint),
+             "active": section == endpoint.split(".")[0]}
+            for any_of, unless, endpoint, text in AREAS
+            if not roles.isdisjoint(any_of) and roles.isdisjoint(unless)]
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -146,11 +171,12 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _navigation() -> dict[str, Any]:
-        unread = 0
-        if current_user.is_authenticated:
-            # A page that already read the count with its own data (the case page) left it with this request.
-            unread = request.environ.get(UNREAD_KEY)
-            if unread is None:
-                with statement_reads(app.extensions["titlereview_db"]) as conn:
-                    unread = queries.unread_count(conn, current_user.id)
-        return {"nav_areas": _areas(), "unread_messages": unread}
+        user = current_user._get_current_object()  # one proxy lookup; None outside a request (e.g. mail)
+        if user is None or not user.is_authenticated:
+            return {"nav_areas": [], "unread_messages": 0}
+        # A page that already read the count with its own data (the case page) left it with this request.
+        unread = request.environ.get(UNREAD_KEY)
+        if unread is None:
+            with statement_reads(app.extensions["titlereview_db"]) as conn:
+                unread = queries.unread_count(conn, user.id)
+        return {"nav_areas": _areas(user), "unread_messages": unread}
