@@ -1,4 +1,4 @@
-"""Sign-in throttling (Flask-Limiter storage): per username and per address, no user enumeration, and counters
+"""Sign-in throttling (the ``limits`` library's storage): per username and per address, no user enumeration, and counters
 shared through Redis when several processes serve the site."""
 
 from __future__ import annotations
