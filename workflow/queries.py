@@ -66,25 +66,27 @@ def _plain(row: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------- one case
 
 
-def _case_detail_statement():
-    applicant = aliased(_user)
-    unit = aliased(_org)
-    employer = aliased(_org)
-    authority = aliased(_org)
-    return (
-        select(_case, applicant.c.display_name.label("applicant_name"),
+def _case_detail_parts():
+    """The case row's columns with the names the pages show, and the joins they come from (shared by
+    :func:`case_detail` and :func:`case_page`, which must return the same case row)."""
+    applicant, unit, employer, authority = aliased(_user), aliased(_org), aliased(_org), aliased(_org)
+    columns = (_case, applicant.c.display_name.label("applicant_name"),
                applicant.c.username.label("applicant_username"), unit.c.name.label("unit_name"),
                unit.c.kind.label("unit_kind"), employer.c.name.label("employer_name"),
                authority.c.name.label("authority_name"), _session.c.name.label("session_name"),
                _session.c.name_en.label("session_name_en"), _session.c.code.label("session_code"),
                _session.c.parameters.label("session_parameters"))
-        .select_from(_case.join(applicant, applicant.c.id == _case.c.applicant_id)
-                     .join(unit, unit.c.id == _case.c.unit_org_id)
-                     .join(authority, authority.c.id == _case.c.authority_org_id)
-                     .outerjoin(employer, employer.c.id == _case.c.employer_org_id)
-                     .outerjoin(_session, _session.c.id == _case.c.session_id))
-        .where(_case.c.id == bindparam("case_id"))
-    )
+    joined = (_case.join(applicant, applicant.c.id == _case.c.applicant_id)
+              .join(unit, unit.c.id == _case.c.unit_org_id)
+              .join(authority, authority.c.id == _case.c.authority_org_id)
+              .outerjoin(employer, employer.c.id == _case.c.employer_org_id)
+              .outerjoin(_session, _session.c.id == _case.c.session_id))
+    return columns, joined
+
+
+def _case_detail_statement():
+    columns, joined = _case_detail_parts()
+    return select(*columns).select_from(joined).where(_case.c.id == bindparam("case_id"))
 
 
 _CASE_DETAIL = _case_detail_statement()
@@ -590,7 +592,7 @@ def _case_page_statement():
     from .models.cases import EligibilityRecord
 
     record, versions = EligibilityRecord.__table__, StandardVersion.__table__
-    applicant, unit, employer, authority = aliased(_user), aliased(_org), aliased(_org), aliased(_org)
+    columns, joined = _case_detail_parts()
 
     def newest_report(kind: str):
         # The row with the highest event_seq of this kind, as eligibility_gate.latest_reports picks it.
@@ -598,12 +600,7 @@ def _case_page_statement():
                 .order_by(record.c.event_seq.desc()).limit(1).scalar_subquery().label(f"eligibility_{kind}"))
 
     return (
-        select(_case, applicant.c.display_name.label("applicant_name"),
-               applicant.c.username.label("applicant_username"), unit.c.name.label("unit_name"),
-               unit.c.kind.label("unit_kind"), employer.c.name.label("employer_name"),
-               authority.c.name.label("authority_name"), _session.c.name.label("session_name"),
-               _session.c.name_en.label("session_name_en"), _session.c.code.label("session_code"),
-               _session.c.parameters.label("session_parameters"),
+        select(*columns,
                _session.c.relaxations.label("page_session_relaxations"),
                select(_profile.c.body).where(_profile.c.user_id == _case.c.applicant_id)
                .scalar_subquery().label("page_profile"),
@@ -619,12 +616,7 @@ def _case_page_statement():
                .scalar_subquery().label("page_standard_latest"),
                newest_report("submission"), newest_report("recheck"),
                *(c.label(f"page_certificate_{c.name}") for c in _cert.c))
-        .select_from(_case.join(applicant, applicant.c.id == _case.c.applicant_id)
-                     .join(unit, unit.c.id == _case.c.unit_org_id)
-                     .join(authority, authority.c.id == _case.c.authority_org_id)
-                     .outerjoin(employer, employer.c.id == _case.c.employer_org_id)
-                     .outerjoin(_session, _session.c.id == _case.c.session_id)
-                     .outerjoin(_cert, _cert.c.case_id == _case.c.id))
+        .select_from(joined.outerjoin(_cert, _cert.c.case_id == _case.c.id))
         .where(_case.c.id == bindparam("case_id"))
     )
 
