@@ -1,5 +1,5 @@
-"""Sign-in throttling (the ``limits`` library's storage): per username and per address, no user enumeration, and counters
-shared through Redis when several processes serve the site."""
+"""Sign-in throttling (the ``limits`` library's storage): per username and per address, no user enumeration,
+and counters shared through Redis when several processes serve the site."""
 
 from __future__ import annotations
 
