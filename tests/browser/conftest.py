@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from livehelpers import CHROMIUM_ARGS, PASSWORD
+from livehelpers import CHROMIUM_ARGS, PASSWORD, Person
 from sqlalchemy import inspect, update
 from sqlmodel import SQLModel
 
@@ -124,3 +124,19 @@ def chromium(chromium_path: Path):
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def people(chromium, live_server, screenshot_dir):
+    """``people("zhang")``: that person, signed in on first use (one browser context per person per module)."""
+    made: dict[str, Person] = {}
+
+    def get(username: str) -> Person:
+        """The person, signed in on first use."""
+        if username not in made:
+            made[username] = Person(chromium, live_server, username, screenshot_dir)
+        return made[username]
+
+    yield get
+    for person in made.values():
+        person.close()

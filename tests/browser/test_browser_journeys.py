@@ -26,22 +26,6 @@ STANDARD_FOR = {
 }
 
 
-@pytest.fixture(scope="module")
-def people(chromium, live_server, screenshot_dir):
-    """``people("zhang")``: that person, signed in (one context per person for the whole module)."""
-    made: dict[str, Person] = {}
-
-    def get(username: str) -> Person:
-        """The person, signed in on first use."""
-        if username not in made:
-            made[username] = Person(chromium, live_server, username, screenshot_dir)
-        return made[username]
-
-    yield get
-    for person in made.values():
-        person.close()
-
-
 def _tick(db) -> None:
     """Let the deadlines pass (what the scheduled ``titlereview tick`` does)."""
     timers.tick(db, now=utcnow() + timedelta(days=60))

@@ -26,21 +26,6 @@ from workflow.models import CommitteeSeat, Conflict, ReviewSession, User
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def people(chromium, live_server, screenshot_dir):
-    """``people("chair")``: that person, signed in (one browser context per person for the module)."""
-    made: dict[str, Person] = {}
-
-    def get(username: str) -> Person:
-        if username not in made:
-            made[username] = Person(chromium, live_server, username, screenshot_dir)
-        return made[username]
-
-    yield get
-    for person in made.values():
-        person.close()
-
-
 def _usernames(db) -> dict[int, str]:
     with db.read() as conn:
         return dict(conn.execute(select(User.__table__.c.id, User.__table__.c.username)).all())
