@@ -69,6 +69,17 @@ class Person:
         assert self.page.locator("#action-error").count() == 0, self.page.locator("#action-error").inner_text()
         self.check()
 
+    def give_opinion(self, case_id: int, text: str = "业绩突出，同意推荐。") -> None:
+        """As an assigned reviewer: open the case and submit a favourable pre-review opinion."""
+        self.go(f"/cases/{case_id}")
+        form = self.page.locator("#opinion-form")
+        form.locator("#score-achievement").fill("90")
+        form.locator("#rec-yes").check()
+        form.locator("#opinion-text").fill(text)
+        form.locator("button[type=submit]").click()
+        self.page.wait_for_load_state()
+        self.check()
+
     def check(self) -> None:
         """No console errors so far."""
         assert not self.errors, self.errors
