@@ -142,3 +142,26 @@ def build_world(db: Database) -> World:
         orgs = dict(employer=employer.id, other_employer=other.id, agency=agency.id, superior=superior.id,
                     authority=authority.id, session_id=session.id)
     return World(db=db, members=members, **orgs, **actors)
+
+
+def read_world(db: Database) -> World:
+    """The cast :func:`build_world` made in ``db``, read back (for tests that copy a prepared database)."""
+    from sqlmodel import select
+
+    from workflow.models import Organisation, User
+
+    with db.session() as s:
+        users = {u.username: u.id for u in s.exec(select(User))}
+        orgs = {o.name: o.id for o in s.exec(select(Organisation))}
+        session_id = s.exec(select(ReviewSession.id).order_by(ReviewSession.id)).first()
+        member_ids = list(s.exec(select(CommitteeSeat.user_id).where(
+            CommitteeSeat.session_id == session_id, CommitteeSeat.seat_role == "member")))
+        actor = {name: actor_for(s, uid) for name, uid in users.items()}
+        members = [actor_for(s, uid) for uid in member_ids]
+    return World(db=db, employer=orgs["株洲智轨装备科技有限公司"], other_employer=orgs["长沙精密传感有限公司"],
+                 agency=orgs["长沙市人才服务中心"], superior=orgs["株洲市工业和信息化局"],
+                 authority=orgs["湖南省人力资源和社会保障厅"], session_id=session_id, applicant=actor["zhang"],
+                 other_applicant=actor["li"], unit=actor["unit_hr"], other_unit=actor["other_hr"],
+                 agency_reviewer=actor["agency"], superior_reviewer=actor["superior"], officer=actor["officer"],
+                 chair=actor["chair"], members=members, colleague=actor["colleague"], outsider=actor["outsider"],
+                 admin=actor["admin"])

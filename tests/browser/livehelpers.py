@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlmodel import select as orm_select
 
-from seed.cast import World
-from workflow.directory import actor_for
-from workflow.models import Case, CommitteeSeat, Organisation, ReviewSession, User
+from seed.cast import World, read_world
+from workflow.models import Case
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -95,21 +93,7 @@ class Person:
 
 def live_world(db) -> World:
     """The test cast in the live database as a :class:`World` (for the driver that prepares cases)."""
-    with db.session() as s:
-        users = {u.username: u.id for u in s.exec(orm_select(User))}
-        orgs = {o.name: o.id for o in s.exec(orm_select(Organisation))}
-        session_id = s.exec(orm_select(ReviewSession.id).order_by(ReviewSession.id)).first()
-        member_ids = list(s.exec(orm_select(CommitteeSeat.user_id).where(
-            CommitteeSeat.session_id == session_id, CommitteeSeat.seat_role == "member")))
-        actor = {name: actor_for(s, uid) for name, uid in users.items()}
-        members = [actor_for(s, uid) for uid in member_ids]
-    return World(db=db, employer=orgs["株洲智轨装备科技有限公司"], other_employer=orgs["长沙精密传感有限公司"],
-                 agency=orgs["长沙市人才服务中心"], superior=orgs["株洲市工业和信息化局"],
-                 authority=orgs["湖南省人力资源和社会保障厅"], session_id=session_id, applicant=actor["zhang"],
-                 other_applicant=actor["li"], unit=actor["unit_hr"], other_unit=actor["other_hr"],
-                 agency_reviewer=actor["agency"], superior_reviewer=actor["superior"], officer=actor["officer"],
-                 chair=actor["chair"], members=members, colleague=actor["colleague"], outsider=actor["outsider"],
-                 admin=actor["admin"])
+    return read_world(db)
 
 
 def case_state(db, case_id: int) -> str:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import update
 from webhelpers import PASSWORD, Browser, ensure_attachment_table, make_app
 
-from seed.cast import World, build_world
+from seed.cast import World, build_world, read_world
 from seed.demo import DEMO_PASSWORD, load_demo
 from workflow.db import Database
 from workflow.models import User
@@ -76,25 +76,7 @@ def cast_db(cast_template: Path, tmp_path: Path) -> Iterator[Database]:
 @pytest.fixture
 def cast(cast_db: Database) -> World:
     """The test cast's actors and organisations (ids read back from the copied database)."""
-    from sqlmodel import select
-
-    from workflow.directory import actor_for
-    from workflow.models import CommitteeSeat, Organisation, ReviewSession
-
-    with cast_db.session() as s:
-        users = {u.username: u.id for u in s.exec(select(User))}
-        orgs = {o.name: o.id for o in s.exec(select(Organisation))}
-        session_id = s.exec(select(ReviewSession.id)).first()
-        member_ids = [uid for uid in s.exec(select(CommitteeSeat.user_id).where(CommitteeSeat.seat_role == "member"))]
-        actor = {name: actor_for(s, uid) for name, uid in users.items()}
-        members = [actor_for(s, uid) for uid in member_ids]
-    return World(db=cast_db, employer=orgs["株洲智轨装备科技有限公司"], other_employer=orgs["长沙精密传感有限公司"],
-                 agency=orgs["长沙市人才服务中心"], superior=orgs["株洲市工业和信息化局"],
-                 authority=orgs["湖南省人力资源和社会保障厅"], session_id=session_id, applicant=actor["zhang"],
-                 other_applicant=actor["li"], unit=actor["unit_hr"], other_unit=actor["other_hr"],
-                 agency_reviewer=actor["agency"], superior_reviewer=actor["superior"], officer=actor["officer"],
-                 chair=actor["chair"], members=members, colleague=actor["colleague"], outsider=actor["outsider"],
-                 admin=actor["admin"])
+    return read_world(cast_db)
 
 
 @pytest.fixture
