@@ -23,6 +23,7 @@ from workflow.dossier import (
     SECTION_MAP,
     account_evidence,
     load_profile,
+    row_is_blank,
     save_profile,
     update_declaration,
 )
@@ -99,7 +100,8 @@ def _posted_profile() -> dict[str, Any]:
 
 
 def _nonblank(section, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in rows if any(str(r.get(f.key) or "").strip() for f in section.fields if f.kind != "bool")]
+    # The same test the validator applies: a spare row showing only its pre-filled defaults is blank.
+    return [r for r in rows if not row_is_blank(section, r)]
 
 
 @bp.route("/profile", methods=["GET", "POST"])

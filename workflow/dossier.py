@@ -14,6 +14,7 @@ guarded by the case's version so a stale form cannot overwrite a newer one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -25,15 +26,25 @@ from .db import Database
 from .errors import CaseNotFound, InvalidAction, MissingData, PermissionDenied, StaleCase
 from .models import ApplicantProfile, Case, utcnow
 from .profiles import (
+    PROFILE_SCHEMA_VERSION,
+    Achievement,
     AchievementKind,
+    Degree,
     EducationLevel,
+    FirmRecognition,
+    FirmRole,
     ProfileInvalid,
+    RecognitionLevel,
+    RepresentativeWork,
     SanctionKind,
+    SchoolType,
     SkillLevel,
+    TechnicalClass,
     TitleLevel,
     Vocabulary,
     WorkKind,
     parse_profile,
+    upgrade_profile_body,
 )
 from .roles import Actor
 from .standards_store import latest_version, level_mismatch
@@ -48,6 +59,12 @@ class FieldDef:
 
     Kinds: ``text``, ``date`` (YYYY-MM-DD), ``year``, ``int``, ``number``, ``choice`` (values of ``vocab``) and
     ``bool`` (a checkbox, never required).
+
+    A field left blank takes ``default`` when it has one (a blank row shows it pre-filled, and a row holding
+    only defaults still counts as blank); otherwise a blank text is ``""`` and any other blank is ``None``.
+    So an optional choice (``required=False``, no default) offers "—" and stores ``None`` when left at it,
+    while a choice with a default offers no "—" at all. ``min_value``/``max_value`` bound ``int`` fields;
+    ``help_zh``/``help_en`` is a hint shown under the column's label.
     """
 
     key: str
@@ -59,10 +76,33 @@ class FieldDef:
     max_length: int = 200
     default: Any = None
     future_ok: bool = False
+    min_value: int | None = None
+    max_value: int | None = None
+    help_zh: str = ""
+    help_en: str = ""
 
     def choices(self, lang: str = "zh") -> list[tuple[str, str]]:
         """``[(value, label)]`` for a choice field."""
         return self.vocab.choices(lang) if self.vocab is not None else []
+
+    @property
+    def blank_choice(self) -> bool:
+        """Whether a choice field offers "—" (nothing chosen): every choice without a default does."""
+        return self.kind == "choice" and self.default is None
+
+    def blank_value(self) -> Any:
+        """What a blank input stores: the default, else ``""`` for text and ``None`` for everything else."""
+        if self.default is not None:
+            return self.default
+        return "" if self.kind == "text" else None
+
+    def prefilled(self, value: Any) -> bool:
+        """True when a form value is empty or merely the pre-filled default (nothing the user typed)."""
+        return not value or (self.default is not None and str(value) == str(self.default))
+
+
+RowRule = Callable[[dict[str, Any]], list[tuple[str, str, str]]]
+"""A check across the fields of one row: given the row's valid converted values, ``[(field, zh, en)]``."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +115,42 @@ class SectionDef:
     fields: tuple[FieldDef, ...]
     max_rows: int = 20
     optional: bool = False
+    rule: RowRule | None = None
+
+
+def _period_rule(row: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """An end before the start, reported on the end date (the model's own check names no field)."""
+    start, end = row.get("start"), row.get("end")
+    if start and end and end < start:  # ISO dates compare as text
+        return [("end", f"结束日期 {end} 早于开始日期 {start}", f"the end date {end} is before the start date {start}")]
+    return []
+
+
+def _education_rule(row: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """技工院校 entries give a class and no 学历/学位; other schools give a 学历 and no class.
+
+    The profile model enforces the same, but on the whole entry; here each problem lands on its field.
+    """
+    if "school_type" not in row:  # the school type itself is wrong; that is reported already
+        return []
+    found = []
+    if row["school_type"] == SchoolType.TECHNICAL.value:
+        if not row.get("technical_class"):
+            found.append(("technical_class", "技工院校毕业请选择班级（中级工班、高级工班或预备技师班）",
+                          "Choose the class of the technical school"))
+        if row.get("level"):
+            found.append(("level", "技工院校毕业不填学历（按班级认定同等学历），请将学历改为“—”",
+                          "Leave the education level blank for a technical school (the class counts)"))
+        if row.get("degree"):
+            found.append(("degree", "技工院校毕业不填学位，请将学位改为“—”",
+                          "Leave the degree blank for a technical school"))
+    else:
+        if not row.get("level"):
+            found.append(("level", "请选择学历", "Choose the education level"))
+        if row.get("technical_class"):
+            found.append(("technical_class", "只有技工院校毕业才选择班级，请将班级改为“—”或将院校类型改为技工院校",
+                          "A class is only for technical schools: clear it or choose a technical school"))
+    return found
 
 
 LEVELS = ("初级", "中级", "副高", "正高")
@@ -86,14 +162,26 @@ BASIC_FIELDS: tuple[FieldDef, ...] = (
 )
 """The profile's single-valued fields."""
 
+_EVIDENCE = FieldDef("evidence", "证明材料/编号", "Evidence reference", required=False, max_length=500,
+                     help_zh="证书、文件的编号或已上传材料的名称", help_en="A certificate or document number, "
+                     "or the name of an uploaded file")
+
 PROFILE_SECTIONS: tuple[SectionDef, ...] = (
     SectionDef("education", "学历学位", "Education", (
-        FieldDef("level", "学历", "Level", "choice", vocab=EducationLevel),
+        FieldDef("school_type", "院校类型", "School type", "choice", vocab=SchoolType,
+                 default=SchoolType.GENERAL.value),
+        FieldDef("level", "学历", "Education level", "choice", required=False, vocab=EducationLevel,
+                 help_zh="普通院校毕业必填；技工院校毕业不填", help_en="Required unless a technical school"),
+        FieldDef("technical_class", "技工院校班级", "Technical-school class", "choice", required=False,
+                 vocab=TechnicalClass, help_zh="仅技工院校毕业填写", help_en="Technical schools only"),
+        FieldDef("degree", "学位", "Degree", "choice", required=False, vocab=Degree,
+                 help_zh="取得学位的选择；没有学位或技工院校毕业留“—”",
+                 help_en="Leave at “—” without a degree or for a technical school"),
         FieldDef("school", "毕业院校", "School", required=False),
         FieldDef("major", "所学专业", "Major"),
         FieldDef("graduated_on", "毕业日期", "Graduated", "date"),
         FieldDef("major_related", "与申报专业相关", "Related to the specialty", "bool", required=False, default=False),
-    ), max_rows=6),
+    ), max_rows=6, rule=_education_rule),
     SectionDef("titles", "已取得职称", "Titles held", (
         FieldDef("name", "职称名称", "Title"),
         FieldDef("series", "系列", "Series"),
@@ -115,17 +203,43 @@ PROFILE_SECTIONS: tuple[SectionDef, ...] = (
         FieldDef("start", "起始日期", "From", "date"),
         FieldDef("end", "截止日期（在职不填）", "To (blank if current)", "date", required=False),
         FieldDef("in_specialty", "从事本专业", "In the specialty", "bool", required=False, default=True),
-    ), max_rows=12),
+        FieldDef("in_industry", "从事本行业技术工作（非本专业）", "Technical work in the industry (another specialty)",
+                 "bool", required=False, default=False,
+                 help_zh="在申报行业内从事其他专业的技术工作时勾选", help_en="Tick for technical work in the "
+                 "industry applied for, in another specialty"),
+    ), max_rows=12, rule=_period_rule),
+    SectionDef("experience_claims", "工作经历佐证", "Work experience claims", (
+        FieldDef("item", "标准条目", "Standard item", required=False, max_length=40,
+                 help_zh="对应评价标准第七条的第几项（如 2）",
+                 help_en="The item of article 7 of the standard (e.g. 2)"),
+        FieldDef("description", "经历说明（时间、单位、岗位、所做工作）",
+                 "Description (when, where, post, what you did)", max_length=1000),
+        _EVIDENCE,
+    ), max_rows=10, optional=True),
     SectionDef("continuing_education", "继续教育", "Continuing education", (
         FieldDef("year", "年度", "Year", "year"),
         FieldDef("hours", "学时", "Hours", "number"),
     ), max_rows=10),
     SectionDef("achievements", "业绩成果", "Achievements", (
         FieldDef("kind", "类型", "Kind", "choice", vocab=AchievementKind),
+        FieldDef("item", "标准条目", "Standard item", required=False, max_length=20,
+                 help_zh="对应评价标准第八条的第几项（如 6）；不填则按类型匹配",
+                 help_en="The item of article 8 of the standard (e.g. 6); blank: matched by kind"),
         FieldDef("description", "内容（名称、本人作用、效益）", "Description (name, your role, benefit)",
                  max_length=1000),
         FieldDef("year", "年份", "Year", "year"),
-        FieldDef("evidence", "证明材料/编号", "Evidence reference", required=False, max_length=500),
+        FieldDef("level", "级别", "Level", "choice", required=False, vocab=RecognitionLevel,
+                 help_zh="授予、立项或认定的级别", help_en="The level at which it was granted or recognised"),
+        FieldDef("rank", "本人排名", "Your rank", "int", required=False, min_value=1, max_value=1000,
+                 help_zh="在发明人/完成人中的排名（第几名）",
+                 help_en="Your place among the named inventors or contributors (1 = first)"),
+        FieldDef("count", "数量（件）", "Number", "int", required=False, default=1, min_value=1, max_value=1000,
+                 help_zh="本条包含的专利或著作权件数", help_en="How many patents or copyrights this entry covers"),
+        FieldDef("appraised_by", "鉴定/验收单位", "Appraised or accepted by", required=False,
+                 help_zh="组织鉴定或验收的单位（如有）", help_en="Who appraised or accepted it, if anyone"),
+        FieldDef("appraisal_level", "鉴定/验收级别", "Appraisal level", "choice", required=False,
+                 vocab=RecognitionLevel),
+        _EVIDENCE,
     ), max_rows=12),
     SectionDef("works", "代表作", "Representative works", (
         FieldDef("kind", "类型", "Kind", "choice", vocab=WorkKind),
@@ -134,6 +248,24 @@ PROFILE_SECTIONS: tuple[SectionDef, ...] = (
         FieldDef("character_count", "字数（技术文档填写）", "Characters (technical documents)", "int",
                  required=False),
     ), max_rows=8),
+    SectionDef("firm_roles", "企业任职（主要负责人等）", "Firm leadership roles", (
+        FieldDef("employer", "企业名称", "Firm"),
+        FieldDef("role", "职务", "Role", "choice", vocab=FirmRole),
+        FieldDef("start", "起始日期", "From", "date"),
+        FieldDef("end", "截止日期（在任不填）", "To (blank if current)", "date", required=False),
+        FieldDef("evidence", "证明材料/编号", "Evidence reference", required=False, max_length=500,
+                 help_zh="任职文件、营业执照等的编号或已上传材料的名称",
+                 help_en="Appointment papers or business licence: number or uploaded file"),
+    ), max_rows=6, optional=True, rule=_period_rule),
+    SectionDef("firm_recognitions", "企业资质（小巨人、单项冠军等）",
+               "Firm recognitions (little giant, single champion…)", (
+        FieldDef("employer", "企业名称", "Firm"),
+        FieldDef("kind", "资质类型", "Recognition", "choice", vocab=FirmRecognition),
+        FieldDef("year", "认定年份", "Year recognised", "year"),
+        FieldDef("evidence", "证明材料/编号", "Evidence reference", required=False, max_length=500,
+                 help_zh="认定文件的文号或已上传材料的名称",
+                 help_en="The recognition notice's number or an uploaded file"),
+    ), max_rows=6, optional=True),
     SectionDef("recommendations", "专家推荐（破格申报）", "Expert recommendations (exceptional route)", (
         FieldDef("expert_name", "专家姓名", "Expert"),
         FieldDef("expert_title", "专家职称", "Expert's title"),
@@ -150,9 +282,11 @@ PROFILE_SECTIONS: tuple[SectionDef, ...] = (
     SectionDef("sanctions", "处分情况（如有，须如实填报）", "Disciplinary sanctions (declare any)", (
         FieldDef("kind", "处分类型", "Kind", "choice", vocab=SanctionKind),
         FieldDef("start", "影响期开始", "From", "date"),
-        FieldDef("end", "影响期结束", "To", "date", required=False, future_ok=True),
+        FieldDef("end", "影响期满日期", "Effect ends on", "date", required=False, future_ok=True,
+                 help_zh="影响期届满之日（当日起不再受影响），如记过12个月自2025-03-01起，填2026-03-01",
+                 help_en="The day the effect period is over, e.g. 2026-03-01 for 12 months from 2025-03-01"),
         FieldDef("description", "说明", "Note", required=False, max_length=500),
-    ), max_rows=5, optional=True),
+    ), max_rows=5, optional=True, rule=_period_rule),
 )
 """The profile's lists, in display order (the keys are :class:`~workflow.profiles.ApplicantProfile` fields)."""
 
@@ -200,12 +334,25 @@ def _convert(f: FieldDef, value: str, today: date) -> tuple[Any, tuple[str, str]
             return value, (f"{f.zh} {day.isoformat()} 晚于今天，不能填写将来的日期", f"{f.en}: a date in the future")
         return day.isoformat(), None
     if f.kind in ("year", "int"):
-        if not value.isdigit():
+        # isdecimal, not isdigit: "²" is a digit int() refuses, while full-width "２０１９" (typed with a
+        # Chinese input method) is decimal and int() reads it. Ten digits or more are out of any range here
+        # (and thousands would hit int()'s conversion limit).
+        if not value.isdecimal():
             return value, ((f"{f.zh}请填写四位年份", f"{f.en}: a four-digit year") if f.kind == "year"
                            else (f"{f.zh}请填写整数", f"{f.en}: a whole number"))
-        if f.kind == "year" and not 1950 <= int(value) <= today.year:
-            return value, (f"{f.zh}须在1950年至今年之间", f"{f.en}: between 1950 and this year")
-        return int(value), None
+        number = int(value) if len(value) < 10 else None
+        if f.kind == "year":
+            if number is None or not 1950 <= number <= today.year:
+                return value, (f"{f.zh}须在1950年至今年之间", f"{f.en}: between 1950 and this year")
+            return number, None
+        low, high = f.min_value, f.max_value
+        if number is None or (low is not None and number < low) or (high is not None and number > high):
+            if low is not None and high is not None:
+                return value, (f"{f.zh}须为{low}到{high}之间的整数", f"{f.en}: a whole number from {low} to {high}")
+            if low is not None:
+                return value, (f"{f.zh}须为不小于{low}的整数", f"{f.en}: a whole number of at least {low}")
+            return value, (f"{f.zh}数值过大", f"{f.en}: too large")
+        return number, None
     if f.kind == "number":
         try:
             number = float(value)
@@ -222,17 +369,44 @@ def _form_value(raw: dict[str, Any], f: FieldDef) -> Any:
     return str(value if value is not None else "").strip()
 
 
+def row_is_blank(section: SectionDef, row: dict[str, Any]) -> bool:
+    """True when a form row holds nothing the applicant entered: only checkboxes and pre-filled defaults.
+
+    Such rows are dropped (every form shows a spare blank row, pre-filled with the defaults).
+    """
+    return all(f.prefilled(_form_value(row, f)) for f in section.fields if f.kind != "bool")
+
+
+_VERIFIED_KEYS: tuple[tuple[str, str, type, tuple[str, ...]], ...] = (
+    ("achievements", "verified", Achievement,
+     ("kind", "item", "description", "year", "level", "rank", "count", "appraised_by", "appraisal_level",
+      "evidence")),
+    ("works", "unit_verified", RepresentativeWork, ("kind", "title", "year", "character_count")),
+)
+"""Per verified section: the flag and every field the applicant edits; a change to any clears the flag."""
+
+
 def _keep_verification(body: dict[str, Any], previous: dict[str, Any]) -> None:
     """Carry over what the unit verified (achievements, technical documents) for entries left unchanged.
 
-    The applicant's form never shows these flags: an edited entry must be verified again.
+    The applicant's form never shows these flags: an edited entry must be verified again. A key missing from
+    a stored entry (saved before the field existed) reads as the model's default, which is what the form
+    submits for a field left untouched — so an old entry re-saved as it was stays verified.
     """
-    for section, flag, keys in (("achievements", "verified", ("kind", "description", "year")),
-                                ("works", "unit_verified", ("kind", "title", "year", "character_count"))):
-        verified = {tuple(e.get(k) for k in keys) for e in previous.get(section) or [] if e.get(flag)}
+    for section, flag, model, keys in _VERIFIED_KEYS:
+        defaults = tuple(model.model_fields[k].default for k in keys)
+        verified = {_identity(e, keys, defaults): e for e in previous.get(section) or [] if e.get(flag)}
         for entry in body.get(section) or []:
-            if tuple(entry.get(k) for k in keys) in verified:
+            kept = verified.get(_identity(entry, keys, defaults))
+            if kept is not None:  # the flag with who verified it and when
                 entry[flag] = True
+                entry["verified_by"] = kept.get("verified_by", "")
+                entry["verified_on"] = kept.get("verified_on")
+
+
+def _identity(entry: dict[str, Any], keys: tuple[str, ...], defaults: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What identifies an entry for its verification: its ``keys``, a missing one read as its default."""
+    return tuple(entry.get(k, default) for k, default in zip(keys, defaults, strict=True))
 
 
 def validate_profile(raw: dict[str, Any], previous: dict[str, Any] | None = None, today: date | None = None
@@ -240,12 +414,14 @@ def validate_profile(raw: dict[str, Any], previous: dict[str, Any] | None = None
     """Check a submitted profile form and build the stored body; list every problem at once.
 
     ``raw`` has the basic fields at the top level and each section as a list of row dicts of strings (or
-    booleans for checkboxes). Rows left entirely blank are dropped. The result is validated by
-    :func:`workflow.profiles.parse_profile` (the shape the eligibility engine reads).
+    booleans for checkboxes). Rows left blank (see :func:`row_is_blank`) are dropped; each row's fields are
+    converted, then checked together by its section's ``rule``, so every problem is reported on its field.
+    The result is validated by :func:`workflow.profiles.parse_profile` (the shape the eligibility engine
+    reads) and written at :data:`~workflow.profiles.PROFILE_SCHEMA_VERSION`.
     """
     previous = previous or {}
     problems: list[ProfileProblem] = []
-    body: dict[str, Any] = {"schema_version": 1}
+    body: dict[str, Any] = {"schema_version": PROFILE_SCHEMA_VERSION}
     for f in BASIC_FIELDS:
         value = _form_value(raw, f)
         if f.kind == "bool":
@@ -262,25 +438,30 @@ def validate_profile(raw: dict[str, Any], previous: dict[str, Any] | None = None
         row_of[section.key] = []
         for i, row in enumerate(raw.get(section.key) or [], start=1):
             row = row or {}
-            if not any(_form_value(row, f) for f in section.fields if f.kind != "bool"):
+            if row_is_blank(section, row):
                 continue
             out: dict[str, Any] = {}
+            wrong: set[str] = set()
             for f in section.fields:
                 value = _form_value(row, f)
                 if f.kind == "bool":
                     out[f.key] = value
                     continue
                 if not value:
-                    if f.required:
+                    if f.required and f.default is None:
                         problems.append(ProfileProblem(section.key, i, f.key, f"请填写{f.zh}", f"{f.en} is required"))
-                    elif f.kind in ("date", "int", "number"):
-                        out[f.key] = None
+                        wrong.add(f.key)
                     else:
-                        out[f.key] = ""
+                        out[f.key] = f.blank_value()
                     continue
                 out[f.key], why = _convert(f, value, today or date.today())
                 if why:
                     problems.append(ProfileProblem(section.key, i, f.key, *why))
+                    wrong.add(f.key)
+            if section.rule is not None:
+                # Only valid values go to the rule, so that one mistake is not reported twice.
+                for key, zh, en in section.rule({k: v for k, v in out.items() if k not in wrong}):
+                    problems.append(ProfileProblem(section.key, i, key, zh, en))
             rows_out.append(out)
             row_of[section.key].append(i)
         if len(rows_out) > section.max_rows:
@@ -321,7 +502,9 @@ def load_profile(db: Database, user_id: int) -> dict[str, Any]:
     """The stored profile body of ``user_id`` (empty lists for sections never filled)."""
     with db.read() as conn:
         body = conn.execute(select(_profile.c.body).where(_profile.c.user_id == user_id)).scalar()
-    body = dict(body or {})
+    # A body stored in an older shape is shown as the evaluator reads it (e.g. v1 work in the specialty is
+    # work in the industry too), so saving the form unchanged changes nothing the evaluator sees.
+    body = upgrade_profile_body(body) if body else {}
     for section in PROFILE_SECTIONS:
         body.setdefault(section.key, [])
     return body

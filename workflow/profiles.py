@@ -139,6 +139,62 @@ register_labels(EducationLevel, {
 })
 
 
+class Degree(OrderedVocabulary):
+    """Academic degree (学位), declared apart from the 学历: an in-service master's sits on a 本科 学历."""
+
+    BACHELOR = "学士"
+    MASTER = "硕士"
+    DOCTORATE = "博士"
+
+
+register_labels(Degree, {
+    "学士": ("学士学位", "Bachelor's degree"),
+    "硕士": ("硕士学位", "Master's degree"),
+    "博士": ("博士学位", "Doctoral degree"),
+})
+
+DEGREE_EQUIVALENT: dict[Degree, EducationLevel] = {
+    Degree.BACHELOR: EducationLevel.BACHELOR, Degree.MASTER: EducationLevel.MASTER,
+    Degree.DOCTORATE: EducationLevel.DOCTORATE,
+}
+"""The education level a degree counts as where a standard asks for "硕士学位或本科学历"."""
+
+
+class SchoolType(Vocabulary):
+    """The kind of school an education was completed at."""
+
+    GENERAL = "general"
+    TECHNICAL = "technical_school"
+
+
+register_labels(SchoolType, {
+    "general": ("普通高等学校/中等职业学校", "University, college or vocational school"),
+    "technical_school": ("技工院校", "Technical school (技工院校)"),
+})
+
+
+class TechnicalClass(OrderedVocabulary):
+    """The class of a 技工院校 graduate, lowest first; each is treated as an education level (rules.md §7.1)."""
+
+    INTERMEDIATE = "中级工班"
+    SENIOR = "高级工班"
+    PREPARATORY_TECHNICIAN = "预备技师班"
+
+
+register_labels(TechnicalClass, {
+    "中级工班": ("中级工班", "Intermediate-worker class"),
+    "高级工班": ("高级工班", "Senior-worker class"),
+    "预备技师班": ("预备技师（技师）班", "Preparatory-technician class"),
+})
+
+TECHNICAL_CLASS_EQUIVALENT: dict[TechnicalClass, EducationLevel] = {
+    TechnicalClass.INTERMEDIATE: EducationLevel.SECONDARY_VOCATIONAL,
+    TechnicalClass.SENIOR: EducationLevel.COLLEGE,
+    TechnicalClass.PREPARATORY_TECHNICIAN: EducationLevel.BACHELOR,
+}
+"""技工院校 graduates apply as 中专 / 大专 / 本科 equivalents (中级工班 / 高级工班 / 预备技师班) [S]."""
+
+
 class TitleLevel(OrderedVocabulary):
     """Level of a professional title (职称级别), lowest first. 初级 has two grades: 员级 and 助理级."""
 
@@ -247,6 +303,53 @@ register_labels(WorkKind, {
 })
 
 
+class RecognitionLevel(OrderedVocabulary):
+    """At what level an achievement was granted, appraised or accepted, lowest first."""
+
+    ENTERPRISE = "enterprise"
+    MUNICIPAL = "municipal"
+    PROVINCIAL = "provincial"
+    NATIONAL = "national"
+
+
+register_labels(RecognitionLevel, {
+    "enterprise": ("企业/单位级", "Enterprise"),
+    "municipal": ("市（州）级", "Municipal"),
+    "provincial": ("省部级", "Provincial or ministerial"),
+    "national": ("国家级", "National"),
+})
+
+
+class FirmRole(Vocabulary):
+    """The applicant's role in running a firm; only 主要负责人 opens the enterprise-leader routes."""
+
+    PRINCIPAL = "principal"
+    DEPUTY = "deputy"
+    OTHER = "other"
+
+
+register_labels(FirmRole, {
+    "principal": ("主要负责人（董事长、总经理）", "Principal leader (chair, general manager)"),
+    "deputy": ("副职负责人", "Deputy leader"),
+    "other": ("其他管理岗位", "Other management post"),
+})
+
+
+class FirmRecognition(Vocabulary):
+    """Recognitions of a firm the Hunan SME standard names (rules.md §7.3)."""
+
+    NATIONAL_LITTLE_GIANT = "national_little_giant"
+    SINGLE_CHAMPION = "manufacturing_single_champion"
+    PROVINCIAL_SPECIALISED = "provincial_specialised"
+
+
+register_labels(FirmRecognition, {
+    "national_little_giant": ("国家级专精特新“小巨人”企业", "National specialised 'little giant'"),
+    "manufacturing_single_champion": ("国家级制造业单项冠军企业", "National manufacturing single champion"),
+    "provincial_specialised": ("省级专精特新中小企业", "Provincial specialised SME"),
+})
+
+
 class SanctionKind(Vocabulary):
     """Kinds of disciplinary sanction (处分) that block an application while in force."""
 
@@ -340,19 +443,68 @@ class _Entry(BaseModel):
 
 
 class Education(_Entry):
-    """One completed education (学历): level, graduation date, major, and whether the major is related."""
+    """One completed education, declared as it is: the school type, the 学历 (or the 技工院校 class) and the
+    学位 separately, the graduation date, the major and whether it is related to the specialty applied for.
 
-    level: EducationLevel
+    The evaluator applies the equivalences (:meth:`equivalent_level`) and says so in its explanation.
+    """
+
+    school_type: SchoolType = SchoolType.GENERAL
+    level: EducationLevel | None = None
+    technical_class: TechnicalClass | None = None
+    degree: Degree | None = None
     graduated_on: PastDate
     major: Name
     major_related: StrictBool = False
     school: Annotated[str, Field(max_length=200)] = ""
 
+    @model_validator(mode="after")
+    def _declared_consistently(self) -> Self:
+        if self.school_type == SchoolType.TECHNICAL:
+            if self.technical_class is None:
+                raise ValueError("技工院校毕业请选择班级（中级工班、高级工班或预备技师班） / "
+                                 "choose the class of the technical school")
+            if self.level is not None or self.degree is not None:
+                raise ValueError("技工院校毕业只填班级，学历由系统按同等学历认定 / "
+                                 "for a technical school give the class only; the equivalent level is applied")
+        else:
+            if self.level is None:
+                raise ValueError("请选择学历 / choose the education level")
+            if self.technical_class is not None:
+                raise ValueError("只有技工院校毕业才填班级 / a class is only for technical schools")
+        return self
+
+    def equivalent_level(self) -> EducationLevel:
+        """The level this education counts as: the 学历, raised by the 学位, or the 技工院校 equivalence."""
+        if self.technical_class is not None:
+            return TECHNICAL_CLASS_EQUIVALENT[self.technical_class]
+        assert self.level is not None  # checked by the validator above
+        level = self.level
+        if self.degree is not None and DEGREE_EQUIVALENT[self.degree].rank > level.rank:
+            level = DEGREE_EQUIVALENT[self.degree]
+        return level
+
+    def declared(self) -> Text:
+        """The education as declared, before any equivalence."""
+        if self.technical_class is not None:
+            return Text(zh=f"技工院校{self.technical_class.zh}", en=f"technical school, {self.technical_class.en}")
+        assert self.level is not None
+        zh, en = self.level.zh, self.level.en
+        if self.degree is not None:
+            zh, en = f"{zh}、{self.degree.zh}", f"{en} with a {self.degree.en.lower()}"
+        return Text(zh=zh, en=en)
+
     def summary(self) -> Text:
-        """A one-line description for explanations."""
+        """A one-line description for explanations, naming the equivalence where one applies."""
         related = "，相关专业" if self.major_related else ""
-        return Text(zh=f"{self.level.zh}（{self.major}，{self.graduated_on.isoformat()} 毕业{related}）",
-                    en=f"{self.level.en} ({self.major}, graduated {self.graduated_on.isoformat()})")
+        declared = self.declared()
+        level = self.equivalent_level()
+        zh, en = declared.zh, declared.en
+        if self.technical_class is not None or (self.level is not None and level != self.level):
+            zh += f"，按{level.zh}认定"
+            en += f", counted as {level.en}"
+        on = self.graduated_on.isoformat()
+        return Text(zh=f"{zh}（{self.major}，{on} 毕业{related}）", en=f"{en} ({self.major}, graduated {on})")
 
 
 class TitleHeld(_Entry):
@@ -390,13 +542,23 @@ class SkillCertificate(_Entry):
 
 
 class WorkPeriod(_Entry):
-    """One job (工作经历); ``end`` is empty for the current job; ``in_specialty``: work in the specialty."""
+    """One job (工作经历); ``end`` is its last day, empty for the current job.
+
+    ``in_specialty``: technical work in the specialty applied for; ``in_industry``: technical work in the
+    industry applied for in another specialty (the Hunan direct routes count years in the industry).
+    """
 
     employer: Name
     start: PastDate
     end: PastDate | None = None
     post: Annotated[str, Field(max_length=200)] = ""
     in_specialty: StrictBool = True
+    in_industry: StrictBool = False
+
+    @property
+    def industry_technical(self) -> bool:
+        """Technical work in the industry applied for (work in the specialty always is)."""
+        return self.in_industry or self.in_specialty
 
     @model_validator(mode="after")
     def _ordered(self) -> Self:
@@ -422,7 +584,8 @@ class ContinuingEducationYear(_Entry):
 
 
 class Sanction(_Entry):
-    """A disciplinary sanction (处分). It is in force from ``start`` until ``end`` (open-ended when empty)."""
+    """A disciplinary sanction (处分). It is in force from ``start`` until ``end``, the day its effect period
+    is over (open-ended when empty)."""
 
     kind: SanctionKind
     start: PastDate
@@ -437,23 +600,92 @@ class Sanction(_Entry):
         return self
 
     def in_force(self, on: date) -> bool:
-        """True when the sanction's effect period covers ``on``."""
-        return self.start <= on and (self.end is None or on <= self.end)
+        """True while the effect period runs: from ``start`` up to the day before ``end``, the day it is over
+        (like every block of N months or years, rules.md §7.5); open-ended without ``end``."""
+        return self.start <= on and (self.end is None or on < self.end)
 
 
 class Achievement(_Entry):
-    """An achievement item (业绩成果) with its evidence; ``verified`` is set by the unit after checking it."""
+    """An achievement (业绩成果) typed to a numbered item of the standard, with the facts the item asks for.
+
+    ``item`` names the standard's item (e.g. ``"6"``); left empty, the first item accepting ``kind`` is
+    assumed. ``level``: at which level it was granted; ``rank``: the applicant's place among the named
+    inventors, holders or contributors; ``count``: how many patents or copyrights the entry covers;
+    ``appraised_by`` / ``appraisal_level``: who appraised or accepted it. ``verified`` (with who and when) is
+    set by the unit's verification step (:mod:`workflow.verification`), never by the applicant's form.
+    """
 
     kind: AchievementKind
+    item: Annotated[str, Field(max_length=20)] = ""
     description: Annotated[str, Field(max_length=1000), AfterValidator(_stripped)]
     year: PastYear
+    level: RecognitionLevel | None = None
+    rank: int | None = Field(default=None, ge=1, le=1000)
+    count: int = Field(default=1, ge=1, le=1000)
+    appraised_by: Annotated[str, Field(max_length=200)] = ""
+    appraisal_level: RecognitionLevel | None = None
     evidence: Reference = ""
     verified: StrictBool = False
+    verified_by: Annotated[str, Field(max_length=200)] = ""
+    verified_on: date | None = None
 
     def summary(self) -> Text:
         """A one-line description for explanations."""
-        return Text(zh=f"{self.kind.zh}「{self.description}」（{self.year}）",
-                    en=f"{self.kind.en} '{self.description}' ({self.year})")
+        item = f"第{self.item}项 " if self.item else ""
+        count = f" ×{self.count}" if self.count > 1 else ""
+        level = f"，{self.level.zh}" if self.level else ""
+        rank = f"，排名第{self.rank}" if self.rank else ""
+        return Text(zh=f"{item}{self.kind.zh}{count}「{self.description}」（{self.year}{level}{rank}）",
+                    en=f"{self.kind.en}{count} '{self.description}' ({self.year})")
+
+
+class FirmRolePeriod(_Entry):
+    """A period in which the applicant led a firm (任职), e.g. as its 主要负责人; ``end`` empty if current."""
+
+    employer: Name
+    role: FirmRole
+    start: PastDate
+    end: PastDate | None = None
+    evidence: Reference = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"结束日期 {self.end.isoformat()} 早于开始日期 {self.start.isoformat()} / "
+                             "end date is before start date")
+        return self
+
+    def summary(self) -> Text:
+        """A one-line description for explanations."""
+        until = self.end.isoformat() if self.end else "至今"
+        return Text(zh=f"{self.employer}{self.role.zh}（{self.start.isoformat()}—{until}）",
+                    en=f"{self.role.en} of {self.employer} (from {self.start.isoformat()})")
+
+
+class FirmRecognitionEntry(_Entry):
+    """A recognition the applicant's firm holds (e.g. national 专精特新"小巨人"), with the year and evidence."""
+
+    employer: Name
+    kind: FirmRecognition
+    year: PastYear
+    evidence: Reference = ""
+
+    def summary(self) -> Text:
+        """A one-line description for explanations."""
+        return Text(zh=f"{self.employer}：{self.kind.zh}（{self.year} 年认定）",
+                    en=f"{self.employer}: {self.kind.en} ({self.year})")
+
+
+class ExperienceClaim(_Entry):
+    """A declared work experience (工作经历, 第七条) with its evidence, typed to the standard's item id."""
+
+    item: Annotated[str, Field(max_length=40)] = ""
+    description: Annotated[str, Field(max_length=1000), AfterValidator(_stripped)]
+    evidence: Reference = ""
+
+    def summary(self) -> Text:
+        """A one-line description for explanations."""
+        return Text(zh=f"「{self.description}」", en=f"'{self.description}'")
 
 
 class RepresentativeWork(_Entry):
@@ -464,6 +696,8 @@ class RepresentativeWork(_Entry):
     year: PastYear
     character_count: int | None = Field(default=None, ge=0)
     unit_verified: StrictBool = False
+    verified_by: Annotated[str, Field(max_length=200)] = ""
+    verified_on: date | None = None
     evidence: Reference = ""
 
     def summary(self) -> Text:
@@ -501,6 +735,29 @@ class LanguageCertificate(_Entry):
 # The profile
 # ------------------------------------------------------------------------------------------------------------
 
+PROFILE_SCHEMA_VERSION = 2
+"""The stored body's shape. 2 added the 技工院校 class and 学位, industry work, firm roles and recognitions,
+achievement items with level/rank/count/appraisal, and work-experience claims (:func:`upgrade_profile_body`)."""
+
+
+def upgrade_profile_body(body: dict[str, Any]) -> dict[str, Any]:
+    """Bring a stored profile body to :data:`PROFILE_SCHEMA_VERSION` (a new dict; the input is untouched).
+
+    Version 1 → 2: work in the specialty was the only kind of work, so it is also work in the industry
+    (unless a body without a version already says otherwise); every other new field starts empty. Bodies
+    already current come back unchanged.
+    """
+    version = body.get("schema_version", 1)
+    if not isinstance(version, int) or version >= PROFILE_SCHEMA_VERSION:
+        return dict(body)
+    out = dict(body)
+    out["work_history"] = [
+        {**w, "in_industry": w.get("in_industry", bool(w.get("in_specialty", True)))} if isinstance(w, dict) else w
+        for w in body.get("work_history") or []]
+    out["schema_version"] = PROFILE_SCHEMA_VERSION
+    return out
+
+
 
 class ApplicantProfile(_Entry):
     """Everything an applicant declares, as validated JSON (``applicant_profile.body``).
@@ -509,7 +766,8 @@ class ApplicantProfile(_Entry):
     the required level). ``schema_version`` lets stored bodies be migrated when the shape changes.
     """
 
-    schema_version: int = Field(default=1, ge=1, le=1)
+    schema_version: int = Field(default=PROFILE_SCHEMA_VERSION, ge=PROFILE_SCHEMA_VERSION,
+                                le=PROFILE_SCHEMA_VERSION)
     birth_date: PastDate
     retired: StrictBool = False
     education: list[Education] = []
@@ -520,6 +778,9 @@ class ApplicantProfile(_Entry):
     sanctions: list[Sanction] = []
     integrity_record_until: date | None = None
     achievements: list[Achievement] = []
+    experience_claims: list[ExperienceClaim] = []
+    firm_roles: list[FirmRolePeriod] = []
+    firm_recognitions: list[FirmRecognitionEntry] = []
     works: list[RepresentativeWork] = []
     recommendations: list[Recommendation] = []
     foreign_language: list[LanguageCertificate] = []
@@ -527,7 +788,7 @@ class ApplicantProfile(_Entry):
     # Dated entries checked against the birth date: (field, attribute holding the date).
     _DATED: ClassVar[tuple[tuple[str, str], ...]] = (
         ("education", "graduated_on"), ("titles", "obtained_on"), ("skill_certificates", "obtained_on"),
-        ("work_history", "start"), ("foreign_language", "passed_on"),
+        ("work_history", "start"), ("foreign_language", "passed_on"), ("firm_roles", "start"),
     )
 
     @model_validator(mode="after")
@@ -554,10 +815,10 @@ class ApplicantProfile(_Entry):
         return self
 
     def highest_education(self) -> Education | None:
-        """The entry with the highest level (the latest graduation among equals), or None."""
+        """The entry counting as the highest level (equivalences applied; the latest among equals), or None."""
         if not self.education:
             return None
-        return max(self.education, key=lambda e: (e.level.rank, e.graduated_on))
+        return max(self.education, key=lambda e: (e.equivalent_level().rank, e.graduated_on))
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -603,7 +864,7 @@ def parse_profile(data: Any, *, today: date | None = None, check_future: bool = 
                                    f"the profile must be a mapping, got {kind}")])
     context: dict[str, Any] = {"today": None} if not check_future else ({"today": today} if today else {})
     try:
-        return ApplicantProfile.model_validate(data, context=context)
+        return ApplicantProfile.model_validate(upgrade_profile_body(data), context=context)
     except ValidationError as err:
         problems = [(error_path(tuple(e["loc"])), _plain(e["msg"])) for e in err.errors()]
         raise ProfileInvalid(problems) from None
