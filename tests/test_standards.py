@@ -23,6 +23,7 @@ from workflow.yamlsource import DefinitionError
 SEED_FILES = sorted(STANDARDS_DIR.glob("*.yaml"))
 
 EXPECTED_SEEDS = {
+    "national-engineering-assistant": ("工程", "助理", "助理工程师"),
     "national-engineering-engineer": ("工程", "中级", "工程师"),
     "national-engineering-senior": ("工程", "副高", "高级工程师"),
     "national-engineering-professor": ("工程", "正高", "正高级工程师"),
@@ -91,24 +92,46 @@ def test_the_seeds_encode_the_numbers_of_the_rulebook():
         == [(EducationLevel.DOCTORATE, 2), (EducationLevel.BACHELOR, 5)]
     assert professor.education_routes[0].ladder_years == Threshold(
         value=5, tag="R", source=professor.education_routes[0].ladder_years.source)
-    assert {(e.skill_level, e.title, e.waiting_years.value) for e in senior.bridging.map} == {
-        (SkillLevel.GRADE_3, "助理工程师", 2), (SkillLevel.GRADE_2, "工程师", 3),
-        (SkillLevel.GRADE_1, "高级工程师", 4)}
-    assert senior.bridging.relaxed_waiting_years.value == 0
+    # §7.2: national waits 2/3/4; the Hunan channel shortens 技师 and 高级技师 to 0, never 高级工.
+    assert {(e.skill_level, e.title, e.waiting_years.value,
+             e.relaxed_waiting_years.value if e.relaxed_waiting_years else None) for e in senior.bridging.map} == {
+        (SkillLevel.GRADE_3, "助理工程师", 2, None), (SkillLevel.GRADE_2, "工程师", 3, 0),
+        (SkillLevel.GRADE_1, "高级工程师", 4, 0)}
+    assert senior.bridging.relaxed_waiting_years is None
+    assistant = s["national-engineering-assistant"]
+    assert [(e.skill_level, e.waiting_years.value, e.relaxed_waiting_years) for e in assistant.bridging.map] == [
+        (SkillLevel.GRADE_3, 2, None)]
+    # §7.4: 破格 by 2 正高级工程师 of the same specialty
     assert senior.exceptional.recommendations_by_senior_experts.value == 2
+    assert senior.exceptional.recommenders_same_specialty
 
+    # §7.3: the Hunan SME standard as published
     sme = s["hunan-sme-advanced-manufacturing-senior"]
-    assert len(sme.achievements.kinds) == 8
+    assert [item.id for item in sme.achievements.items] == [str(n) for n in range(1, 9)]
     assert (sme.achievements.k.value, sme.achievements.k.tag) == (1, Tag.SEEN)
-    assert (sme.exceptional.achievements_k.value, sme.exceptional.achievements_k.tag) == (2, Tag.SEEN)
+    assert (sme.direct.achievements_k.value, sme.direct.achievements_k.tag) == (2, Tag.SEEN)
+    assert sme.exceptional is None
+    assert [(r.id, r.min_education, r.industry_years.value if r.industry_years else None, r.after_junior_title,
+             r.leader_years.value if r.leader_years else None, [k.value for k in r.firm_recognitions])
+            for r in sme.direct.routes] == [
+        ("master-12", EducationLevel.MASTER, 12, False, None, []),
+        ("bachelor-13", EducationLevel.BACHELOR, 13, True, None, []),
+        ("college-15", EducationLevel.COLLEGE, 15, True, None, []),
+        ("leader-giant-champion-3", None, None, False, 3, ["national_little_giant", "manufacturing_single_champion"]),
+        ("leader-giant-5", None, None, False, 5, ["national_little_giant"])]
+    assert [(r.min_education, r.ladder_years.value) for r in sme.education_routes] == [
+        (EducationLevel.DOCTORATE, 2), (EducationLevel.BACHELOR, 5)]  # no invented direct rows
+    item6 = sme.achievements.items[5]
+    assert item6.max_rank.value == 3 and [b.min_count.value for b in item6.branches] == [1, 3]
+    assert sme.achievements.items[0].min_level.value == "provincial" and sme.achievements.items[7].expert_judgement
     assert sme.representative_works.technical_document_min_chars.value == 5000
     assert sme.effective_until.isoformat() == "2027-06-22"
 
     hr = s["hunan-sme-hr-senior-economist"]
     assert (hr.series, hr.specialty, hr.ladder.title) == ("经济", "人力资源管理", "经济师")
-    for standard in s.values():
+    for standard in s.values():  # where a standard asks for 代表作, papers are never the only way
         works = standard.representative_works
-        assert works is not None and any(k != WorkKind.PAPER for k in works.kinds), standard.id
+        assert works is None or any(k != WorkKind.PAPER for k in works.kinds), standard.id
 
 
 def test_load_accepts_text_a_path_or_a_path_string(tmp_path: Path):

@@ -30,6 +30,8 @@ from pydantic_core import PydanticCustomError
 from .profiles import (
     AchievementKind,
     EducationLevel,
+    FirmRecognition,
+    RecognitionLevel,
     SkillLevel,
     Text,
     TitleLevel,
@@ -43,6 +45,7 @@ DEFINITIONS_DIR = Path(__file__).resolve().parent.parent / "definitions"
 STANDARDS_DIR = DEFINITIONS_DIR / "standards"
 
 _SLUG = r"^[a-z][a-z0-9-]*$"
+_ITEM_ID = r"^[a-z0-9][a-z0-9-]*$"  # achievement items are numbered as in the text ("1" … "8")
 
 
 class Tag(Vocabulary):
@@ -132,11 +135,13 @@ class EducationRoute(_Strict):
 
 
 class WorkExperienceItem(_Strict):
-    """One kind of work experience. ``evidence_kinds``: verified achievements of these kinds prove it."""
+    """One kind of work experience. A verified achievement proves it when it is of one of ``evidence_kinds``
+    or counts for one of the achievement items ``evidence_items`` (Hunan 第七条: a verified item 2, 3 or 5)."""
 
     id: str = Field(pattern=_SLUG)
     text: Text
     evidence_kinds: list[AchievementKind] = []
+    evidence_items: list[str] = []
 
 
 class WorkExperienceRule(_Strict):
@@ -147,19 +152,67 @@ class WorkExperienceRule(_Strict):
     hard: StrictBool = True
 
 
-class AchievementRule(_Strict):
-    """Layer 5: at least ``k`` achievement items of the listed kinds (each with evidence when required)."""
+class AchievementBranch(_Strict):
+    """One way of meeting an item by number: entries of ``kinds`` adding up (by their ``count``) to
+    ``min_count`` — e.g. ≥ 1 invention patent, or ≥ 3 utility-model patents or software copyrights."""
 
     kinds: list[AchievementKind] = Field(min_length=1)
+    min_count: Threshold
+
+
+class AchievementItem(_Strict):
+    """One numbered achievement item of a standard (e.g. 第八条 item 6), as the text words it.
+
+    An applicant's entry counts for the item when its kind is in ``kinds`` and it meets every restriction
+    given: granted at ``min_level`` or above, appraised or accepted (``needs_appraisal``) at
+    ``min_appraisal_level`` or above, the applicant among the first ``max_rank`` named. With ``branches`` the
+    item is met when any branch's count is reached; without, one qualifying entry meets it. An item with
+    ``expert_judgement`` is never met automatically: the experts decide.
+    """
+
+    id: str = Field(pattern=_ITEM_ID, max_length=40)
+    text: Text
+    kinds: list[AchievementKind] = Field(min_length=1)
+    min_level: RecognitionLevel | None = None
+    needs_appraisal: StrictBool = False
+    min_appraisal_level: RecognitionLevel | None = None
+    max_rank: Threshold | None = None
+    branches: list[AchievementBranch] = []
+    expert_judgement: StrictBool = False
+    source: str = ""
+
+
+class AchievementRule(_Strict):
+    """Layer 5: at least ``k`` distinct achievement items (two patents are still one item).
+
+    ``items`` lists the standard's numbered items. Older standards list only ``kinds``: each kind is then an
+    item of its own (:meth:`effective_items`).
+    """
+
+    kinds: list[AchievementKind] = []
+    items: list[AchievementItem] = []
     k: Threshold
     require_evidence: StrictBool = True
     hard: StrictBool = True
+
+    def effective_items(self) -> list[AchievementItem]:
+        """The items to count: the numbered ones, or one item per listed kind."""
+        if self.items:
+            return list(self.items)
+        return [AchievementItem(id=kind.value.replace("_", "-"), text=kind.text, kinds=[kind])
+                for kind in self.kinds]
+
+    def all_kinds(self) -> list[AchievementKind]:
+        """Every kind of entry some item accepts, in order of first mention."""
+        return list(dict.fromkeys(k for item in self.effective_items() for k in item.kinds))
 
 
 class WorksRule(_Strict):
     """Layer 6: representative works (代表作) instead of papers.
 
-    ``technical_document_min_chars``: a unit-verified technical document of at least this length counts.
+    ``technical_document_min_chars``: a unit-verified technical document of at least this length counts;
+    ``document_kinds`` are the kinds judged as such documents (Hunan 第六条: project reports, design documents,
+    patent results, standards … are technical documents that count once the unit verified them).
     ``min_papers`` encodes a legacy paper mandate; sessions waive it (waive_papers) and the kinds list must
     always offer alternatives, because papers are never the only way (rules.md §5).
     """
@@ -167,6 +220,7 @@ class WorksRule(_Strict):
     kinds: list[WorkKind] = Field(min_length=1)
     min_count: Threshold
     technical_document_min_chars: Threshold | None = None
+    document_kinds: list[WorkKind] = [WorkKind.TECHNICAL_DOCUMENT]
     min_papers: Threshold | None = None
     hard: StrictBool = True
 
@@ -188,30 +242,67 @@ class ExceptionalRule(_Strict):
 
     ``achievements_k``: achievement items of the standard's kinds needed instead of the normal k;
     ``recommendations_by_senior_experts``: written recommendations by 正高 experts of the series (and of
-    ``recommender_specialties`` when given). ``combine``: whether one option suffices or all are needed.
+    ``recommender_specialties`` when given); with ``recommenders_same_specialty`` an expert counts only in
+    the applicant's own specialty, and one of a related specialty is left to the experts' judgement.
+    ``combine``: whether one option suffices or all are needed.
     """
 
     achievements_k: Threshold | None = None
     recommendations_by_senior_experts: Threshold | None = None
     combine: Literal["any", "all"] = "any"
     recommender_specialties: list[str] = []
+    recommenders_same_specialty: StrictBool = False
     bypasses: list[ExceptionalBypass] = ["education", "ladder", "specialty_years"]
 
 
+class DirectRoute(_Strict):
+    """One direct (破格) route to a senior title without the lower title, as the Hunan SME standard words it.
+
+    An education route sets ``min_education`` (the level after equivalences) and ``industry_years``, counted
+    from the first title of junior grade or above when ``after_junior_title``. A leader route sets
+    ``leader_years`` as 主要负责人 of a firm holding every one of ``firm_recognitions``.
+    """
+
+    id: str = Field(pattern=_SLUG)
+    label: Text
+    min_education: EducationLevel | None = None
+    industry_years: Threshold | None = None
+    after_junior_title: StrictBool = False
+    leader_years: Threshold | None = None
+    firm_recognitions: list[FirmRecognition] = []
+
+
+class DirectRule(_Strict):
+    """The direct routes and the achievement items they need (2 distinct items in the Hunan SME standard).
+
+    They open on the exceptional pipeline, or in a session that waives the 台阶 and allows direct senior
+    application; waiving the 台阶 removes the lower title, never the years.
+    """
+
+    routes: list[DirectRoute] = Field(min_length=1)
+    achievements_k: Threshold
+
+
 class BridgingEntry(_Strict):
-    """One skill→title mapping: ``skill_level`` (or above) may apply for ``title`` after N years."""
+    """One skill→title mapping: ``skill_level`` (or above) may apply for ``title`` after N years.
+
+    ``relaxed_waiting_years``: the local channel's wait for this entry (Hunan 22号: 0 for 技师 and 高级技师,
+    none for 高级工), applied when the pipeline opens that channel.
+    """
 
     skill_level: SkillLevel
     title: str = Field(min_length=1)
     title_level: TitleLevel
     waiting_years: Threshold
+    relaxed_waiting_years: Threshold | None = None
 
 
 class BridgingRule(_Strict):
     """Skilled-worker bridging (技能→工程贯通): the national map, and the relaxation a session may apply.
 
-    ``relaxed_waiting_years`` documents a local relaxation (Hunan 22号: direct after the unit's assessment);
-    it applies only when the session passes ``bridging_waiting_years_override``.
+    ``relaxed_waiting_years`` at this level is the older form of a local relaxation that applies to every
+    entry without one of its own; new versions put it on the entries. ``unit_assessment``: the unit's
+    assessment (单位考核) is required on this route.
     """
 
     map: list[BridgingEntry] = Field(min_length=1)
@@ -246,6 +337,7 @@ class Standard(_Strict):
     representative_works: WorksRule | None = None
     benefits: BenefitRule | None = None
     exceptional: ExceptionalRule | None = None
+    direct: DirectRule | None = None
     bridging: BridgingRule | None = None
 
     @model_validator(mode="after")
@@ -306,14 +398,51 @@ def _coherence_problems(s: Standard) -> Iterator[tuple[tuple[str | int, ...], st
         if we.min_items.value > len(we.items):
             yield ("work_experience", "min_items"), \
                 f"asks for {we.min_items.value} of only {len(we.items)} items"
-    if s.achievements is not None and len(set(s.achievements.kinds)) != len(s.achievements.kinds):
-        yield ("achievements", "kinds"), "lists a kind twice"
+    if s.achievements is not None:
+        ach = s.achievements
+        if len(set(ach.kinds)) != len(ach.kinds):
+            yield ("achievements", "kinds"), "lists a kind twice"
+        if not ach.kinds and not ach.items:
+            yield ("achievements",), "needs 'items' (or 'kinds')"
+        item_ids = [item.id for item in ach.items]
+        for i, item in enumerate(ach.items):
+            if item_ids.index(item.id) != i:
+                yield ("achievements", "items", i, "id"), f"item id {item.id!r} is used twice"
+            for j, branch in enumerate(item.branches):
+                stray = [k.value for k in branch.kinds if k not in item.kinds]
+                if stray:
+                    yield ("achievements", "items", i, "branches", j, "kinds"), \
+                        f"{', '.join(stray)} not among the item's kinds"
+        if ach.k.value > len(ach.effective_items()):
+            yield ("achievements", "k"), f"asks for {ach.k.value} of only {len(ach.effective_items())} items"
+    direct = s.direct
+    if direct is not None:
+        if not s.level.at_least(TitleLevel.DEPUTY_SENIOR):
+            yield ("direct",), f"direct routes exist only for 副高 and 正高 standards, not {s.level.value}"
+        if s.achievements is None:
+            yield ("direct", "achievements_k"), "needs an 'achievements' section listing the items"
+        elif direct.achievements_k.value < s.achievements.k.value:
+            yield ("direct", "achievements_k"), \
+                f"must be at least the normal route's k ({s.achievements.k.value})"
+        route_ids = [r.id for r in direct.routes]
+        for i, route in enumerate(direct.routes):
+            if route_ids.index(route.id) != i:
+                yield ("direct", "routes", i, "id"), f"route id {route.id!r} is used twice"
+            by_education = route.industry_years is not None
+            by_leading = route.leader_years is not None
+            if by_education == by_leading:
+                yield ("direct", "routes", i), "needs industry_years (education route) or leader_years " \
+                                               "(leader route), not both"
+            if by_leading and not route.firm_recognitions:
+                yield ("direct", "routes", i, "firm_recognitions"), "a leader route names the firm's recognitions"
+            if by_education and route.min_education is None:
+                yield ("direct", "routes", i, "min_education"), "an education route names the education"
     works = s.representative_works
     if works is not None:
         if all(k == WorkKind.PAPER for k in works.kinds):
             yield ("representative_works", "kinds"), \
                 "must offer alternatives to papers (papers are never the only way)"
-        if WorkKind.TECHNICAL_DOCUMENT in works.kinds and works.technical_document_min_chars is None:
+        if set(works.document_kinds) & set(works.kinds) and works.technical_document_min_chars is None:
             yield ("representative_works", "technical_document_min_chars"), \
                 "is required when technical_document is an accepted kind"
         if works.min_papers is not None:
