@@ -25,9 +25,10 @@ READY_PROFILE: dict = {
                       "in_specialty": True}],
     "continuing_education": [{"year": 2023, "hours": 96}, {"year": 2024, "hours": 104}, {"year": 2025, "hours": 92}],
     "achievements": [
-        {"kind": "patent_invention", "description": "一种轨道车辆转向架减振装置（发明专利）", "year": 2022,
-         "evidence": "专利证书", "verified": True},
-        {"kind": "key_project", "description": "智轨电车牵引系统国产化项目技术负责人", "year": 2023,
+        {"kind": "patent_invention", "item": "6", "description": "一种轨道车辆转向架减振装置（发明专利）",
+         "year": 2022, "rank": 1, "evidence": "专利证书", "verified": True},
+        {"kind": "key_project", "item": "2", "description": "智轨电车牵引系统国产化项目技术负责人", "year": 2023,
+         "level": "provincial", "appraised_by": "湖南省科学技术厅", "appraisal_level": "provincial",
          "evidence": "项目验收报告", "verified": True},
         {"kind": "economic_benefit", "description": "新工艺年节约成本 1,200 万元", "year": 2024,
          "evidence": "财务证明", "verified": True},

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import secrets
-from datetime import date
 
 from sqlalchemy import insert, update
 from sqlalchemy.exc import NoResultFound
 
 from . import ballots
 from .context import TransitionContext
+from .eligibility.dates import anniversary
 from .hotpath import Statement, hot_path
 from .models import Certificate, IntegrityRecord, Organisation, User
 from .registry import action
@@ -48,6 +48,14 @@ def record_eligibility_recheck(ctx: TransitionContext) -> None:
     from .eligibility_gate import record_recheck
 
     record_recheck(ctx)
+
+
+@action("record_eligibility_at_recommendation")
+def record_eligibility_at_recommendation(ctx: TransitionContext) -> None:
+    """Judge the case again as the unit recommends it, now with the unit's assessment (rules.md §7.2)."""
+    from .eligibility_gate import record_recheck
+
+    record_recheck(ctx, "recommend")
 
 
 @action("open_ballot_box")
@@ -101,7 +109,7 @@ def revoke_certificate(ctx: TransitionContext) -> None:
     ctx.conn.execute(update(_cert).where(_cert.c.case_id == ctx.case["id"])
                      .values(status="revoked", revoked_on=today, revocation_reason=reason))
     years = int(ctx.param("integrity_block_years"))
-    ends = _add_years(today, years)
+    ends = anniversary(today, years)  # over on the Nth anniversary (rules.md §7.5)
     ctx.conn.execute(insert(_integrity).values(user_id=ctx.case["applicant_id"], case_id=ctx.case["id"],
                                                reason=reason, starts_on=today, ends_on=ends, created_at=ctx.now))
     ctx.payload["integrity_record_until"] = ends.isoformat()
@@ -114,10 +122,3 @@ def start_appeal_round(ctx: TransitionContext) -> None:
     ctx.data_updates["round"] = round_
     ctx.data_updates["appealed"] = True
     ctx.payload["round"] = round_
-
-
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February in a non-leap target year
-        return day.replace(year=day.year + years, day=28)

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, func, select, tuple_
 
 from .context import TransitionContext
-from .eligibility import EligibilityInputError, EligibilityReport, Relaxations, evaluate
+from .db import Database
+from .eligibility import EligibilityInputError, EligibilityReport, Relaxations, Stage, evaluate
 from .hotpath import Statement, hot_path
 from .models import ApplicantProfile, IntegrityRecord, ReviewSession, StandardVersion, as_utc
 from .models.cases import EligibilityRecord
@@ -28,14 +29,24 @@ _APPLICANT_INPUTS = Statement(
     f"SELECT (SELECT MAX(version) FROM {StandardVersion.__tablename__} WHERE standard_id = :standard_id), "
     f"(SELECT body FROM {_profile.name} WHERE user_id = :user_id), "
     f"(SELECT MAX(ends_on) FROM {IntegrityRecord.__tablename__} "
-    "WHERE user_id = :user_id AND starts_on <= :today AND ends_on >= :today)")
+    "WHERE user_id = :user_id AND starts_on <= :today AND ends_on > :today)")
 _record = EligibilityRecord.__table__
 _INSERT_RECORD = Statement(
     f"INSERT INTO {_record.name} (case_id, kind, event_seq, checked_at, checked_by, report, problem) "
     "VALUES (:case_id, :kind, :event_seq, :checked_at, :checked_by, :report, :problem)",
     postgresql=f"INSERT INTO {_record.name} (case_id, kind, event_seq, checked_at, checked_by, report, problem) "
     "VALUES (:case_id, :kind, :event_seq, :checked_at, :checked_by, CAST(:report AS jsonb), :problem)")
-_RELAXATION_KEYS = set(Relaxations.model_fields) - {"allow_direct_senior", "bridging_waiting_years_override"}
+_RELAXATION_KEYS = set(Relaxations.model_fields) - {"allow_direct_senior", "local_bridging_channel"}
+
+
+def relaxations_from(session_relaxations: dict[str, Any] | None, params: dict[str, Any]) -> Relaxations:
+    """The waivers in force: a session's relaxations plus its pipeline's policy parameters."""
+    fields = {k: v for k, v in (session_relaxations or {}).items() if k in _RELAXATION_KEYS}
+    fields["allow_direct_senior"] = bool(params.get("allow_exceptional", False))
+    if params.get("direct_after_assessment"):
+        # Each bridging entry says how far the local channel shortens its wait (none for 高级工, §7.2).
+        fields["local_bridging_channel"] = True
+    return Relaxations(**fields)
 
 
 def relaxations_for(ctx: TransitionContext) -> Relaxations:
@@ -46,12 +57,48 @@ def relaxations_for(ctx: TransitionContext) -> Relaxations:
     elif ctx.case.get("session_id") is not None:
         session_relax = ctx.conn.execute(select(_session.c.relaxations)
                                          .where(_session.c.id == ctx.case["session_id"])).scalar() or {}
-    fields = {k: v for k, v in session_relax.items() if k in _RELAXATION_KEYS}
-    fields["allow_direct_senior"] = bool(ctx.params.get("allow_exceptional", False))
-    if ctx.params.get("direct_after_assessment"):
-        fields["bridging_waiting_years_override"] = 0
-        fields.setdefault("source", "湘人社规〔2022〕22号")
-    return Relaxations(**fields)
+    return relaxations_from(session_relax, ctx.params)
+
+
+def relaxations_for_channel(db: Database, session_id: int | None, route: str) -> tuple[Relaxations, str | None]:
+    """The waivers a new case would get in ``session_id`` on ``route`` (for the applicant's pre-check), and the
+    pipeline it would run on: the session's newest pipeline of that route (the first by id if several), or
+    with no session the first pipeline of that route, without session waivers. No waivers and no pipeline
+    when none fits."""
+    from .catalog import get_pipeline, latest_versions
+    from .engine import effective_params
+
+    session: dict[str, Any] = {}
+    if session_id is not None:
+        with db.read() as conn:
+            row = conn.execute(select(_session.c.pipeline_ids, _session.c.parameters, _session.c.relaxations)
+                               .where(_session.c.id == session_id)).first()
+        if row is None:
+            return Relaxations(), None
+        session = dict(row._mapping)
+    versions = latest_versions(db)
+    allowed = session.get("pipeline_ids") if session_id is not None else sorted(versions)
+    for pipeline_id in sorted(p for p in allowed or [] if p in versions):
+        pipeline = get_pipeline(db, pipeline_id, versions[pipeline_id])
+        if pipeline.route == route:
+            params = effective_params(pipeline, session.get("parameters"))
+            return relaxations_from(session.get("relaxations"), params), pipeline_id
+    return Relaxations(), None
+
+
+def stage_of(ctx: TransitionContext) -> Stage:
+    """What the firing judges for: the applicant's submission, the unit's recommendation (which records the
+    assessment), or the authority's re-check — where a missing unit assessment is no longer pending."""
+    if evaluates_eligibility(ctx):
+        return Stage.SUBMISSION
+    return Stage.RECOMMENDATION if "assessment" in ctx.data else Stage.RECHECK
+
+
+def assessment_of(ctx: TransitionContext) -> dict[str, Any] | None:
+    """The unit's assessment record: the one this firing records, else the one on the case (dated ones only;
+    records written before assessments were dated cannot say when, so they count as missing)."""
+    record = ctx.data.get("assessment") or ctx.case_data.get("assessment")
+    return record if isinstance(record, dict) and record.get("on") else None
 
 
 def assess(ctx: TransitionContext) -> EligibilityReport | str:
@@ -95,7 +142,8 @@ def _assess(ctx: TransitionContext) -> EligibilityReport | str:
         return "请先填写个人信息（学历、职称、工作经历、业绩成果等），系统据此核对申报条件"
     try:
         return evaluate(body, standard, route=ctx.case.get("route") or "normal",
-                        relaxations=relaxations_for(ctx), as_of=ctx.today)
+                        relaxations=relaxations_for(ctx), as_of=ctx.today, stage=stage_of(ctx),
+                        assessment=assessment_of(ctx), specialty=ctx.case.get("specialty"))
     except EligibilityInputError as err:
         return f"个人信息需修改后才能核对申报条件：{err.message_zh}"
 
@@ -131,16 +179,17 @@ def pin_standard_on_submit(ctx: TransitionContext) -> None:
                                   "overall": report.overall.value}
 
 
-def record_recheck(ctx: TransitionContext) -> None:
-    """The authority's re-check: store the evaluator's verdict now, against the pinned version, with who
-    and when (or why the case could not be evaluated)."""
+def record_recheck(ctx: TransitionContext, kind: str = "recheck") -> None:
+    """Store the evaluator's verdict now, against the pinned version, with who and when (or why the case
+    could not be evaluated): the authority's re-check, or (``kind="recommend"``) the unit's
+    recommendation, which records the unit assessment bridging depends on."""
     report = assess(ctx)
     if isinstance(report, EligibilityReport):
-        _store(ctx, "recheck", report, "")
+        _store(ctx, kind, report, "")
         ctx.payload["eligibility"] = {"standard": report.standard_id, "version": report.standard_version,
                                       "overall": report.overall.value}
     else:
-        _store(ctx, "recheck", None, report)
+        _store(ctx, kind, None, report)
 
 
 def _store(ctx: TransitionContext, kind: str, report: EligibilityReport | None, problem: str) -> None:
@@ -155,7 +204,7 @@ def _store(ctx: TransitionContext, kind: str, report: EligibilityReport | None, 
 
 
 def latest_reports(conn: Connection, case_id: int) -> dict[str, dict[str, Any]]:
-    """The newest stored eligibility record of each kind (``submission``, ``recheck``) for the case:
+    """The newest stored eligibility record of each kind (``submission``, ``recommend``, ``recheck``):
     ``{"report": dict | None, "problem": str, "checked_at": datetime, "by": user id | None}`` each."""
     newest = (select(_record.c.kind, func.max(_record.c.event_seq)).where(_record.c.case_id == case_id)
               .group_by(_record.c.kind))

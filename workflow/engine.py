@@ -123,6 +123,10 @@ def _check_requirements(tdef: TransitionDef, comment: str, data: dict[str, Any])
         value = comment if req == "comment" else data.get(req)
         if req == "corrections":
             ok = isinstance(value, list) and bool(value) and all(isinstance(v, str) and v.strip() for v in value)
+        elif req == "verification":
+            ok = isinstance(value, dict) and isinstance(value.get("digest"), str) and all(
+                isinstance(value.get(k, []), list) and all(isinstance(i, int) for i in value.get(k, []))
+                for k in ("achievements", "works"))
         elif req == "assessment":
             ok = isinstance(value, dict) and value.get("result") in ("优秀", "合格") and bool(
                 str(value.get("summary", "")).strip())
@@ -243,6 +247,13 @@ def fire(db: Database, case_id: int, trigger: str, actor: Actor, *, comment: str
                                 comment=comment, now=now)
         if calendar is not None:
             ctx.cache["calendar"] = calendar  # read with the case row, in this transaction
+        if "assessment" in data:
+            # The unit assessment record the evaluator reads (rules.md §7.2): result, when and by whom, stamped
+            # here (before the actions run) so that a form can neither backdate it nor name someone else.
+            # A new dict: the caller's data is not ours to change.
+            data = ctx.data = {**data, "assessment": {
+                **data["assessment"], "on": ctx.today.isoformat(),
+                "by": actor.name or (f"用户 {actor.user_id}" if actor.user_id is not None else "")}}
         token = Token(case["state"], ctx)
         if not fire_on_token(pipeline, trigger, token):
             raise GuardRefused(list(dict.fromkeys(ctx.refusals)))

@@ -15,7 +15,7 @@ from .registry import guard
 # Guards run inside fire(); as SQL text on the DBAPI cursor each costs one round trip and no SQLAlchemy CPU.
 _INTEGRITY_IN_FORCE = Statement(
     f"SELECT MAX(ends_on) FROM {IntegrityRecord.__tablename__} "
-    "WHERE user_id = :user_id AND starts_on <= :today AND ends_on >= :today")
+    "WHERE user_id = :user_id AND starts_on <= :today AND ends_on > :today")
 _OPINIONS = Statement(f"SELECT COUNT(*) FROM {Opinion.__tablename__} WHERE case_id = :case_id AND round = :round")
 _BOX_OPENED = Statement(f"SELECT 1 FROM {BallotBox.__tablename__} WHERE case_id = :case_id AND round = :round")
 
@@ -24,6 +24,7 @@ _BOX_OPENED = Statement(f"SELECT 1 FROM {BallotBox.__tablename__} WHERE case_id 
 def no_integrity_record(ctx: TransitionContext) -> str | None:
     """The applicant has no integrity (诚信) record in force."""
     # Dates are ISO text on SQLite (as SQLAlchemy's Date type stores them), which compares in date order.
+    # A record of N years is over on its Nth anniversary (``ends_on``): it blocks up to the day before.
     from .eligibility_gate import applicant_inputs, evaluates_eligibility
 
     if evaluates_eligibility(ctx):  # the eligibility guard's inputs query brings this along
@@ -34,7 +35,7 @@ def no_integrity_record(ctx: TransitionContext) -> str | None:
                                                   "today": today}).fetchone()[0]
     if ends is not None:
         ends = ends if isinstance(ends, date) else date.fromisoformat(ends)
-        return f"申报人存在有效期内的诚信记录（至 {ends:%Y-%m-%d}），期间不得申报"
+        return f"申报人存在有效期内的诚信记录（{ends:%Y-%m-%d} 期满），期满前不得申报"
     return None
 
 

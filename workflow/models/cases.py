@@ -71,7 +71,8 @@ class Case(SQLModel, table=True):
 
 class EligibilityRecord(SQLModel, table=True):
     """An eligibility report kept for a case: the evaluator's verdict at submission or at the authority's
-    re-check (``kind`` ``submission`` / ``recheck``), written by the transition numbered ``event_seq``.
+    re-check (``kind`` ``submission`` / ``recommend`` (the unit's recommendation) / ``recheck``), written by
+    the transition numbered ``event_seq``.
 
     The reports are 20–40 KB each; kept in ``case_file.data`` they made every later transition rewrite (and,
     on PostgreSQL, re-compress) them. Rows are only ever added: a resubmission or a second re-check adds a
