@@ -16,6 +16,8 @@ from web.cli import main
 from workflow import migrate
 from workflow.db import Database
 from workflow.models import metadata
+from workflow.pipelines import load_pipeline_dir
+from workflow.standards import DEFINITIONS_DIR
 
 
 def test_pipelines_json_lists_the_four_pipelines():
@@ -46,7 +48,8 @@ def test_init_db_is_idempotent_and_tick_fires_due_timers(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
     first = runner.invoke(main, ["--database-url", url, "init-db"])
-    assert first.exit_code == 0 and "stored pipeline industry-session v2" in first.output
+    current = load_pipeline_dir(DEFINITIONS_DIR / "pipelines")["industry-session"][0].version
+    assert first.exit_code == 0 and f"stored pipeline industry-session v{current}" in first.output
     again = runner.invoke(main, ["--database-url", url, "init-db"])
     assert again.exit_code == 0 and "stored pipeline" not in again.output
     db = Database(url)

@@ -200,7 +200,7 @@ class TestThroughTheEngine:
         advance(world, case_id, "unit_review")
         reviewer = world.agency_reviewer if pid == "fallback-filing" else world.unit
         offered = {o.trigger for o in engine.available_actions(world.db, case_id, reviewer) if o.allowed}
-        assert offered == {"return_for_correction", "start_unit_notice"}
+        assert offered == {"return_for_correction", "start_unit_notice", "verify_materials"}
         assert {o.trigger for o in engine.available_actions(world.db, case_id, world.applicant)} == {"withdraw"}
         assert engine.available_actions(world.db, case_id, world.other_unit) == []
 

@@ -15,7 +15,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from workflow import attachments as attachment_store
-from workflow import engine, queries
+from workflow import engine, queries, verification
 from workflow.access import dossier_relations, viewing_relations
 from workflow.catalog import get_pipeline
 from workflow.dossier import ACCOUNT_EVIDENCE_KINDS, PROFILE_SECTIONS
@@ -246,7 +246,12 @@ def _gather(db, conn, page: queries.CasePageRow, actor, relations: list[str]) ->
     if any(is_objection_event(ev) for ev in events):
         events = redact_objectors(conn, p, actor, case, events)
     superior_ids = case["superior_org_ids"] or []
+    options = engine.available_actions(
+        db, case_id, actor, conn=conn,
+        case=engine.case_row({**case, "session_relaxations": page.session_relaxations}))
+    verifies = any(o.allowed and "verification" in o.requires for o in options)
     return {
+        "verifiable": verification.verifiable_entries(page.profile) if verifies else None,
         "case": case, "pipeline": p, "events": events, "round": round_,
         "timers": queries.pending_timers(conn, case_id) if page.pending_timers else [],
         "materials": queries.case_materials(conn, case_id, include_removed="applicant" not in relations),
@@ -256,9 +261,7 @@ def _gather(db, conn, page: queries.CasePageRow, actor, relations: list[str]) ->
         "superiors": queries.organisation_names(conn, superior_ids),
         "standard": _standard(conn, case, page.latest_standard_version),
         "eligibility": _eligibility({kind: {"report": report} for kind, report in page.eligibility.items()}),
-        "options": engine.available_actions(
-            db, case_id, actor, conn=conn,
-            case=engine.case_row({**case, "session_relaxations": page.session_relaxations})),
+        "options": options,
     }
 
 
@@ -273,12 +276,13 @@ def _standard(conn, case: dict[str, Any], latest: int | None):
 
 
 def _eligibility(records: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-    """The latest stored eligibility report (the authority's re-check, else the one taken at submission)."""
-    recheck = (records.get("recheck") or {}).get("report")
-    report = recheck or (records.get("submission") or {}).get("report")
-    if not report:
-        return None
-    return {**report, "is_recheck": bool(recheck)}
+    """The latest stored eligibility report: the authority's re-check, else the one taken at the unit's
+    recommendation (with its assessment), else the one taken at submission; ``checked_at_step`` says which."""
+    for kind in ("recheck", "recommend", "submission"):
+        report = (records.get(kind) or {}).get("report")
+        if report:
+            return {**report, "checked_at_step": kind, "is_recheck": kind == "recheck"}
+    return None
 
 
 def _panel_context(db, case: dict[str, Any], actor, relations: list[str]) -> dict[str, Any]:

@@ -99,6 +99,12 @@ def act(case_id: int, trigger: str):
     if "assessment" in requires:
         data["assessment"] = {"result": form.assessment_result.data or "",
                               "summary": (form.assessment_summary.data or "").strip()}
+    if "verification" in requires:
+        chosen = {key: request.form.getlist(f"verify_{key}") for key in ("achievements", "works")}
+        if any(not v.isdecimal() or len(v) > 4 for values in chosen.values() for v in values):
+            return _refuse(case, 422, _("核实的条目无效，请刷新页面后重试。"), form, trigger, viewer)
+        data["verification"] = {"digest": request.form.get("profile_digest", "")[:128],
+                                **{key: sorted({int(v) for v in values}) for key, values in chosen.items()}}
     evidence = None
     if objection:
         evidence = _store_evidence(db, case_id, actor)

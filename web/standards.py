@@ -23,7 +23,8 @@ from sqlalchemy import select
 
 from workflow import standards_store
 from workflow.eligibility import EligibilityInputError, Relaxations, Route, evaluate
-from workflow.models import ApplicantProfile, StandardVersion, User, UserRole
+from workflow.eligibility_gate import relaxations_for_channel
+from workflow.models import ApplicantProfile, ReviewSession, StandardVersion, User, UserRole
 from workflow.profiles import TitleLevel
 from workflow.standards import Standard, _Dumper, _line, dump_standard_yaml, parse_standard, standard_from_data
 from workflow.yamlsource import DefinitionError, load_yaml
@@ -41,7 +42,8 @@ SECTIONS: list[tuple[str, Any]] = [
     ("achievements", _l("业绩成果")),
     ("representative_works", _l("代表作")),
     ("benefits", _l("经济社会效益")),
-    ("exceptional", _l("破格条件")),
+    ("exceptional", _l("破格条件（专家推荐/业绩）")),
+    ("direct", _l("直接申报路径（学历+本行业年限、企业主要负责人）")),
     ("bridging", _l("技能贯通")),
 ]
 """The criteria layers, each edited as one YAML block (in the order of rules.md §5)."""
@@ -278,7 +280,8 @@ def _preview_inputs() -> dict[str, str]:
             "route": form.get("route", "normal"), "as_of": form.get("as_of", "") or date.today().isoformat()}
 
 
-def _evaluate(standard: Standard, profile: dict[str, Any], route: str, as_of: str) -> tuple[Any, str | None]:
+def _evaluate(standard: Standard, profile: dict[str, Any], route: str, as_of: str,
+              relaxations: Relaxations | None = None) -> tuple[Any, str | None]:
     """The report, or a message saying why the inputs cannot be evaluated."""
     try:
         day = date.fromisoformat(as_of)
@@ -287,7 +290,7 @@ def _evaluate(standard: Standard, profile: dict[str, Any], route: str, as_of: st
     if route not in {r.value for r in Route}:
         route = "normal"
     try:
-        return evaluate(profile, standard, route=route, relaxations=Relaxations(), as_of=day), None
+        return evaluate(profile, standard, route=route, relaxations=relaxations or Relaxations(), as_of=day), None
     except EligibilityInputError as err:
         return None, err.message(current_lang())
 
@@ -490,19 +493,39 @@ def import_yaml():
 # --------------------------------------------------------------------------------------------- applicant
 
 
+def _open_sessions() -> list[dict[str, Any]]:
+    """Sessions open for applications, newest first (the pre-check applies their waivers)."""
+    rs = ReviewSession.__table__
+    with _db().read() as conn:
+        rows = conn.execute(select(rs.c.id, rs.c.name, rs.c.name_en).where(rs.c.status == "open")
+                            .order_by(rs.c.id.desc()))
+        return [dict(row._mapping) for row in rows]
+
+
 @bp.get("/applicant/precheck")
 @roles_required("applicant")
 def precheck():
-    """The applicant's own profile checked against a standard before submission (nothing is stored)."""
+    """The applicant's own profile checked against a standard before submission (nothing is stored), with
+    the waivers of the chosen session and channel, route by route."""
     standards = {s.id: s for s in standards_store.latest_standards(_db()) if s.in_force(date.today())}
     chosen = standards.get(request.args.get("standard_id", ""))
     route = request.args.get("route", "normal")
+    if route not in {r.value for r in Route}:
+        route = "normal"
+    sessions = _open_sessions()
+    session_id = small_int(request.args.get("session_id", ""))
+    if session_id not in {s["id"] for s in sessions}:
+        session_id = None
     report, problem = None, None
     if chosen is not None:
         profile = _stored_profile(current_user.id)
+        relaxations, pipeline_id = relaxations_for_channel(_db(), session_id, route)
         if profile is None:
             problem = _("请先填写个人信息（学历、职称、工作经历、业绩成果等），系统据此核对申报条件。")
+        elif pipeline_id is None:
+            problem = _("所选评审会不受理该申报途径，请改选评审会或申报途径。")
         else:
-            report, problem = _evaluate(chosen, profile, route, date.today().isoformat())
+            report, problem = _evaluate(chosen, profile, route, date.today().isoformat(), relaxations)
     return render_template("standards/precheck.html", standards=standards, chosen=chosen, route=route,
-                           routes=_routes(), report=report, problem=problem)
+                           routes=_routes(), report=report, problem=problem, sessions=sessions,
+                           session_id=session_id)

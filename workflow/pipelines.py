@@ -24,6 +24,7 @@ REQUIREMENTS: dict[str, dict[str, str]] = {
     "corrections": {"zh": "一次性告知的补正清单", "en": "the complete list of corrections"},
     "assessment": {"zh": "单位考核结果", "en": "the unit assessment record"},
     "reason": {"zh": "理由", "en": "a reason"},
+    "verification": {"zh": "核实结果（勾选已核实的业绩和已认定的代表作）", "en": "the verification"},
 }
 """Data a transition can demand from whoever fires it."""
 

@@ -48,4 +48,4 @@ def action(name: str, *, params: tuple[str, ...] = ()) -> Callable:
 
 def load_builtin_hooks() -> None:
     """Import the modules that register the built-in guards and actions (idempotent)."""
-    from . import actions, conflicts, guards  # noqa: F401 - imported for their registrations
+    from . import actions, conflicts, guards, verification  # noqa: F401 - imported for their registrations

@@ -26,6 +26,8 @@ from workflow import attachments as attachment_store
 from workflow.directory import actor_for, create_user
 from workflow.models import CommitteeSeat, Expert, User
 from workflow.passwords import hash_password
+from workflow.pipelines import load_pipeline_dir
+from workflow.standards import DEFINITIONS_DIR, STANDARDS_DIR, load_standard_yaml
 
 LOGIN, PASS, DENY = "LOGIN", "PASS", "DENY"
 PDF = b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -106,13 +108,13 @@ MATRIX: list[tuple[str, str, str, dict[str, object]]] = [
     ("reports.export_sessions", "GET", "/reports/export/sessions", only(("admin",), 200)),
     # live process view (officers see their authority's cases, administrators all)
     ("process.index", "GET", "/reports/process/", only(("officer", "admin"), 200)),
-    ("process.version", "GET", "/reports/process/industry-session/2", only(("officer", "admin"), 200)),
+    ("process.version", "GET", "/reports/process/industry-session/{pipeline_version}", only(("officer", "admin"), 200)),
     ("process.version", "GET", "/reports/process/no-such-pipeline/1", only(("officer", "admin"), 404)),
-    ("process.state_cases", "GET", "/reports/process/industry-session/2/committee_vote",
+    ("process.state_cases", "GET", "/reports/process/industry-session/{pipeline_version}/committee_vote",
      only(("officer", "admin"), 200)),
-    ("process.state_cases", "GET", "/reports/process/industry-session/2/committee_vote?format=xlsx",
+    ("process.state_cases", "GET", "/reports/process/industry-session/{pipeline_version}/committee_vote?format=xlsx",
      only(("officer", "admin"), 200)),
-    ("process.state_cases", "GET", "/reports/process/industry-session/2/no_such_state",
+    ("process.state_cases", "GET", "/reports/process/industry-session/{pipeline_version}/no_such_state",
      only(("officer", "admin"), 404)),
     ("panel.home", "GET", "/panel/", only(PANEL, 200)),
     ("panel.session", "GET", "/panel/sessions/{session}", only(("seated", "conflicted", "officer", "admin"), 200)),
@@ -189,10 +191,10 @@ MATRIX: list[tuple[str, str, str, dict[str, object]]] = [
     # standards editor and the applicant's pre-check
     ("standards.index", "GET", "/admin/standards/", only(("admin",), 200)),
     ("standards.latest", "GET", "/admin/standards/{std}", only(("admin",), PASS)),
-    ("standards.show", "GET", "/admin/standards/{std}/v1", only(("admin",), 200)),
-    ("standards.export", "GET", "/admin/standards/{std}/v1/export", only(("admin",), 200)),
-    ("standards.preview", "GET", "/admin/standards/{std}/v1/preview", only(("admin",), 200)),
-    ("standards.preview", "POST", "/admin/standards/{std}/v1/preview", ADMIN_ONLY),
+    ("standards.show", "GET", "/admin/standards/{std}/v{std_version}", only(("admin",), 200)),
+    ("standards.export", "GET", "/admin/standards/{std}/v{std_version}/export", only(("admin",), 200)),
+    ("standards.preview", "GET", "/admin/standards/{std}/v{std_version}/preview", only(("admin",), 200)),
+    ("standards.preview", "POST", "/admin/standards/{std}/v{std_version}/preview", ADMIN_ONLY),
     ("standards.new", "GET", "/admin/standards/new", only(("admin",), 200)),
     ("standards.new", "POST", "/admin/standards/new", ADMIN_ONLY),
     ("standards.edit", "GET", "/admin/standards/{std}/edit", only(("admin",), 200)),
@@ -266,7 +268,10 @@ def objects(world: World, folder: str) -> dict[str, object]:
     return {"case_a": case_a, "att_a": att_a, "draft_a": draft_a, "notice": notice, "fallback": fallback,
             "case_b": case_b, "session": world.session_id, "user_a": world.applicant.user_id,
             "org_a": world.employer, "loose": loose, "conflicted": conflicted, "expert": expert_id,
-            "std": "hunan-sme-advanced-manufacturing-senior", "token_a": token_a}
+            "std": "hunan-sme-advanced-manufacturing-senior", "token_a": token_a,
+            # the seeded versions, whatever number the definitions have reached
+            "std_version": load_standard_yaml(STANDARDS_DIR / "hunan-sme-advanced-manufacturing-senior.yaml").version,
+            "pipeline_version": load_pipeline_dir(DEFINITIONS_DIR / "pipelines")["industry-session"][0].version}
 
 
 def classify(response) -> object:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from driver import advance
 from sqlalchemy import select
 from webhelpers import case_state, case_version, open_case
 
 from workflow import engine
+from workflow.eligibility_gate import latest_reports
 from workflow.models import Case, CaseEvent
 
 EVIDENCE = {"account_evidence": {"kind": "labour_contract", "contract_months": 12, "social_insurance": True}}
@@ -118,7 +121,15 @@ def test_bridging_recommendation_records_the_unit_assessment(cast, browser):
     assert response.status_code == 303
     with cast.db.read() as conn:
         data = conn.execute(select(Case.__table__.c.data).where(Case.__table__.c.id == case_id)).scalar_one()
-    assert data["assessment"] == {"result": "优秀", "summary": "技能突出，近三年考核优秀"}
+    assessment = data["assessment"]
+    assert {k: assessment[k] for k in ("result", "summary", "by")} == {
+        "result": "优秀", "summary": "技能突出，近三年考核优秀", "by": cast.unit.name}
+    date.fromisoformat(assessment["on"])  # dated by the engine, not by the form
+    # The recommendation re-judges the case with the assessment: no longer pending (rules.md §7.2).
+    with cast.db.read() as conn:
+        report = latest_reports(conn, case_id)["recommend"]["report"]
+    checked = {c["id"]: c for c in report["criteria"]}["unit_assessment"]
+    assert checked["verdict"] == "met" and "优秀" in checked["explanation"]["zh"]
 
 
 def test_next_may_only_point_inside_the_site(cast, browser):

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from workflow.models import User
-from workflow.standards import load_standard_yaml
+from workflow.standards import STANDARDS_DIR, load_standard_yaml
 from workflow.standards_store import get_standard, latest_version
 
 BASE = "industrial-internet-engineer"
+SEEDED = load_standard_yaml(STANDARDS_DIR / f"{BASE}.yaml").version
+"""The version of the seeded standard the tests start from."""
 
 
 @pytest.fixture(autouse=True)
@@ -50,9 +52,10 @@ def _user_id(db, username: str) -> int:
         return conn.execute(select(User.__table__.c.id).where(User.__table__.c.username == username)).scalar_one()
 
 
-@pytest.mark.parametrize("url", ["/admin/standards/", f"/admin/standards/{BASE}", f"/admin/standards/{BASE}/v1",
+@pytest.mark.parametrize("url", ["/admin/standards/", f"/admin/standards/{BASE}", f"/admin/standards/{BASE}/v{SEEDED}",
                                  "/admin/standards/new", f"/admin/standards/{BASE}/edit", "/admin/standards/import",
-                                 f"/admin/standards/{BASE}/v1/export", f"/admin/standards/{BASE}/v1/preview"])
+                                 f"/admin/standards/{BASE}/v{SEEDED}/export",
+                                 f"/admin/standards/{BASE}/v{SEEDED}/preview"])
 def test_only_administrators_reach_the_editor(browser, url):
     assert browser("zhang").get(url).status_code == 403
     assert browser("officer").get(url).status_code == 403
@@ -64,14 +67,14 @@ def test_posts_are_refused_to_non_admins(browser, cast):
     b = browser("zhang")
     assert b.post("/admin/standards/import", data={"yaml_text": "id: x"}).status_code == 403
     assert b.post(f"/admin/standards/{BASE}/edit", data={"action": "publish"}).status_code == 403
-    assert _version(cast.db, BASE) == 1
+    assert _version(cast.db, BASE) == SEEDED
 
 
 def test_list_and_view_show_versions_thresholds_and_provenance(browser):
     b = browser("admin")
     page = b.get("/admin/standards/").get_data(as_text=True)
     assert "工业互联网工程技术人员工程师评价标准" in page and "2022-06-16" in page and "工程师" in page
-    page = b.get(f"/admin/standards/{BASE}/v1").get_data(as_text=True)
+    page = b.get(f"/admin/standards/{BASE}/v{SEEDED}").get_data(as_text=True)
     assert "achievements.k" in page and "[C]" in page and "[S]" in page and "人社部令第25号" in page
     assert "版本历史" in page
 
@@ -114,8 +117,8 @@ def test_copy_gets_a_new_id(browser, cast):
     assert b.post(f"/admin/standards/new?copy={BASE}", data=data).status_code == 303
     with cast.db.read() as conn:
         copy = get_standard(conn, "industrial-internet-changsha", 1)
-        original = get_standard(conn, BASE, 1)
-    assert copy.work_experience == original.work_experience and _version(cast.db, BASE) == 1
+        original = get_standard(conn, BASE, SEEDED)
+    assert copy.work_experience == original.work_experience and _version(cast.db, BASE) == SEEDED
 
 
 def test_validation_errors_name_the_section_line_and_keep_the_input(browser, cast):
@@ -142,16 +145,16 @@ def test_validation_errors_name_the_section_line_and_keep_the_input(browser, cas
     data["benefits"] = "kinds: [economic_benefit\n"  # YAML syntax error
     page = b.post(f"/admin/standards/{BASE}/edit", data=data).get_data(as_text=True)
     assert "benefits:" in page and "YAML syntax" in page
-    assert _version(cast.db, BASE) == 1
+    assert _version(cast.db, BASE) == SEEDED
 
 
 def test_preview_against_a_stored_or_pasted_profile(browser, cast):
     b = browser("admin")
     zhang = _user_id(cast.db, "zhang")
-    page = b.post(f"/admin/standards/{BASE}/v1/preview",
+    page = b.post(f"/admin/standards/{BASE}/v{SEEDED}/preview",
                   data={"profile_user": str(zhang), "route": "normal", "as_of": "2026-06-01"}).get_data(as_text=True)
     assert 'id="precheck-report"' in page and 'data-criterion="achievements"' in page
-    response = b.post(f"/admin/standards/{BASE}/v1/preview", data={"profile_text": "{birth_date: 1990-01-01",
+    response = b.post(f"/admin/standards/{BASE}/v{SEEDED}/preview", data={"profile_text": "{birth_date: 1990-01-01",
                                                                     "as_of": "2026-06-01"})
     assert response.status_code == 422 and "YAML syntax" in response.get_data(as_text=True)
     # in the editor: preview an unsaved change (k = 9 → not met) without publishing
@@ -159,34 +162,34 @@ def test_preview_against_a_stored_or_pasted_profile(browser, cast):
     data["achievements"] = data["achievements"].replace("value: 1", "value: 9")
     data.update(action="preview", profile_user=str(zhang), route="normal", as_of="2026-06-01")
     page = b.post(f"/admin/standards/{BASE}/edit", data=data).get_data(as_text=True)
-    assert 'id="report-overall">不符合' in page and _version(cast.db, BASE) == 1
+    assert 'id="report-overall">不符合' in page and _version(cast.db, BASE) == SEEDED
 
 
 def test_export_and_import_round_trip(browser, cast):
     b = browser("admin")
-    response = b.get(f"/admin/standards/{BASE}/v1/export")
+    response = b.get(f"/admin/standards/{BASE}/v{SEEDED}/export")
     assert "attachment" in response.headers["Content-Disposition"]
     text = response.get_data(as_text=True)
     assert load_standard_yaml(text).id == BASE
     edited = text.replace("specialty: 工业互联网", "specialty: 工业互联网（导入）")
     response = b.post("/admin/standards/import", data={"file": (io.BytesIO(edited.encode()), "s.yaml")},
                       content_type="multipart/form-data")
-    assert response.status_code == 303 and response.headers["Location"].endswith(f"/{BASE}/v2")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/{BASE}/v{SEEDED + 1}")
     with cast.db.read() as conn:
-        assert get_standard(conn, BASE, 2).specialty == "工业互联网（导入）"
+        assert get_standard(conn, BASE, SEEDED + 1).specialty == "工业互联网（导入）"
     same = b.post("/admin/standards/import", data={"yaml_text": edited})
-    assert same.status_code == 409 and _version(cast.db, BASE) == 2
+    assert same.status_code == 409 and _version(cast.db, BASE) == SEEDED + 1
     bad = edited.replace("\nlevel: 中级", "\nlevel: 特级")
     response = b.post("/admin/standards/import", data={"yaml_text": bad})
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and "&lt;import&gt;:7: level: Input should be" in page
-    assert _version(cast.db, BASE) == 2
+    assert _version(cast.db, BASE) == SEEDED + 1
 
 
 def test_applicant_precheck_sees_a_just_published_standard(browser, cast):
     admin = browser("admin")
-    text = admin.get(f"/admin/standards/{BASE}/v1/export").get_data(as_text=True)
-    text = text.replace(f"id: {BASE}", "id: industrial-internet-new").replace("version: 1", "version: 1")
+    text = admin.get(f"/admin/standards/{BASE}/v{SEEDED}/export").get_data(as_text=True)
+    text = text.replace(f"id: {BASE}", "id: industrial-internet-new").replace(f"version: {SEEDED}", "version: 1")
     assert admin.post("/admin/standards/import", data={"yaml_text": text}).status_code == 303
     zhang = browser("zhang")
     assert "industrial-internet-new" in zhang.get("/applicant/cases/new").get_data(as_text=True)
@@ -212,7 +215,7 @@ def test_thresholds_are_edited_through_form_fields(browser, cast):
     data.update({f"t-{k}-value": "2", f"t-{k}-tag": "S", f"t-{k}-source": "湘人社规〔2022〕22号", "action": "publish"})
     assert b.post(url, data=data).status_code == 303
     with cast.db.read() as conn:
-        v2 = get_standard(conn, BASE, 2)
+        v2 = get_standard(conn, BASE, SEEDED + 1)
     assert (v2.achievements.k.value, v2.achievements.k.tag.value, v2.achievements.k.source) == \
         (2, "S", "湘人社规〔2022〕22号")
     # a bad number is reported next to its row and nothing is published
@@ -225,4 +228,4 @@ def test_thresholds_are_edited_through_form_fields(browser, cast):
     data.update({f"t-{k}-value": "x", "action": "publish"})
     response = b.post(url, data=data)
     assert response.status_code == 422 and "数值须为非负整数" in response.get_data(as_text=True)
-    assert _version(cast.db, BASE) == 2
+    assert _version(cast.db, BASE) == SEEDED + 1
