@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask, current_app, request, url_for
@@ -121,6 +122,20 @@ def verdict_label(value: str) -> str:
     return member.en if current_lang() == "en" else member.zh
 
 
+_ADMIN_HINTS = re.compile(r"（[^（）]*(?:请按政策修改|待与[^（）]*核对|核对)[^（）]*）")
+
+
+def policy_basis(source: str, tag: Any) -> str:
+    """A requirement's source as an applicant reads it: the policy in plain words, without the
+    administrators' provenance tag or their reminders to check a default ("请按政策修改")."""
+    text = _ADMIN_HINTS.sub("", source or "").strip()
+    if str(getattr(tag, "value", tag)) == "C":
+        # A configurable default has no published source: say it is this standard's own requirement.
+        text = text.removeprefix("本系统默认值：").removeprefix("本系统默认值")
+        return _("本评价标准规定：%(text)s") % {"text": text} if text else _("本评价标准规定")
+    return _("依据：%(source)s") % {"source": text}
+
+
 def filesize(size: int) -> str:
     """A file size as people read it (B, KB, MB)."""
     if size < 1024:
@@ -166,6 +181,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(label=label, role_label=role_label, state_label=state_label,
                                  state_badge=state_badge, state_final=state_final, pipeline_label=pipeline_label,
                                  field_display=field_display, verdict_label=verdict_label,
+                                 policy_basis=policy_basis,
                                  LANGUAGES=LANGUAGES, current_lang=current_lang, ROLES=ROLES)
     app.jinja_env.filters.update(dt=format_dt, day=format_day, deadline=deadline_text, filesize=filesize)
 

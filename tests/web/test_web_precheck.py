@@ -68,3 +68,20 @@ def test_a_session_without_the_channel_says_so(cast, browser):
     url = f"/applicant/precheck?standard_id=national-engineering-engineer&route=bridging&session_id={cast.session_id}"
     page = browser("zhang").get(url).get_data(as_text=True)
     assert "所选评审会不受理该申报途径" in page
+
+
+def test_applicants_see_the_policy_basis_never_the_administrators_tags(cast, browser):
+    page = browser("zhang").get("/applicant/precheck?standard_id=national-engineering-senior&route=normal"
+                                ).get_data(as_text=True)
+    assert 'id="precheck-report"' in page
+    assert "依据：专业技术人员继续教育规定" in page  # an [R] requirement with its source
+    assert "本评价标准规定：业绩成果具备其中2项" in page  # a [C] default, said as the standard's own rule
+    for admin_only in ("[C]", "[S]", "[R]", "本系统默认值", "请按政策修改", "待与基本标准原文核对"):
+        assert admin_only not in page, admin_only
+
+    # The administrators' preview of the same standard keeps the tags and their reminders.
+    admin = browser("admin")
+    preview = admin.post("/admin/standards/national-engineering-senior/v2/preview",
+                         data={"profile_user": str(cast.applicant.user_id), "route": "normal",
+                               "as_of": "2026-06-01"}).get_data(as_text=True)
+    assert "[C]" in preview and "待与基本标准原文核对" in preview
