@@ -39,6 +39,7 @@ depends_on = None
 _BATCH = 500
 
 _V2_LISTS = ("experience_claims", "firm_roles", "firm_recognitions")
+_STAMPS = ("verified_by", "verified_on")
 _ACHIEVEMENT_EMPTY: dict[str, Any] = {"item": "", "level": None, "rank": None, "count": 1, "appraised_by": "",
                                       "appraisal_level": None}
 _EDUCATION_EMPTY: dict[str, Any] = {"school_type": "general", "technical_class": None, "degree": None}
@@ -62,7 +63,7 @@ def _upgrade_body(body: dict[str, Any]) -> dict[str, Any]:
         return dict(body)
     out = dict(body)
     out["work_history"] = [
-        {**w, "in_industry": bool(w.get("in_specialty", True))} if isinstance(w, dict) else w
+        {**w, "in_industry": w.get("in_industry", bool(w.get("in_specialty", True)))} if isinstance(w, dict) else w
         for w in body.get("work_history") or []]
     out["schema_version"] = 2
     return out
@@ -88,6 +89,11 @@ def _downgrade_body(body: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         out["education"] = strip("education", _EDUCATION_EMPTY)
     if "achievements" in body:
         out["achievements"] = strip("achievements", _ACHIEVEMENT_EMPTY)
+    for section in ("achievements", "works"):
+        # Who verified an entry and when: version 1 kept only the flag. The case's audit events still say.
+        if section in out:
+            out[section] = [{k: v for k, v in row.items() if k not in _STAMPS} if isinstance(row, dict) else row
+                            for row in out[section] or []]
     if "work_history" in body:
         work = []
         for i, row in enumerate(body.get("work_history") or []):
