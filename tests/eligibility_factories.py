@@ -161,7 +161,7 @@ def item7(level: str = "provincial", **kw: Any) -> dict:
 
 def item8(**kw: Any) -> dict:
     """Item 8: long front-line service (always the experts' judgement)."""
-    return ach("social_benefit", "8", description="扎根一线二十年", **kw)
+    return ach("frontline_service", "8", description="扎根一线二十年", **kw)
 
 
 def firm_role(role: str = "principal", start: date | str = "2015-01-01", end: date | str | None = None, *,

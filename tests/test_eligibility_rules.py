@@ -165,8 +165,9 @@ def test_bridging_wait_boundary(standard: Standard, level: str, national: int, h
     if wait:
         assert f"已满 {wait} 年" in explanation, explanation
     else:
-        assert f"可直接申报，不受取得技能等级后年限限制（依据：湘人社规〔2022〕22号）（国家规定为 {national} 年）" \
-            in explanation, explanation
+        # The channel cites its own source (22号 measure 5), not the session's waivers (measure 4).
+        assert "可直接申报，不受取得技能等级后年限限制（依据：湘人社规〔2022〕22号第5条：" in explanation, explanation
+        assert f"（国家规定为 {national} 年）" in explanation, explanation
     if channel == "hunan" and wait == national:
         assert "本地直接申报政策不适用于高级工" in explanation, explanation
 
@@ -837,3 +838,13 @@ def test_29_february_starts_roll_to_1_march(standard: Standard, data: dict, rout
     on_1 = run(data, standard, as_of=due, **kwargs)
     assert_route(on_1, route_id, M, None)
     assert on_1.overall == M, describe(on_1)
+
+
+@pytest.mark.parametrize("kind", ["economic_benefit", "social_benefit"])
+def test_a_benefit_claim_is_no_achievement_item_of_the_hunan_standard(kind: str):
+    # §7.3: economic benefit has no threshold and is evidence for the items, not an item of its own; item 8
+    # is long front-line or remote-area service.
+    report = run(hunan_normal(achievements=[ach(kind, description="年节约成本800万元")]))
+    criterion = report.criterion("achievements")
+    assert criterion.verdict == N and "不属于本标准可认定的业绩类型" in criterion.explanation.zh
+    assert_route(report, "master-or-bachelor", N, "achievements")

@@ -122,7 +122,8 @@ def verdict_label(value: str) -> str:
     return member.en if current_lang() == "en" else member.zh
 
 
-_ADMIN_HINTS = re.compile(r"（[^（）]*(?:请按政策修改|待与[^（）]*核对|核对)[^（）]*）")
+_ADMIN_HINTS = re.compile(r"（[^（）]*(?:请按政策修改|待与[^（）]*核对|核对|rules\.md)[^（）]*）")
+"""Administrators' notes inside a source text: reminders to check a default, references to our rulebook."""
 
 
 def policy_basis(source: str, tag: Any) -> str:

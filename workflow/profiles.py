@@ -254,6 +254,7 @@ class AchievementKind(Vocabulary):
     AWARD_MUNICIPAL = "award_municipal"
     ECONOMIC_BENEFIT = "economic_benefit"
     SOCIAL_BENEFIT = "social_benefit"
+    FRONTLINE_SERVICE = "frontline_service"
 
 
 register_labels(AchievementKind, {
@@ -271,6 +272,7 @@ register_labels(AchievementKind, {
     "award_municipal": ("市厅级奖励", "Municipal award"),
     "economic_benefit": ("经济效益", "Economic benefit"),
     "social_benefit": ("社会效益", "Social benefit"),
+    "frontline_service": ("长期扎根生产一线或艰苦边远地区，推动当地技术进步", "Long front-line or remote-area service"),
 })
 
 

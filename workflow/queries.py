@@ -584,7 +584,12 @@ class CasePageRow:
     latest_standard_version: int | None
     """The newest stored version of the case's standard (used when the case pins none)."""
     eligibility: dict[str, dict[str, Any] | None]
-    """The newest stored eligibility report of each kind (``submission``, ``recheck``), None when absent."""
+    """The newest stored eligibility report of each kind (``submission``, ``recommend``, ``recheck``), None when
+    absent."""
+
+
+_REPORT_KINDS = ("submission", "recommend", "recheck")
+"""The kinds of stored eligibility report the case page reads (see :mod:`workflow.eligibility_gate`)."""
 
 
 def _case_page_statement():
@@ -614,7 +619,7 @@ def _case_page_statement():
                .scalar_subquery().label("page_timers"),
                select(func.max(versions.c.version)).where(versions.c.standard_id == _case.c.standard_id)
                .scalar_subquery().label("page_standard_latest"),
-               newest_report("submission"), newest_report("recheck"),
+               *(newest_report(kind) for kind in _REPORT_KINDS),
                *(c.label(f"page_certificate_{c.name}") for c in _cert.c))
         .select_from(joined.outerjoin(_cert, _cert.c.case_id == _case.c.id))
         .where(_case.c.id == bindparam("case_id"))
@@ -648,7 +653,7 @@ def case_page(conn: Connection, case_id: int, viewer_id: int) -> CasePageRow | N
         certificate=_plain(certificate) if certificate["id"] is not None else None,
         unread=int(row["page_unread"]), ballot_boxes=int(row["page_boxes"]), pending_timers=int(row["page_timers"]),
         latest_standard_version=row["page_standard_latest"],
-        eligibility={"submission": row["eligibility_submission"], "recheck": row["eligibility_recheck"]})
+        eligibility={kind: row[f"eligibility_{kind}"] for kind in _REPORT_KINDS})
 
 
 def _case_materials_statements():

@@ -61,7 +61,7 @@ def test_case_page_row_matches_the_separate_reads(demo_db) -> None:
             assert page.unread == queries.unread_count(conn, detail["applicant_id"])
             records = latest_reports(conn, case_id)
             assert page.eligibility == {kind: (records.get(kind) or {}).get("report")
-                                        for kind in ("submission", "recheck")}
+                                        for kind in ("submission", "recommend", "recheck")}
             assert page.pending_timers == len(queries.pending_timers(conn, case_id))
             round_ = (detail["data"] or {}).get("round", 1)
             if not page.ballot_boxes:
@@ -202,10 +202,10 @@ def test_the_unread_badge_read_with_the_case_follows_the_messages(demo_app, demo
         unread = queries.unread_count(conn, user_id)
     assert unread >= 3
     client = Browser(demo_app.test_client(), DEMO_PASSWORD).login(username)
-    badge = f'<span class="badge text-bg-danger">{unread}</span>'
+    badge = f'<span class="badge text-bg-danger" id="unread-count">{unread}</span>'
     assert badge in client.get(f"/cases/{case_id}").get_data(as_text=True)
     assert client.get("/messages").status_code == 200
     for url in (f"/cases/{case_id}", "/account"):
         response = client.get(url)
         assert response.status_code == 200, url
-        assert "badge text-bg-danger" not in response.get_data(as_text=True), url
+        assert 'id="unread-count"' not in response.get_data(as_text=True), url

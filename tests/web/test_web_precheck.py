@@ -76,7 +76,7 @@ def test_applicants_see_the_policy_basis_never_the_administrators_tags(cast, bro
     assert 'id="precheck-report"' in page
     assert "依据：专业技术人员继续教育规定" in page  # an [R] requirement with its source
     assert "本评价标准规定：业绩成果具备其中2项" in page  # a [C] default, said as the standard's own rule
-    for admin_only in ("[C]", "[S]", "[R]", "本系统默认值", "请按政策修改", "待与基本标准原文核对"):
+    for admin_only in ("[C]", "[S]", "[R]", "本系统默认值", "请按政策修改", "待与基本标准原文核对", "rules.md"):
         assert admin_only not in page, admin_only
 
     # The administrators' preview of the same standard keeps the tags and their reminders.

@@ -83,7 +83,8 @@ class BridgingRoute:
         if local is not None:
             uses.append(use(f"bridging.map[{index}].relaxed_waiting_years", local))
             relaxation = "local_bridging_channel"
-            cite_zh, cite_en = ctx.policy(local)
+            # The entry's own source: the session's citation is for its waivers, not for this channel.
+            cite_zh, cite_en = f"（依据：{local.source}）", f" (per {local.source})"
             if need == 0:
                 return met(f"按本地政策经单位考核推荐可直接申报，不受取得技能等级后年限限制{cite_zh}（国家规定为 "
                            f"{national} 年）。{level}证书于 {on} 取得。",

@@ -100,6 +100,7 @@ class DirectRoutes:
         uses = [use(f"{path}.leader_years", need)]
         wanted = route.firm_recognitions
         wanted_zh = "且为".join(k.zh for k in wanted)
+        wanted_en = " and ".join(k.en for k in wanted)
         recognised: dict[str, list[tuple[int, FirmRecognitionEntry]]] = {}
         for i, r in enumerate(ctx.profile.firm_recognitions):
             if r.year <= ctx.as_of.year:
@@ -109,7 +110,7 @@ class DirectRoutes:
             held = "、".join(sorted({r.summary().zh for recs in recognised.values() for _, r in recs}))
             have = f"（已填报：{held}）" if held else "（未填报企业资质）"
             return not_met(f"本路径须任{wanted_zh}的主要负责人满 {need.value} 年，所填企业不具备该资质{have}。",
-                           f"Needs {need.value} years as principal leader of a firm that is {wanted_zh}; "
+                           f"Needs {need.value} years as principal leader of a firm that is {wanted_en}; "
                            "no declared firm holds that.", [], uses)
         ev = [Evidence(path=f"firm_recognitions[{i}]", summary=r.summary())
               for firm in qualifying for i, r in recognised[firm] if r.kind in wanted]

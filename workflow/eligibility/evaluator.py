@@ -27,6 +27,7 @@ from .report import (
     Layer,
     Relaxations,
     Route,
+    RouteFamily,
     Stage,
     UnitAssessment,
     Verdict,
@@ -73,7 +74,9 @@ def _no_route(ctx: Context, routes: list[RouteResult]) -> Finding:
 def _summary(ctx: Context, findings: list[Finding], chosen: RouteResult | None) -> tuple[Verdict, Text]:
     s = ctx.standard
     overall = combine(findings)
-    title = f"{s.title}（{Route(ctx.route).zh}）"
+    # A direct route can carry a case on the normal channel (a session that waives the 台阶): name the route.
+    direct = chosen is not None and chosen.open and chosen.family in (RouteFamily.DIRECT, RouteFamily.LEADER)
+    title = f"{s.title}（{'直接申报' if direct else Route(ctx.route).zh}）"
     via_zh = f"按「{chosen.label.zh}」路径，" if chosen is not None and chosen.open else ""
     via_en = f"On the route '{chosen.label.en}': " if chosen is not None and chosen.open else ""
     if overall == Verdict.NOT_MET:
