@@ -57,6 +57,9 @@ STANDARD_FOR = {
 }
 """Which seed standard (and title) a cast case uses for (pipeline, level)."""
 
+CAST_STANDARDS = sorted({standard_id for standard_id, _title in STANDARD_FOR.values()})
+"""The standards the cast's session accepts: the ones its cases use (``STANDARD_FOR``), all engineering."""
+
 
 @dataclass
 class World:
@@ -110,7 +113,7 @@ def build_world(db: Database) -> World:
         session = ReviewSession(code="2026-RAIL", name="2026年湘产专场·轨道交通装备", year=2026,
                                 series="工程", industry="轨道交通装备", authority_org_id=authority.id,
                                 pipeline_ids=["industry-session", "skill-bridging", "exceptional-senior",
-                                              "fallback-filing"])
+                                              "fallback-filing"], standard_ids=CAST_STANDARDS)
         s.add(session)
         s.flush()
 

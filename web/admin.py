@@ -24,6 +24,7 @@ from workflow.engine import RESTART_PAUSED_DEADLINES
 from workflow.errors import WorkflowError
 from workflow.models import Case, Organisation, ReviewSession, User
 from workflow.roles import ROLES, USER_ROLES
+from workflow.standards_store import latest_standards
 
 from .forms import Form, options
 from .i18n import current_lang, label
@@ -265,6 +266,9 @@ class SessionForm(Form):
     year = IntegerField(_l("年度"), validators=[InputRequired(message=_l("请填写年度")),
                                               NumberRange(2020, 2100, message=_l("年度须在2020–2100之间"))])
     pipeline_ids = MultiCheckboxField(_l("受理的评审流程"))
+    # Checked by workflow.administration.session_standards, whose messages name the standard and its series
+    # (a posted id that is not offered gets the same clear refusal instead of WTForms' generic one).
+    standard_ids = MultiCheckboxField(_l("受理的评价标准"), validate_choice=False)
     authority_org_id = SelectField(_l("组织单位（人社部门）"), coerce=int)
     opens_on = DateField(_l("受理开始"), validators=[Optional()])
     closes_on = DateField(_l("受理截止"), validators=[Optional()])
@@ -292,7 +296,13 @@ def sessions():
     """All review sessions with their committee size."""
     with _db().read() as conn:
         rows = queries.sessions(conn)
-    return render_template("admin/sessions.html", rows=rows, statuses=admin_ops.SESSION_STATUSES)
+    return render_template("admin/sessions.html", rows=rows, statuses=admin_ops.SESSION_STATUSES,
+                           standards={x.id: x for x in latest_standards(_db())})
+
+
+def _standard_label(standard) -> str:
+    """A standard as the session pages list it: its name, series and level (the facts a session checks)."""
+    return f"{label(standard.name)}（{standard.series}·{standard.level.value}）"
 
 
 def _session_form(session_id: int | None):
@@ -307,7 +317,8 @@ def _session_form(session_id: int | None):
     defaults = None
     if request.method != "POST" and row is not None:
         defaults = {k: row[k] for k in ("code", "name", "name_en", "series", "industry", "year", "pipeline_ids",
-                                        "authority_org_id", "opens_on", "closes_on", "sitting_on", "status")}
+                                        "standard_ids", "authority_org_id", "opens_on", "closes_on", "sitting_on",
+                                        "status")}
         relaxed = row.get("relaxations") or {}
         defaults.update({key: bool(relaxed.get(key)) for key in admin_ops.SESSION_RELAXATIONS},
                         relaxation_source=relaxed.get("source", ""),
@@ -316,6 +327,10 @@ def _session_form(session_id: int | None):
         defaults = {"year": date.today().year, "status": "open"}
     form = SessionForm(data=defaults)
     form.pipeline_ids.choices = [(p.id, label(p.label)) for p in latest_pipelines(db)]
+    standards = latest_standards(db)
+    # A stored id whose standard is gone still shows (unticked it is dropped; ticked, saving names it).
+    missing = [sid for sid in (row or {}).get("standard_ids") or [] if sid not in {x.id for x in standards}]
+    form.standard_ids.choices = [(x.id, _standard_label(x)) for x in standards] + [(sid, sid) for sid in missing]
     form.authority_org_id.choices = authorities
     form.status.choices = [(k, label(v)) for k, v in admin_ops.SESSION_STATUSES.items()]
     for key, text in admin_ops.SESSION_RELAXATIONS.items():
@@ -335,9 +350,14 @@ def _session_form(session_id: int | None):
                 closes_on=form.closes_on.data, sitting_on=form.sitting_on.data, status=form.status.data,
                 relaxations={**{key: form[key].data for key in admin_ops.SESSION_RELAXATIONS},
                              "source": form.relaxation_source.data or ""},
-                restart_notice_after_objection=bool(form.restart_notice.data))
+                restart_notice_after_objection=bool(form.restart_notice.data),
+                standard_ids=form.standard_ids.data or [])
         except WorkflowError as err:
-            error, status = err.message(current_lang()), err.status
+            status = err.status
+            if getattr(err, "field", None) == "standard_ids":
+                form.standard_ids.errors.append(err.message(current_lang()))
+            else:
+                error = err.message(current_lang())
         else:
             flash(_("评审会已保存。"), "success")
             return redirect(url_for("admin.edit_session", session_id=new_id), 303)

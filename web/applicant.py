@@ -167,8 +167,7 @@ def _choices(form: CaseForm, conn) -> dict[str, Any]:
     pipelines = latest_pipelines(_db())
     form.pipeline_id.choices = [("", _("— 请选择 —"))] + [(p.id, label(p.label)) for p in pipelines]
     sessions = queries.sessions(conn, open_only=True)
-    form.session_id.choices = [(0, _("— 请选择 —"))] + [
-        (s["id"], s["name_en"] if current_lang() == "en" and s["name_en"] else s["name"]) for s in sessions]
+    form.session_id.choices = [(0, _("— 请选择 —"))] + [(s["id"], _session_label(s)) for s in sessions]
     agencies = queries.organisations(conn, kinds=["agency"])
     form.agency_org_id.choices = [(0, _("— 请选择 —"))] + [(a["id"], a["name"]) for a in agencies]
     form.evidence_kind.choices = [(k, label(v)) for k, v in ACCOUNT_EVIDENCE_KINDS.items()]
@@ -176,6 +175,26 @@ def _choices(form: CaseForm, conn) -> dict[str, Any]:
     form.standard_id.choices = _standard_choices(standards)
     return {"pipelines": {p.id: p for p in pipelines}, "sessions": {s["id"]: s for s in sessions},
             "standards": standards}
+
+
+def _standard_groups(known: dict[str, Any], session_id: int | None, standard_id: str | None) -> list[dict[str, Any]]:
+    """The standards each open session accepts, one ``<optgroup>`` per session (no JavaScript needed).
+
+    A standard several sessions accept appears in each group, so only one of its options is marked selected:
+    the one in the chosen session's group, else the first.
+    """
+    offered = {row["id"]: [sid for sid in row["standard_ids"] or [] if sid in known["standards"]]
+               for row in known["sessions"].values()}
+    holders = [sid for sid, ids in offered.items() if standard_id in ids]
+    marked = session_id if session_id in holders else (holders[0] if holders else None)
+    return [{"id": row["id"], "label": _session_label(row),
+             "options": [{"value": sid, "text": _standard_label(known["standards"][sid]),
+                          "selected": row["id"] == marked and sid == standard_id} for sid in offered[row["id"]]]}
+            for row in known["sessions"].values()]
+
+
+def _session_label(row: dict[str, Any]) -> str:
+    return row["name_en"] if current_lang() == "en" and row["name_en"] else row["name"]
 
 
 def _standards() -> dict[str, Any]:
@@ -188,8 +207,13 @@ def _standards() -> dict[str, Any]:
     return {s.id: s for s in latest_standards(_db()) if s.in_force(today)}
 
 
+def _standard_label(standard) -> str:
+    """A standard as an applicant chooses it: its name with its series and level."""
+    return f"{label(standard.name)}（{standard.series}·{standard.level.value}）"
+
+
 def _standard_choices(standards: dict[str, Any]) -> list[tuple[str, str]]:
-    return [("", _("— 请选择 —"))] + [(sid, f"{label(s.name)}（{s.level.value}）") for sid, s in standards.items()]
+    return [("", _("— 请选择 —"))] + [(sid, _standard_label(s)) for sid, s in standards.items()]
 
 
 def _self_check(profile: dict[str, Any], pipeline_id: str | None) -> list[tuple[bool, str]]:
@@ -225,16 +249,21 @@ def new_case():
         try:
             case_id = _open_case(form, known, me)
         except WorkflowError as err:
-            error, status = err.message(current_lang()), err.status
+            status = err.status
+            if getattr(err, "field", None) == "standard_id":  # e.g. a standard the session does not accept
+                form.standard_id.errors.append(err.message(current_lang()))
+            else:
+                error = err.message(current_lang())
         else:
             flash(_("申报草稿已创建。请上传材料，核对信息后提交。"), "success")
             return redirect(url_for("cases.show", case_id=case_id), 303)
     elif request.method == "POST":
         status = 422
     profile = load_profile(db, current_user.id)
+    groups = _standard_groups(known, form.session_id.data, form.standard_id.data)
     return render_template("applicant/new_case.html", form=form, error=error, me=me,
                            pipelines=known["pipelines"], sessions=known["sessions"], titles=TITLE_SUGGESTIONS,
-                           checks=_self_check(profile, form.pipeline_id.data)), status
+                           standard_groups=groups, checks=_self_check(profile, form.pipeline_id.data)), status
 
 
 def _open_case(form: CaseForm, known: dict[str, Any], me) -> int:
@@ -313,7 +342,16 @@ def edit_case(case_id: int):
     form = DeclarationForm()
     form.evidence_kind.choices = [(k, label(v)) for k, v in ACCOUNT_EVIDENCE_KINDS.items()]
     standards = _standards()
+    accepted = None
+    if case["session_id"] is not None:
+        with db.read() as conn:
+            accepted = set((queries.session_row(conn, case["session_id"]) or {}).get("standard_ids") or [])
+    # A posted standard is checked against every one in force, so that one the session does not accept gets the
+    # core's message naming it (not WTForms' "not a valid choice"); the form offers only what the session
+    # accepts, and the case's own standard (kept if the session's list changed).
     form.standard_id.choices = _standard_choices(standards)
+    offered = _standard_choices(
+        {sid: x for sid, x in standards.items() if accepted is None or sid in accepted or sid == case["standard_id"]})
     # The standard can change only before the first submission: it is pinned then (rules §5).
     from workflow.catalog import get_pipeline
 
@@ -342,12 +380,17 @@ def edit_case(case_id: int):
                                target_title=form.target_title.data, specialty=form.specialty.data,
                                level=form.level.data, evidence=new_evidence, standard_id=chosen)
         except WorkflowError as err:
-            error, status = err.message(current_lang()), err.status
+            status = err.status
+            if getattr(err, "field", None) == "standard_id" and draft:
+                form.standard_id.errors.append(err.message(current_lang()))
+            else:
+                error = err.message(current_lang())
         else:
             flash(_("申报信息已保存。"), "success")
             return redirect(url_for("cases.show", case_id=case_id), 303)
     elif request.method == "POST":
         status = 422
+    form.standard_id.choices = offered
     return render_template("applicant/edit_case.html", form=form, case=case, fallback=fallback, error=error,
                            draft=draft, standards=standards), status
 

@@ -497,7 +497,7 @@ def _open_sessions() -> list[dict[str, Any]]:
     """Sessions open for applications, newest first (the pre-check applies their waivers)."""
     rs = ReviewSession.__table__
     with _db().read() as conn:
-        rows = conn.execute(select(rs.c.id, rs.c.name, rs.c.name_en).where(rs.c.status == "open")
+        rows = conn.execute(select(rs.c.id, rs.c.name, rs.c.name_en, rs.c.standard_ids).where(rs.c.status == "open")
                             .order_by(rs.c.id.desc()))
         return [dict(row._mapping) for row in rows]
 
@@ -517,6 +517,12 @@ def precheck():
     if session_id not in {s["id"] for s in sessions}:
         session_id = None
     report, problem = None, None
+    if session_id is not None:
+        # A session's pre-check offers what an application to it could choose: the standards it accepts.
+        accepted = next(s["standard_ids"] or [] for s in sessions if s["id"] == session_id)
+        standards = {sid: x for sid, x in standards.items() if sid in accepted}
+        if chosen is not None and chosen.id not in standards:
+            chosen, problem = None, _("所选评审会不受理该评价标准，请改选评价标准或评审会。")
     if chosen is not None:
         profile = _stored_profile(current_user.id)
         relaxations, pipeline_id = relaxations_for_channel(_db(), session_id, route)

@@ -23,6 +23,7 @@ from .errors import CaseNotFound, InvalidAction, MissingData, PermissionDenied
 from .models import Attendance, CommitteeSeat, Organisation, ReviewSession, User, UserRole
 from .passwords import hash_password, verify_password
 from .roles import USER_ROLES, Actor
+from .standards_store import get_standard, latest_version
 
 _user = User.__table__
 _role = UserRole.__table__
@@ -198,11 +199,13 @@ def save_session(db: Database, actor: Actor, session_id: int | None, *, code: st
                  series: str = "", industry: str = "", year: int, pipeline_ids: list[str], authority_org_id: int,
                  opens_on: date | None = None, closes_on: date | None = None, sitting_on: date | None = None,
                  status: str = "open", relaxations: dict[str, Any] | None = None,
-                 restart_notice_after_objection: bool | None = None) -> int:
+                 restart_notice_after_objection: bool | None = None, standard_ids: list[str] | None = None) -> int:
     """Create (``session_id`` None) or update a review session; returns its id.
 
     ``relaxations`` are the waivers a dedicated session (湘产专场) grants, keys of :data:`SESSION_RELAXATIONS`
     plus ``source`` (the policy cited in the explanations); None keeps the stored ones when editing.
+    ``standard_ids`` are the occupation standards the session accepts (see :func:`session_standards`); None
+    keeps the stored ones when editing, which are then checked against the (possibly changed) series.
     ``restart_notice_after_objection`` sets the session parameter of that name (a notice runs its full period
     again after a dismissed objection; by default it continues where it paused); None keeps it.
     """
@@ -242,6 +245,9 @@ def save_session(db: Database, actor: Actor, session_id: int | None, *, code: st
                 raise CaseNotFound("评审会不存在", "No such session")
             for key, value in fields.items():
                 setattr(row, key, value)
+        # Checked in this transaction, against the standards stored now and the series being saved.
+        row.standard_ids = session_standards(s.connection(), row.series, status, list(
+            standard_ids if standard_ids is not None else row.standard_ids or []))
         if restart_notice_after_objection is not None:
             # Other parameters (the committee's) are kept; a new dict so the JSON column is seen as changed.
             parameters = {k: v for k, v in (row.parameters or {}).items() if k != RESTART_PAUSED_DEADLINES}
@@ -284,6 +290,41 @@ def session_relaxations(raw: dict[str, Any]) -> dict[str, Any]:
                           "Cite the policy that grants the waivers (e.g. 湘人社规〔2022〕22号)")
     Relaxations(**granted, source=source)  # the evaluator's own model: whatever is stored, it accepts
     return {**granted, "source": source} if granted or source else {}
+
+
+def session_standards(conn, series: str, status: str, standard_ids: list[str]) -> list[str]:
+    """Validate the occupation standards a session accepts and return them in stored form (no repeats).
+
+    Each must be a stored standard (its newest version is read) of the session's series: an economics
+    standard in an engineering session would judge a case by the wrong rules (a session without a series
+    takes any). Levels need no check: a session has none of its own, and every standard's level (初级/助理,
+    中级, 副高, 正高) is one a case can target. A session accepting applications (status ``open``) must list
+    at least one, else no applicant could choose anything; a sitting or closed one may list none. The messages
+    name the offending standards with their series, and ``field`` is ``standard_ids`` so a form shows them there.
+    """
+    chosen = list(dict.fromkeys(str(sid).strip() for sid in standard_ids if str(sid).strip()))
+    if not chosen and status == "open":
+        raise MissingData("受理中的评审会须至少选择一个受理的评价标准",
+                          "A session accepting applications needs at least one occupation standard",
+                          field="standard_ids")
+    unknown, foreign = [], []
+    for sid in chosen:
+        version = latest_version(conn, sid)
+        standard = get_standard(conn, sid, version) if version else None
+        if standard is None:
+            unknown.append(sid)
+        elif series and standard.series != series:
+            foreign.append(standard)
+    if unknown:
+        raise MissingData(f"评价标准不存在：{'、'.join(unknown)}", f"No such standards: {', '.join(unknown)}",
+                          field="standard_ids")
+    if foreign:
+        zh = "、".join(f"“{x.name.zh}”（{x.series}系列·{x.level.value}）" for x in foreign)
+        en = "; ".join(f"“{x.name.en}” ({x.series} series, {x.level.value})" for x in foreign)
+        raise MissingData(f"评价标准{zh}与本评审会的“{series}”系列不符，不能受理",
+                          f"Not of this session's series ({series}): {en}; a session accepts only its own series",
+                          field="standard_ids")
+    return chosen
 
 
 def seat_member(db: Database, actor: Actor, session_id: int, user_id: int, seat_role: str = "member") -> None:

@@ -47,7 +47,7 @@ from .profiles import (
     upgrade_profile_body,
 )
 from .roles import Actor
-from .standards_store import latest_version, level_mismatch
+from .standards_store import latest_version, level_mismatch, not_accepted
 
 _profile = ApplicantProfile.__table__
 _case = Case.__table__
@@ -567,12 +567,13 @@ def update_declaration(db: Database, case_id: int, actor: Actor, *, expected_ver
                        evidence: dict[str, Any] | None = None, standard_id: str | None = None) -> None:
     """Change the case's declared details while it is with the applicant (draft or correction).
 
-    The occupation standard can change only in the draft: the first submission pins its version.
+    The occupation standard can change only in the draft: the first submission pins its version. A new
+    standard must be one the case's session accepts.
     """
     with db.write() as conn:
         case = conn.execute(select(_case.c.id, _case.c.applicant_id, _case.c.state, _case.c.version,
                                    _case.c.pipeline_id, _case.c.pipeline_version, _case.c.data, _case.c.level,
-                                   _case.c.standard_id, _case.c.standard_version)
+                                   _case.c.standard_id, _case.c.standard_version, _case.c.session_id)
                             .where(_case.c.id == case_id)).mappings().first()
         if case is None:
             raise CaseNotFound(f"案件 {case_id} 不存在", f"Case {case_id} does not exist")
@@ -602,7 +603,12 @@ def update_declaration(db: Database, case_id: int, actor: Actor, *, expected_ver
                 raise InvalidAction("评价标准已在首次提交时确定，不能更改",
                                     "The standard was fixed at the first submission")
             if latest_version(conn, standard_id) is None:
-                raise MissingData("评价标准不存在", "No such standard")
+                raise MissingData("评价标准不存在", "No such standard", field="standard_id")
+            # Only a new choice is checked: re-saving the draft keeps its standard if the session's list changed.
+            refused = None if standard_id == case["standard_id"] else not_accepted(conn, case["session_id"],
+                                                                                    standard_id)
+            if refused is not None:
+                raise refused
             values["standard_id"] = standard_id
         if "level" in values or "standard_id" in values:
             # Checked against the version the case will be judged by: the pinned one once submitted.

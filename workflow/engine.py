@@ -27,7 +27,7 @@ from .permissions import acting_role
 from .pipelines import REQUIREMENTS, Pipeline, TransitionDef
 from .registry import GUARDS
 from .roles import Actor
-from .standards_store import level_mismatch
+from .standards_store import level_mismatch, not_accepted
 
 _case = Case.__table__
 _event = CaseEvent.__table__
@@ -310,7 +310,8 @@ def open_case(db: Database, actor: Actor, *, pipeline_id: str, unit_org_id: int,
               pipeline_version: int | None = None, now: datetime | None = None) -> int:
     """Create a case in its pipeline's initial state (newest version unless given), with its first event.
 
-    Only the applicant opens their own case; an integrity record in force blocks new applications.
+    Only the applicant opens their own case; an integrity record in force blocks new applications. The
+    standard must be one the session accepts (when the case has a session) and judge the case's level.
     """
     from .catalog import latest_versions
 
@@ -326,7 +327,8 @@ def open_case(db: Database, actor: Actor, *, pipeline_id: str, unit_org_id: int,
         blocked = GUARDS["no_integrity_record"].func(_probe_ctx(conn, actor, pipeline, now))
         if blocked:
             raise GuardRefused([blocked])
-        mismatch = level_mismatch(conn, standard_id, level)
+        # The session's list first: a standard it does not accept is wrong whatever the level.
+        mismatch = not_accepted(conn, session_id, standard_id) or level_mismatch(conn, standard_id, level)
         if mismatch is not None:
             raise mismatch
         case_id = conn.execute(insert(_case).values(

@@ -53,6 +53,13 @@ class GuardRefused(WorkflowError):
 
 
 class MissingData(WorkflowError):
-    """The action needs data that was not given (e.g. the list of corrections when returning a case)."""
+    """The action needs data that was not given (e.g. the list of corrections when returning a case).
+
+    ``field`` names the input the message is about when there is one (a form shows it next to that field).
+    """
 
     status = 422
+
+    def __init__(self, message_zh: str, message_en: str = "", *, field: str | None = None) -> None:
+        super().__init__(message_zh, message_en)
+        self.field = field

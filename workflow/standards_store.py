@@ -15,11 +15,12 @@ from sqlalchemy import Connection, func, insert, select
 
 from .db import Database
 from .errors import MissingData
-from .models import StandardVersion, utcnow
+from .models import ReviewSession, StandardVersion, utcnow
 from .standards import STANDARDS_DIR, Standard, load_standard_dir, standard_from_data
 from .yamlsource import DefinitionError
 
 _sv = StandardVersion.__table__
+_rs = ReviewSession.__table__
 _cache: dict[tuple[str, str, int], Standard] = {}
 _lock = threading.Lock()
 
@@ -112,3 +113,37 @@ def level_mismatch(conn: Connection, standard_id: str | None, level: str | None,
         return None
     return MissingData(f"所选评价标准适用于{judged}职称，与申报级别“{level}”不一致，请改选标准或级别",
                        f"The chosen standard is for {judged} titles, not {level}; change the standard or the level")
+
+
+def not_accepted(conn: Connection, session_id: int | None, standard_id: str | None) -> MissingData | None:
+    """The error to raise when the case's session does not accept ``standard_id``, else None.
+
+    A session lists the standards it accepts (``review_session.standard_ids``): an engineering session must not
+    judge a case by an economics standard. Checked where the standard is chosen (opening a case, changing the
+    draft's standard); a case without a session, or without a standard yet (the submission guard asks for
+    one), is not concerned. The message names the standard and its series, so the applicant sees why.
+    """
+    if session_id is None or not standard_id:
+        return None
+    session = conn.execute(select(_rs.c.name, _rs.c.name_en, _rs.c.standard_ids)
+                           .where(_rs.c.id == session_id)).first()
+    if session is None:
+        return MissingData("评审会不存在", "No such review session", field="session_id")
+    accepted = session.standard_ids or []
+    if standard_id in accepted:
+        return None
+    name_en = session.name_en or session.name
+    if not accepted:
+        return MissingData(f"评审会“{session.name}”尚未列明受理的评价标准，暂不受理申报，请联系组织单位",
+                           f"The session “{name_en}” lists no occupation standard yet and takes no applications; "
+                           "contact its organiser", field="standard_id")
+    version = latest_version(conn, standard_id)
+    standard = get_standard(conn, standard_id, version) if version else None
+    if standard is None:
+        return MissingData("评价标准不存在", "No such standard", field="standard_id")
+    return MissingData(
+        f"本评审会不受理该评价标准：“{standard.name.zh}”（{standard.series}系列·{standard.level.value}）"
+        f"不在评审会“{session.name}”受理的评价标准之列，请改选",
+        f"This session does not accept that standard: “{standard.name.en}” ({standard.series} series, "
+        f"{standard.level.value}) is not among the standards “{name_en}” accepts; choose another",
+        field="standard_id")

@@ -220,6 +220,7 @@ def test_reference_endpoints(api, cast, token_for):
     client = api(token_for(cast.officer))
     sessions = client.get("/api/v1/sessions").get_json()["items"]
     assert sessions[0]["code"] == "2026-RAIL"
+    assert "hunan-sme-advanced-manufacturing-senior" in sessions[0]["standard_ids"]  # what the session accepts
     standards = client.get("/api/v1/standards").get_json()["items"]
     assert standards
     one = client.get(f"/api/v1/standards/{standards[0]['id']}").get_json()

@@ -97,7 +97,7 @@ def test_sessions_and_seats(cast, browser):
         "code": "2026-hrm", "name": "2026年人力资源管理高级职称专场", "name_en": "", "series": "经济",
         "industry": "人力资源管理", "year": "2026", "pipeline_ids": ["industry-session", "fallback-filing"],
         "authority_org_id": str(cast.authority), "opens_on": "2026-03-01", "closes_on": "2026-06-30",
-        "sitting_on": "2026-09-15", "status": "open"})
+        "sitting_on": "2026-09-15", "status": "open", "standard_ids": ["hunan-sme-hr-senior-economist"]})
     assert response.status_code == 303
     with cast.db.read() as conn:
         session_id = conn.execute(select(ReviewSession.__table__.c.id)
@@ -121,7 +121,8 @@ def test_sessions_and_seats(cast, browser):
 
 SESSION_FORM = {"code": "2026-XC-AI", "name": "2026年湘产专场·人工智能", "name_en": "", "series": "工程",
                 "industry": "人工智能", "year": "2026", "pipeline_ids": ["industry-session"], "opens_on": "2026-03-01",
-                "closes_on": "2026-06-30", "sitting_on": "2026-09-15", "status": "open"}
+                "closes_on": "2026-06-30", "sitting_on": "2026-09-15", "status": "open",
+                "standard_ids": ["hunan-sme-advanced-manufacturing-senior"]}
 
 
 def _session_by_code(db, code: str) -> dict | None:

@@ -181,6 +181,7 @@ class SessionOut(_Out):
     industry: str
     year: int
     pipeline_ids: list[str]
+    standard_ids: list[str] = Field(description="the occupation standards the session accepts (ids)")
     authority_name: str
     opens_on: date | None
     closes_on: date | None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from ._types import JSONType, UTCDateTime, utcnow
@@ -14,8 +14,9 @@ class ReviewSession(SQLModel, table=True):
     """A dated sitting for one series/industry with its own committee and parameter overrides.
 
     Example: “2026年湘产专场·轨道交通装备”. ``parameters`` override the pipeline's defaults for cases of
-    this session (quorum, pass fraction, superior levels…), and ``relaxations`` name the waivers the
-    session grants (台阶, papers, foreign language, age).
+    this session (quorum, pass fraction, superior levels…), ``relaxations`` name the waivers the
+    session grants (台阶, papers, foreign language, age), and ``standard_ids`` the occupation standards
+    (评价标准) it accepts: an applicant of this session can choose only those (empty: it accepts none).
     """
 
     __tablename__ = "review_session"
@@ -28,6 +29,9 @@ class ReviewSession(SQLModel, table=True):
     industry: str = Field(default="", max_length=80)
     year: int
     pipeline_ids: list = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    # The server default lets migration 0012 add the column in place (and rows written by plain SQL accept none).
+    standard_ids: list = Field(default_factory=list, sa_column=Column(JSONType, nullable=False,
+                                                                      server_default=text("'[]'")))
     authority_org_id: int = Field(foreign_key="organisation.id")
     opens_on: date | None = None
     closes_on: date | None = None
