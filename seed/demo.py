@@ -1,4 +1,4 @@
-"""The Hunan demo data set: organisations, people, two sessions with committees, and ~30 cases at every stage.
+"""The Hunan demo data set: organisations, people, two sessions with committees, and 38 cases at every stage.
 
 The data lives in ``seed/demo_*.yaml`` and ``seed/demo_staff.csv``. Cases are never written directly: each is
 opened with :func:`workflow.engine.open_case` and driven with :func:`workflow.engine.fire`, the ballot
@@ -32,7 +32,7 @@ from workflow.errors import WorkflowError
 from workflow.models import ApplicantProfile, Case, CommitteeSeat, Organisation, ReviewSession, Timer, User, utcnow
 from workflow.notify import dispatch
 from workflow.pipelines import Pipeline
-from workflow.profiles import parse_profile
+from workflow.profiles import PROFILE_SCHEMA_VERSION, TechnicalClass, parse_profile
 from workflow.queries import superior_chain
 from workflow.roles import ROLES, Actor
 from workflow.standards_store import sync_standards
@@ -63,6 +63,9 @@ COMMENTS = {
 
 ASSESSMENT = {"result": "优秀", "summary": "该同志岗位技能精湛，近三年年度考核均为优秀，能解决生产一线关键技术难题，"
                                        "同意推荐参加工程技术职称贯通评价。"}
+
+TECHNICAL_CLASSES = frozenset(c.value for c in TechnicalClass)
+"""The classes of a 技工院校 (中级工班, 高级工班, 预备技师班): an ``edu`` row naming one declares such a school."""
 
 OPINION_TEXTS = ["业绩成果突出，代表作质量较高，同意推荐。", "专业技术水平达到申报级别要求，同意。",
                  "工作经历与申报专业相符，成果有一定创新性，同意。", "建议进一步补强理论总结，总体同意。"]
@@ -156,33 +159,66 @@ def load_demo(db: Database, existing: bool = False, now: datetime | None = None)
 
 
 def _profile_body(person: dict[str, Any], today: date) -> dict[str, Any]:
-    """Expand the YAML shorthand into an ApplicantProfile body (validated by workflow.profiles)."""
+    """Expand the YAML shorthand (described at the top of demo_applicants.yaml) into an ApplicantProfile body,
+    validated by workflow.profiles: a typo in a field name or value stops the loader with the field's path."""
 
     def d(value: Any) -> str | None:
         """A YAML date (or None) as ISO text."""
         return None if value is None else (value.isoformat() if isinstance(value, date) else str(value))
 
+    def more(row: list[Any], at: int) -> dict[str, Any]:
+        """The optional mapping of further facts at position ``at`` of a shorthand row (empty when absent)."""
+        extra = row[at] if len(row) > at else {}
+        if not isinstance(extra, dict):
+            raise DemoLoadError(f"{person['username']}: {row!r}: element {at + 1} must be a mapping of fields")
+        return dict(extra)
+
+    def education(e: list[Any]) -> dict[str, Any]:
+        # A 技工院校 graduate is declared by the class (中级工班, 高级工班, 预备技师班) in place of the 学历.
+        entry: dict[str, Any] = {"school": e[1], "major": e[2], "graduated_on": d(e[3]), "major_related": bool(e[4])}
+        if e[0] in TECHNICAL_CLASSES:
+            entry.update(school_type="technical_school", technical_class=e[0])
+        else:
+            entry["level"] = e[0]
+        return {**entry, **more(e, 5)}
+
+    def work(kind: str, title: str, year: int, extra: dict[str, Any]) -> dict[str, Any]:
+        # A document counts as a 代表作 (Hunan 第六条) only once the unit verified it and it is long enough, so
+        # rows say so: {chars: 15000, verified: true}. A bare technical_document row is a verified 12,000 chars.
+        chars = extra.pop("chars", 12000 if kind == "technical_document" else None)
+        verified = extra.pop("verified", kind == "technical_document")
+        if extra:
+            raise DemoLoadError(f"{person['username']}: works {title}: unknown fields {sorted(extra)}")
+        return {"kind": kind, "title": title, "year": int(year), "character_count": chars, "unit_verified": verified,
+                "evidence": f"代表作全文（{title[:12]}）"}
+
     body = {
+        "schema_version": PROFILE_SCHEMA_VERSION,  # written in the current shape (else read as v1 and upgraded)
         "birth_date": d(person["birth"]),
-        "education": [{"level": e[0], "school": e[1], "major": e[2], "graduated_on": d(e[3]),
-                       "major_related": bool(e[4])} for e in person.get("edu", [])],
+        "education": [education(e) for e in person.get("edu", [])],
         "titles": [{"name": t[0], "series": t[1], "specialty": t[2], "level": t[3], "obtained_on": d(t[4]),
                     "certificate_no": f"HNZC{d(t[4])[:4]}{abs(hash_seed(person['username'])) % 10**6:06d}"}
                    for t in person.get("title", [])],
         "skill_certificates": [{"occupation": k[0], "level": k[1], "certificate_no": str(k[2]),
                                 "obtained_on": d(k[3]), "issuer": "湖南省职业技能鉴定中心"}
                                for k in person.get("skill", [])],
-        "work_history": [{"employer": w[0], "post": w[1], "start": d(w[2]), "end": d(w[3]), "in_specialty": True}
-                         for w in person.get("work", [])],
-        # 90+ hours in each of the last three complete years: what the standards check (人社部令第25号).
+        "work_history": [{"employer": w[0], "post": w[1], "start": d(w[2]), "end": d(w[3]), "in_specialty": True,
+                          **more(w, 4)} for w in person.get("work", [])],
+        # 90+ hours in each of the last four complete years: the standards check the three years before a case's
+        # submission (人社部令第25号), and a case submitted last year (loaded early in January) checks one earlier.
         "continuing_education": [{"year": today.year - k, "hours": 90 + hash_seed(f"{person['username']}{k}") % 24}
-                                 for k in (3, 2, 1)],
+                                 for k in (4, 3, 2, 1)],
         "achievements": [{"kind": a[0], "description": a[1], "year": int(a[2]),
-                          "evidence": f"证明材料（{a[1][:12]}）扫描件", "verified": True}
+                          "evidence": f"证明材料（{a[1][:12]}）扫描件", "verified": True, **more(a, 3)}
                          for a in person.get("ach", [])],
-        "works": [{"kind": w[0], "title": w[1], "year": int(w[2]),
-                   "character_count": 12000 if w[0] == "technical_document" else None,
-                   "unit_verified": w[0] == "technical_document"} for w in person.get("works", [])],
+        "experience_claims": [{"item": c[0], "description": c[1], "evidence": f"佐证材料（{c[1][:12]}）"}
+                              for c in person.get("claims", [])],
+        "firm_roles": [{"employer": r[0], "role": r[1], "start": d(r[2]), "end": d(r[3]),
+                        "evidence": f"任职文件（{r[0]}）"} for r in person.get("firm_roles", [])],
+        "firm_recognitions": [{"employer": r[0], "kind": r[1], "year": int(r[2]),
+                               "evidence": f"认定文件（{r[0]}，{r[2]} 年）"}
+                              for r in person.get("firm_recognitions", [])],
+        "works": [work(w[0], w[1], w[2], more(w, 3)) for w in person.get("works", [])],
         "recommendations": [{"expert_name": r[0], "expert_title": r[1], "expert_level": r[2], "series": r[3],
                              "specialty": r[4], "employer": r[5]} for r in person.get("recommend", [])],
     }
@@ -270,6 +306,7 @@ class _Loader:
             session = ReviewSession(
                 code=code, name=row["name"].format(year=year), name_en=row["name_en"].format(year=year),
                 series=row["series"], industry=row["industry"], year=year, pipeline_ids=row["pipelines"],
+                standard_ids=row["standards"],
                 authority_org_id=self.orgs[row["authority"]],
                 opens_on=self.today + timedelta(days=row["opens_days"]),
                 closes_on=self.today + timedelta(days=row["closes_days"]),

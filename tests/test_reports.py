@@ -54,7 +54,7 @@ def _case_id(db: Database, username: str, pipeline_id: str) -> int:
 
 # --------------------------------------------------------------------------------------------- counts
 
-# The 34 demo cases and the state each ends in (demo_applicants.yaml: ``goal`` then the ``then`` side steps;
+# The 38 demo cases and the state each ends in (demo_applicants.yaml: ``goal`` then the ``then`` side steps;
 # ``ballot: fail`` closes the vote against the case). Big stages follow the ``stage`` of each state in the
 # pipeline YAML: submission = draft, correction, authority_correction; unit recommendation = unit_review,
 # unit_notice(_objection), unit_recommendation, superior_review; panel review = formal_check,
@@ -62,15 +62,18 @@ def _case_id(db: Database, username: str, pipeline_id: str) -> int:
 # filing, certification; closed = certified, not_passed, withdrawn, revoked, rejected.
 #   submission (5): zhangwei/industry (returned → correction), zhangwei/skill-bridging draft, liuqiang draft,
 #     shilei draft, wulei (formal_check → returned → authority_correction)
-#   unit recommendation (9): chenxm, xiejh, linjia (unit_review); wangli, fangyuan (unit_notice);
-#     dujuan (objection → unit_notice_objection); zhaogang, tanggq (unit_recommendation); sunhao (superior)
-#   panel review (8): zhoumin, ouyangm (formal_check); zhengjie (eligibility_recheck); fengjun, pengzy,
+#   unit recommendation (12): chenxm, xiejh, linjia, hejj, zouht (unit_review); wangli, fangyuan (unit_notice);
+#     dujuan (objection → unit_notice_objection); zhaogang, tanggq, longxb (unit_recommendation);
+#     sunhao (superior)
+#   panel review (9): zhoumin, ouyangm, duanlx (formal_check); zhengjie (eligibility_recheck); fengjun, pengzy,
 #     tiantian (pre_review); gongxue (defence); heping (committee_vote, ballot open)
 #   result publication (4): jiangli, qinyue (result_notice); huanglei (objection → result_notice_objection);
 #     xuwen (filing)
 #   closed (8): lina, hanwg, zhonghua, yuanmeng (certified); luocheng (certified → revoked);
 #     caoyang (vote failed → not_passed); dengchao (withdrawn); panwei (objection upheld → rejected)
-EXPECTED_STAGES = {"submission": 5, "unit_recommendation": 9, "panel_review": 8, "result_publication": 4,
+# The Hunan route examples added last (hejj and zouht: industry session, unit_review; longxb and duanlx: skill
+# bridging, unit_recommendation and formal_check) are the 4 cases above the earlier 34 (9 → 12, 8 → 9).
+EXPECTED_STAGES = {"submission": 5, "unit_recommendation": 12, "panel_review": 9, "result_publication": 4,
                    "closed": 8}
 
 
@@ -80,9 +83,10 @@ def test_cases_per_stage_on_the_demo(demo):
 
 
 def test_cases_per_state_on_the_demo(demo):
-    # Same listing as above, counted per state over all four pipelines.
-    expected = {"draft": 3, "correction": 1, "authority_correction": 1, "unit_review": 3, "unit_notice": 2,
-                "unit_notice_objection": 1, "unit_recommendation": 2, "superior_review": 1, "formal_check": 2,
+    # Same listing as above, counted per state over all four pipelines (unit_review 3 + hejj, zouht;
+    # unit_recommendation 2 + longxb; formal_check 2 + duanlx).
+    expected = {"draft": 3, "correction": 1, "authority_correction": 1, "unit_review": 5, "unit_notice": 2,
+                "unit_notice_objection": 1, "unit_recommendation": 3, "superior_review": 1, "formal_check": 3,
                 "eligibility_recheck": 1, "pre_review": 3, "defence": 1, "committee_vote": 1, "result_notice": 2,
                 "result_notice_objection": 1, "filing": 1, "certified": 4, "revoked": 1, "not_passed": 1,
                 "withdrawn": 1, "rejected": 1}
@@ -92,18 +96,20 @@ def test_cases_per_state_on_the_demo(demo):
     for r in rows:
         totals[r["state"]] = totals.get(r["state"], 0) + r["n"]
     assert totals == expected
-    # The skill-bridging pipeline alone: zhangwei draft, xiejh unit_review, tanggq unit_recommendation, pengzy
-    # pre_review, hanwg certified, jiangli result_notice.
+    # The skill-bridging pipeline alone: zhangwei draft, xiejh unit_review, tanggq and longxb
+    # unit_recommendation, duanlx formal_check, pengzy pre_review, hanwg certified, jiangli result_notice.
     assert {r["state"]: r["n"] for r in rows if r["pipeline_id"] == "skill-bridging"} == {
-        "draft": 1, "unit_review": 1, "unit_recommendation": 1, "pre_review": 1, "certified": 1, "result_notice": 1}
+        "draft": 1, "unit_review": 1, "unit_recommendation": 2, "formal_check": 1, "pre_review": 1, "certified": 1,
+        "result_notice": 1}
 
 
 @pytest.mark.parametrize(("filt", "expected"), [
     # HRM session: qinyue result_notice, tiantian pre_review, dujuan unit_notice_objection, panwei rejected.
     ("HRM", {"submission": 0, "unit_recommendation": 1, "panel_review": 1, "result_publication": 1, "closed": 1}),
-    # skill-bridging: see test_cases_per_state_on_the_demo.
+    # skill-bridging: see test_cases_per_state_on_the_demo (longxb adds to unit recommendation, duanlx to
+    # panel review).
     (reports.ReportFilter(pipeline_id="skill-bridging"),
-     {"submission": 1, "unit_recommendation": 2, "panel_review": 1, "result_publication": 1, "closed": 1}),
+     {"submission": 1, "unit_recommendation": 3, "panel_review": 2, "result_publication": 1, "closed": 1}),
     # Opened on 2026-06-19 (start_days_ago: 3): chenxm unit_review, wangli unit_notice, dujuan objection.
     (reports.ReportFilter(date_from=date(2026, 6, 19), date_to=date(2026, 6, 19)),
      {"submission": 0, "unit_recommendation": 3, "panel_review": 0, "result_publication": 0, "closed": 0}),

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from workflow import standards_store
 from workflow.eligibility_gate import latest_reports
-from workflow.models import Case
+from workflow.models import Case, ReviewSession
 
 SID = "industrial-internet-senior"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -72,7 +72,16 @@ def test_new_occupation_standard_in_force_at_once_and_pinned_cases_keep_their_ve
         assert p.inner_text("#standard-version") == "v1"
         admin.shot("standards-03-admin-published-v1")
 
-        # the applicant, in another session, sees it at once and gets a pre-check against it
+        # the administrator adds it to the rail session's accepted standards (a session takes only those)
+        with live_db.read() as conn:
+            rail = conn.execute(select(ReviewSession.__table__.c.id)
+                                .where(ReviewSession.__table__.c.code == "2026-RAIL")).scalar_one()
+        admin.go(f"/admin/sessions/{rail}")
+        p.check(f"input[name=standard_ids][value={SID}]")
+        admin.click("main form button[type=submit]")
+        admin.shot("standards-03b-admin-session-accepts")
+
+        # the applicant, in another browser context, sees it at once and gets a pre-check against it
         applicant.go("/applicant/cases/new")
         assert SID in applicant.page.inner_html("#standard_id")
         applicant.page.select_option("#precheck-standard", SID)
@@ -109,10 +118,10 @@ def test_new_occupation_standard_in_force_at_once_and_pinned_cases_keep_their_ve
         v1_verdict = _submission_report(live_db, case_id)["overall"]
         assert v1_verdict in ("met", "needs_judgement")
 
-        # the administrator publishes v2, which asks for 9 achievement items
+        # the administrator publishes v2, which asks for all 8 achievement items
         admin.go(f"/admin/standards/{SID}/edit")
         text = p.input_value("#f-achievements")
-        p.fill("#f-achievements", text.replace("value: 1", "value: 9"))
+        p.fill("#f-achievements", text.replace("value: 1", "value: 8"))
         admin.click("#publish-button")
         assert p.url.endswith(f"/admin/standards/{SID}/v2"), p.url
         admin.shot("standards-05-admin-published-v2")
@@ -122,7 +131,7 @@ def test_new_occupation_standard_in_force_at_once_and_pinned_cases_keep_their_ve
         page = ap.content()
         assert "工业互联网工程技术人员高级工程师评价标准 v1" in ap.inner_text("main dl")
         verdict = ap.inner_text("section[aria-labelledby=elig-h]")
-        assert "提交时的核对结果" in page and "须 1 项" in verdict and "不符合" not in verdict
+        assert "提交时的核对结果" in page and "须具备业绩成果 1 项" in verdict and "不符合" not in verdict
         assert _submission_report(live_db, case_id)["standard_version"] == 1
         applicant.shot("standards-06-applicant-case-keeps-v1")
         applicant.go(f"/applicant/precheck?standard_id={SID}&route=normal")

@@ -117,11 +117,13 @@ def test_overview_counts_match_a_case_by_case_count(demo_db, demo_browser):
         total = sum(n for (p, ver, _), n in expected.items() if (p, ver) == (pid, v))
         closed = sum(n for (p, ver, st), n in expected.items() if (p, ver) == (pid, v) and st in finals)
         assert cells == {"open": str(total - closed), "closed": str(closed), "total": str(total)}, (pid, v)
-    # By hand from the demo specs: 34 cases, 21 of them in the industry session; four of those have ended
+    # By hand from the demo specs: 38 cases, 23 of them in the industry session; four of those have ended
     # (one certificate, one certificate later revoked, one withdrawal, one objection upheld -> rejected).
+    # The Hunan route examples account for 4 of the 38: hejj and zouht (industry session, unit review), longxb
+    # and duanlx (skill bridging).
     v = demo_version(demo_db)
-    assert sum(int(c["total"]) for c in rows.values()) == 34
-    assert rows[("industry-session", v)] == {"open": "17", "closed": "4", "total": "21"}
+    assert sum(int(c["total"]) for c in rows.values()) == 38
+    assert rows[("industry-session", v)] == {"open": "19", "closed": "4", "total": "23"}
 
 
 def test_an_officer_counts_submitted_cases_of_their_authority_only(demo_db, demo_browser):
@@ -130,9 +132,10 @@ def test_an_officer_counts_submitted_cases_of_their_authority_only(demo_db, demo
     expected = expected_counts(demo_db, org_id(demo_db, AUTHORITY))
     for (pid, v), cells in rows.items():
         assert int(cells["total"]) == sum(n for (p, ver, _), n in expected.items() if (p, ver) == (pid, v))
-    # The demo's three drafts (industry session, skill bridging, fallback filing) are the applicants' own.
-    assert sum(int(c["total"]) for c in rows.values()) == 31
-    assert rows[("industry-session", demo_version(demo_db))]["total"] == "20"
+    # The demo's three drafts (industry session, skill bridging, fallback filing) are the applicants' own
+    # (38 − 3; the industry session's 23 − 1, hejj and zouht included).
+    assert sum(int(c["total"]) for c in rows.values()) == 35
+    assert rows[("industry-session", demo_version(demo_db))]["total"] == "22"
 
 
 # ----------------------------------------------------------------------------------------------- diagram
@@ -153,7 +156,7 @@ def test_diagram_badges_table_and_database_agree(demo_db, demo_browser):
     assert badges["pre_review"][0] == 2 and badges["defence"][0] == 0 and badges["draft"][0] == 1
     assert 'data-state="pre_review" data-count="2"' in html
     assert "state-busy" in html  # occupied states are emphasised
-    assert 'data-total="all">合计 21 件' in html
+    assert 'data-total="all">合计 23 件' in html  # 21 + hejj and zouht (unit review)
 
 
 def test_the_officers_diagram_leaves_out_drafts(demo_db, demo_browser):
@@ -161,7 +164,7 @@ def test_the_officers_diagram_leaves_out_drafts(demo_db, demo_browser):
     badges = svg_states(demo_browser("rst_officer").get(f"{BASE}/industry-session/{v}").get_data(as_text=True))
     assert badges["draft"][0] == 0
     assert badges["pre_review"][0] == 2
-    assert sum(n for n, _ in badges.values()) == 20
+    assert sum(n for n, _ in badges.values()) == 22  # 23 industry-session cases less liuqiang's draft
 
 
 def test_state_links_open_lists_of_exactly_those_cases(demo_db, demo_browser):
@@ -415,7 +418,8 @@ def test_the_pages_read_in_english(demo_db, demo_browser):
     b = demo_browser("rst_admin")
     b.client.set_cookie("lang", "en")
     html = b.get(f"{BASE}/industry-session/{demo_version(demo_db)}").get_data(as_text=True)
-    assert "Diagram (live counts)" in html and "Panel pre-review" in html and "21 in total" in html
+    # 23 industry-session cases (21 + the route examples hejj and zouht, see the overview test)
+    assert "Diagram (live counts)" in html and "Panel pre-review" in html and "23 in total" in html
     assert "Panel pre-review: 2 cases" in html
 
 

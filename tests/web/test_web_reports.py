@@ -14,8 +14,9 @@ from workflow.models import Case, Certificate, Organisation, ReviewSession, User
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-# The demo's cases by big stage (see tests/test_reports.py for the derivation from seed/demo_applicants.yaml).
-EXPECTED_STAGES = {"submission": 5, "unit_recommendation": 9, "panel_review": 8, "result_publication": 4,
+# The demo's cases by big stage (see tests/test_reports.py for the derivation from seed/demo_applicants.yaml;
+# the Hunan route examples hejj, zouht, longxb and duanlx account for 9 → 12 and 8 → 9).
+EXPECTED_STAGES = {"submission": 5, "unit_recommendation": 12, "panel_review": 9, "result_publication": 4,
                    "closed": 8}
 
 
@@ -244,7 +245,7 @@ def test_authority_inbox_export_matches_the_queue(officer, demo_db):
     c = Case.__table__
     with demo_db.read() as conn:
         expected = set(conn.execute(select(c.c.reference).where(c.c.state == "formal_check")).scalars())
-    assert {r[0] for r in rows} == expected and len(expected) == 2  # zhoumin, ouyangm
+    assert {r[0] for r in rows} == expected and len(expected) == 3  # zhoumin, ouyangm, duanlx (skill bridging)
 
 
 def test_certificate_register_export(officer, demo_db):
@@ -263,10 +264,12 @@ def test_applicant_exports_only_own_cases(reports_app, demo_browser):
 
 
 def test_unit_inbox_export(reports_app, demo_browser):
-    # 株洲智轨's HR: unit review tab holds xiejh (skill-bridging, unit_review); zhangwei's case is in correction.
+    # 株洲智轨's HR: unit review tab holds zouht (industry session, opened 4 days before loading, so listed
+    # first) and xiejh (skill-bridging, 2 days); zhangwei's case is in correction, longxb's awaits the
+    # recommendation.
     book = _book(demo_browser("zhigui_hr").get("/reports/export/unit-inbox?tab=review"))
     rows = sheet_rows(book, book.sheetnames[0])
-    assert [r[1] for r in rows] == ["谢建华"]
+    assert [r[1] for r in rows] == ["邹海涛", "谢建华"]
 
 
 @pytest.mark.parametrize(("url", "table"), [("/reports/export/users", User), ("/reports/export/orgs", Organisation),
