@@ -100,3 +100,50 @@ def test_migrations_on_postgres(pg_db):
     with pg_db.read() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
     assert diff == []
+
+
+def test_served_responses_name_no_server_software(tmp_path):
+    """``titlereview serve`` (gunicorn, as deployed) on a free loopback port: no ``Server: gunicorn`` banner.
+
+    The server runs under coreutils' ``timeout``, so it ends by itself even if this test dies half-way; the test
+    waits for gunicorn's own "Listening at" line, not for a length of time.
+    """
+    import http.client
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "TITLEREVIEW_INSTANCE_PATH": str(tmp_path), "PYTHONPATH": str(root)}
+    command = ["timeout", "120", sys.executable, "-c", "from web.cli import main; main()",
+               "--database-url", f"sqlite:///{tmp_path / 'serve.db'}",
+               "serve", "--bind", "127.0.0.1:0", "--workers", "1", "--threads", "1"]
+    proc = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        port = None
+        for line in proc.stderr:  # ends when the server does (at the latest when `timeout` stops it)
+            if m := re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", line):
+                port = int(m.group(1))
+                break
+        assert port, "gunicorn did not start"
+        for path in ("/static/favicon.svg", "/api/v1/openapi.json"):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            conn.close()
+            assert response.status == 200, path
+            assert not response.getheader("Server"), response.getheader("Server")
+            assert all("gunicorn" not in value.lower() for _name, value in response.getheaders())
+            assert response.getheader("X-Content-Type-Options") == "nosniff"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stderr.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,12 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
+    # Flask refuses a session cookie signed longer ago than this, permanent or not (its default is 31 days). The
+    # cookie is re-signed whenever the session changes (sign-in, a form's confirmation message); sign-out ends it
+    # on the server in any case (web/security.py). The site sets no "remember me" cookie; were one ever set, it
+    # would expire as soon and carry the same revocable id.
+    "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+    "REMEMBER_COOKIE_DURATION": timedelta(hours=12),
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,
     "PER_PAGE": 50,
 }
@@ -38,6 +45,14 @@ SECURITY_HEADERS = tuple((key.lower(), key, value) for key, value in (
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
     ("Referrer-Policy", "same-origin"),
+    # The site uses none of these browser features; denying them means injected markup or a framed page of
+    # ours can never ask a reviewer for the camera, the location, a payment or a USB device.
+    ("Permissions-Policy", "accelerometer=(), autoplay=(), camera=(), display-capture=(), encrypted-media=(), "
+                           "fullscreen=(), geolocation=(), gyroscope=(), hid=(), idle-detection=(), magnetometer=(), "
+                           "microphone=(), midi=(), payment=(), picture-in-picture=(), publickey-credentials-get=(), "
+                           "screen-wake-lock=(), serial=(), usb=(), xr-spatial-tracking=()"),
+    # A page opened from ours (or opening ours) gets no handle on our window, so it cannot navigate or probe it.
+    ("Cross-Origin-Opener-Policy", "same-origin"),
 ))
 """(lower-case name, name, value) of the headers every response gets unless its view set that header itself."""
 
@@ -100,6 +115,33 @@ def _trust_proxies(app: Flask, config: dict[str, Any]) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
+def _hsts(app: Flask, config: dict[str, Any]) -> str | None:
+    """The ``Strict-Transport-Security`` value, or None when HSTS is not configured (the default).
+
+    ``HSTS_SECONDS`` (``TITLEREVIEW_HSTS_SECONDS``) is the max-age: off unless set, because the site is also run
+    over plain HTTP for trials, and a browser told to insist on HTTPS for a host keeps insisting for that long.
+    ``0`` sends ``max-age=0``, which makes browsers forget an earlier policy. ``HSTS_INCLUDE_SUBDOMAINS``
+    (``TITLEREVIEW_HSTS_INCLUDE_SUBDOMAINS=1``) extends it to every subdomain — only when all of them serve HTTPS.
+    Browsers ignore the header on plain HTTP, so it is sent on every response (a TLS proxy in front need not be
+    trusted for it).
+    """
+    raw = config.get("HSTS_SECONDS", os.environ.get("TITLEREVIEW_HSTS_SECONDS", ""))
+    sub = config.get("HSTS_INCLUDE_SUBDOMAINS", os.environ.get("TITLEREVIEW_HSTS_INCLUDE_SUBDOMAINS", ""))
+    include = sub if isinstance(sub, bool) else str(sub).strip().lower() in ("1", "true", "yes", "on")
+    app.config["HSTS_INCLUDE_SUBDOMAINS"] = include
+    if raw is None or str(raw).strip() == "":
+        app.config["HSTS_SECONDS"] = None
+        return None
+    try:
+        seconds = int(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"HSTS_SECONDS must be a whole number of seconds, got {raw!r}") from None
+    if seconds < 0:
+        raise ValueError(f"HSTS_SECONDS must not be negative, got {seconds}")
+    app.config["HSTS_SECONDS"] = seconds
+    return f"max-age={seconds}" + ("; includeSubDomains" if include else "")
+
+
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the web application. ``config`` keys override the defaults (e.g. ``DATABASE_URL``)."""
     config = dict(config or {})
@@ -119,6 +161,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.extensions[DB_EXTENSION] = config.get("DATABASE") or Database(app.config["DATABASE_URL"])
     _trust_proxies(app, config)
+    hsts = _hsts(app, config)
+    security_headers = SECURITY_HEADERS + ((("strict-transport-security", "Strict-Transport-Security", hsts),)
+                                           if hsts else ())
 
     from . import security  # registers the flask-login user loader
 
@@ -183,7 +228,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # response.
         headers = response.headers
         present = {key.lower() for key, _ in headers}
-        for lower, key, value in SECURITY_HEADERS:
+        for lower, key, value in security_headers:
             if lower not in present:
                 headers.add(key, value)
         if ("cache-control" not in present and request.endpoint

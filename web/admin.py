@@ -28,7 +28,7 @@ from workflow.standards_store import latest_standards
 
 from .forms import Form, options
 from .i18n import current_lang, label
-from .security import ROLE_ORDER, roles_required, small_int
+from .security import ROLE_ORDER, account_sign_in_failures, clear_account_lock, roles_required, small_int
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -162,7 +162,8 @@ def edit_user(user_id: int):
     elif request.method == "POST":
         status = 422
     return render_template("admin/user_form.html", form=form, error=error, user=user,
-                           reset=PasswordResetForm(formdata=None)), status
+                           reset=PasswordResetForm(formdata=None),
+                           sign_in_failures=account_sign_in_failures(user["username"])), status
 
 
 @bp.post("/users/<int:user_id>/password")
@@ -179,6 +180,48 @@ def reset_password(user_id: int):
             flash(_("密码已重置，请通过安全渠道告知本人。"), "success")
     else:
         flash(_("请填写新密码。"), "error")
+    return redirect(url_for("admin.edit_user", user_id=user_id), 303)
+
+
+@bp.post("/users/<int:user_id>/sign-in-lock/clear")
+@roles_required("administrator")
+def clear_sign_in_lock(user_id: int):
+    """Lift the account-wide sign-in lock (解除登录限制) that too many failed sign-ins put on the account.
+
+    The CSRF token is checked by the app-wide CSRFProtect before this view runs. The throttle's counters live
+    in its own store (:mod:`web.security`), not in the database, so the act is logged here.
+    """
+    with _db().read() as conn:
+        username = conn.execute(select(User.__table__.c.username)
+                                .where(User.__table__.c.id == user_id)).scalar_one_or_none()
+    if username is None:
+        abort(404)
+    if clear_account_lock(username):
+        current_app.logger.warning("sign-in lock of user %s cleared by administrator %s", user_id, current_user.id)
+        flash(_("已解除该用户的登录限制，本人现在可以重新登录。"), "success")
+    else:
+        flash(_("未能解除登录限制：登录限制未启用，或其存储暂时不可用。"), "error")
+    return redirect(url_for("admin.edit_user", user_id=user_id), 303)
+
+
+@bp.post("/users/<int:user_id>/sign-out")
+@roles_required("administrator")
+def sign_out_everywhere(user_id: int):
+    """End every signed-in session of the account on every device (全部设备退出登录); its API tokens stay.
+
+    For a lost or shared device, without changing the password. The CSRF token is checked by the app-wide
+    CSRFProtect before this view runs; the act is logged by :func:`workflow.administration.sign_out_everywhere`.
+    """
+    try:
+        admin_ops.sign_out_everywhere(_db(), current_user.actor, user_id)
+    except WorkflowError as err:
+        if err.status == 404:
+            abort(404)
+        flash(err.message(current_lang()), "error")
+    else:
+        flash(_("该用户在所有设备上的登录均已结束；API 令牌不受影响。"), "success")
+        if user_id == current_user.id:  # this browser's session ended too: the admin pages would only bounce
+            return redirect(url_for("auth.login"), 303)
     return redirect(url_for("admin.edit_user", user_id=user_id), 303)
 
 

@@ -438,7 +438,8 @@ def upload(case_id: int):
     except WorkflowError as err:
         discard(folder, stored.stored_name)
         return render_case(case_id, err.status, error=err.message(lang), kept=kept)
-    flash(_("已上传：%(name)s", name=safe_display_name(upload_file.filename)), "success")
+    flash(_("已上传：%(name)s", name=attachment_store.file_name_for(safe_display_name(upload_file.filename),
+                                                                stored.content_type)), "success")
     return redirect(url_for("cases.show", case_id=case_id) + "#materials", 303)
 
 

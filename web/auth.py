@@ -10,14 +10,21 @@ from sqlalchemy import ColumnElement, Connection, func, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
-from workflow.administration import change_own_password
+from workflow.administration import change_own_password, end_sessions
 from workflow.errors import WorkflowError
 from workflow.models import User
 from workflow.passwords import hash_password, verify_password
 
 from .forms import Form, safe_next
 from .i18n import LANG_COOKIE, LANGUAGES, current_lang
-from .security import home_endpoint, load_web_user, login_throttled, record_login_failure
+from .security import (
+    LoginRefusal,
+    home_endpoint,
+    load_web_user,
+    login_throttled,
+    record_login_failure,
+    record_login_success,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -41,8 +48,21 @@ def username_matches(conn: Connection, typed: str) -> ColumnElement[bool]:
 
 
 def login_refused() -> str:
-    """The one answer to a refused sign-in: wrong password, unknown user, deactivated or throttled alike."""
+    """The one answer to a refused sign-in: wrong password, unknown user and deactivated account alike."""
     return _("用户名或密码错误，或账号已停用。")
+
+
+def login_throttled_message(refusal: LoginRefusal) -> str:
+    """What a person refused by the sign-in throttle is told: how long to wait, or whom to ask.
+
+    The same for every name typed, with or without an account (the counters exist for unknown names too),
+    so it reveals nothing about which accounts exist.
+    """
+    if refusal.account_wide:
+        return _("该用户名近期登录失败次数过多，为防止密码被猜测，已暂停使用该用户名登录（在任何地点均无法登录）。"
+                 "请联系系统管理员解除登录限制；否则最迟 %(hours)s 小时后自动解除。",
+                 hours=max(1, round(refusal.minutes / 60)))
+    return _("登录失败次数过多，请 %(minutes)s 分钟后再试。", minutes=refusal.minutes)
 
 
 class LoginForm(Form):
@@ -77,10 +97,10 @@ def login():
         pass
     elif not form.validate():
         status = 422
-    elif login_throttled(form.username.data):
-        # Too many failures for this name or from this address: refused without checking the password, with
-        # the very message a wrong password gets (the counters exist for unknown names too: nothing to learn).
-        form.password.errors.append(login_refused())
+    elif (refusal := login_throttled(form.username.data)) is not None:
+        # Too many failures for this name from this address, for this name anywhere, or from this address:
+        # refused without checking the password (the counters exist for unknown names too: nothing to learn).
+        form.password.errors.append(login_throttled_message(refusal))
         status = 429
     else:
         db = current_app.extensions["titlereview_db"]
@@ -93,6 +113,7 @@ def login():
             verify_password(_DUMMY_HASH[0], form.password.data)
         if row is not None and row.is_active and verify_password(row.password_hash, form.password.data):
             user = load_web_user(row.id)
+            record_login_success(form.username.data)
             session.clear()  # a fresh session on sign-in (no fixation)
             login_user(user)
             target = safe_next(request.args.get("next")) or url_for(home_endpoint(user))
@@ -105,10 +126,16 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (POST with CSRF, so another site cannot sign the user out)."""
+    """Sign out (POST with CSRF, so another site cannot sign the user out) on every device.
+
+    Clearing this browser's cookie is not enough: a copy of it would keep working. Raising the session
+    generation makes the server refuse every cookie of the user issued so far; API tokens keep working.
+    """
+    if current_user.is_authenticated:
+        end_sessions(current_app.extensions["titlereview_db"], current_user.id)
     logout_user()
     session.clear()
-    flash(_("您已安全退出。"), "info")
+    flash(_("您已安全退出，所有设备上的登录均已结束。"), "info")
     return redirect(url_for("public.index"), 303)
 
 
@@ -136,7 +163,8 @@ def account():
             form.current.errors.append(err.message(current_lang()))
             status = err.status
         else:
-            # The session tag follows the password hash: sign in again with the new one to stay signed in.
+            # The change ended every session of the user, this one too (the tag covers the password hash and
+            # the session generation): sign this browser in again with the new tag so that only the others end.
             user = load_web_user(current_user.id)
             login_user(user)
             flash(_("密码已修改。其他设备上的登录已失效。"), "success")

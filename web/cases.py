@@ -23,6 +23,7 @@ from workflow import engine, queries
 from workflow.access import dossier_relations
 from workflow.catalog import get_pipeline
 from workflow.errors import WorkflowError
+from workflow.notices import visible_notice
 from workflow.permissions import acting_role
 
 from .casepage import OBJECTION_ROLES, render_case, transition_label
@@ -30,7 +31,7 @@ from .errors import render_error
 from .forms import TransitionForm, parse_corrections, safe_next
 from .i18n import current_lang
 from .security import home_endpoint, small_int
-from .uploads import UploadRejected, discard, path_of, safe_display_name, store
+from .uploads import UploadRejected, discard, path_of, safe_display_name, sniff_file, store
 
 bp = Blueprint("cases", __name__)
 
@@ -71,6 +72,10 @@ def act(case_id: int, trigger: str):
         pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
         cands = pipeline.by_trigger_source.get((trigger, case["state"]), [])
         objection = bool(cands) and set(cands[0].roles) <= OBJECTION_ROLES
+        if objection and not viewer and visible_notice(conn, case_id, actor.org_id) is None:
+            # A unit-internal notice exists only for the unit's staff (the print page's rule): to anyone else
+            # the case is on no notice, and the refusal below must not tell them otherwise.
+            cands, objection = [], False
         if form.return_to.data == "objection" and trigger == "file_objection" and not cands:
             # The notice ended or is paused since the form was opened (a notice is public, so saying so is fine).
             return _refuse(case, 409, _("该公示已结束或暂停，不再受理异议。"), form, trigger, viewer)
@@ -199,7 +204,11 @@ def download(case_id: int, attachment_id: int):
         abort(404)
     if not path.is_file():
         return render_error(404, _("文件已不在存储中，请联系管理员。"))
-    return send_file(path, mimetype=att["content_type"], as_attachment=True, download_name=att["original_name"],
+    # Type and name follow the stored bytes, never the uploader's name: rows recorded before names were
+    # corrected may still say "x.html" for a PDF (the page's headers add nosniff and a strict CSP).
+    content_type = sniff_file(path)
+    return send_file(path, mimetype=content_type, as_attachment=True,
+                     download_name=attachment_store.file_name_for(att["original_name"], content_type),
                      max_age=0, conditional=True, etag=att["sha256"])
 
 

@@ -105,10 +105,27 @@ def serve(ctx: click.Context, bind: str, workers: int, threads: int) -> None:
     _serve(ctx.obj["database_url"], bind, workers=workers, threads=threads)
 
 
+def hide_server_banner() -> None:
+    """Make gunicorn's ``Server`` response header empty instead of ``gunicorn``.
+
+    gunicorn writes that header itself and drops one the application sets; it has no setting for it. The value
+    comes from ``gunicorn.SERVER``, which ``gunicorn.http.wsgi`` copied when it was imported, so both are set
+    (before the workers are forked, which inherit them). Naming the server software only helps whoever scans
+    for hosts running a version with a known flaw.
+    """
+    import gunicorn
+    from gunicorn.http import wsgi as gunicorn_wsgi
+
+    gunicorn.SERVER = ""
+    gunicorn_wsgi.SERVER = ""
+
+
 def _serve(url: str | None, bind: str, *, workers: int, threads: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from web import create_app
+
+    hide_server_banner()
 
     class _App(BaseApplication):
         def load_config(self) -> None:

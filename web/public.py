@@ -14,6 +14,7 @@ from workflow import queries
 from workflow.catalog import get_pipeline
 from workflow.engine import effective_params
 from workflow.models import Timer, as_utc
+from workflow.notices import visible_notice
 
 from .forms import ObjectionForm
 
@@ -53,14 +54,26 @@ def _objection_target(case: dict[str, Any]) -> str | None:
 
 def render_objection(case_id: int, *, status: int = 200, error: str | None = None,
                      kept: dict[str, Any] | None = None):
-    """The objection form for a case on notice (re-rendered with the error and typed text when refused)."""
+    """The objection form for a case on notice (re-rendered with the error and typed text when refused).
+
+    Only for people who may see the notice, by the rule the printable notices use
+    (:func:`workflow.notices.visible_notice`): a unit-internal notice is for the unit's own staff. Everyone
+    else gets the print page's answer (404) on opening the form; a refused submission is re-rendered without
+    the case's details, the same whether the case is on a notice they may not see or on no notice at all.
+    """
     with _db().read() as conn:
         case = queries.case_detail(conn, case_id)
         if case is None:
             abort(404)
-        notice = next((n for n in queries.open_result_notices(conn) if n["id"] == case_id), None)
-        if notice is None and current_user.org_id:
-            notice = next((n for n in queries.unit_notices(conn, current_user.org_id) if n["id"] == case_id), None)
+        seen = visible_notice(conn, case_id, current_user.org_id)
+    if seen is None:
+        if error is None:
+            abort(404)
+        form = ObjectionForm()
+        form.reason.data = (kept or {}).get("reason", "")  # what they typed is theirs to keep
+        return render_template("public/objection.html", case=None, notice=None, target=None, form=form,
+                               error=error), status
+    notice = seen[1]
     target = _objection_target(case)
     if target is None and error is None:
         abort(404)
@@ -142,16 +155,14 @@ def _render_print(case_id: int, kind: str, notice: dict[str, Any] | None):
 def notice_print(case_id: int):
     """The printable result notice of one case (public, no sign-in), while it is on notice."""
     with _db().read() as conn:
-        notice = next((n for n in queries.open_result_notices(conn) if n["id"] == case_id), None)
-    return _render_print(case_id, "result", notice)
+        seen = visible_notice(conn, case_id, None, kinds=("result",))
+    return _render_print(case_id, "result", seen and seen[1])
 
 
 @bp.get("/unit-notices/<int:case_id>/print")
 @login_required
 def unit_notice_print(case_id: int):
     """The printable unit notice: only for the staff of the notice's organisation, like the unit notice list."""
-    notice = None
-    if current_user.org_id:
-        with _db().read() as conn:
-            notice = next((n for n in queries.unit_notices(conn, current_user.org_id) if n["id"] == case_id), None)
-    return _render_print(case_id, "unit", notice)
+    with _db().read() as conn:
+        seen = visible_notice(conn, case_id, current_user.org_id, kinds=("unit",))
+    return _render_print(case_id, "unit", seen and seen[1])

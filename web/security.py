@@ -1,7 +1,10 @@
 """Signed-in users for flask-login, and the role checks the blueprints use.
 
-The session cookie holds ``<user id>:<tag>`` where the tag is derived from the stored password hash, so
-changing or resetting a password signs out every other session of that user. Roles and organisation are
+The session cookie holds ``<user id>:<tag>`` where the tag is a fingerprint of the stored password hash and the
+user's session generation, checked on every request. Signing out, changing or resetting the password,
+deactivating the account and an administrator's "sign out everywhere" raise the generation
+(:mod:`workflow.administration`), so every cookie issued before — on any device, however long it was kept, and a
+"remember me" cookie alike, which carries the same id — is refused from then on. Roles and organisation are
 read from the database on every request (one indexed query), so deactivating a user or changing their
 roles takes effect at once — there is no cached copy to go stale.
 """
@@ -34,9 +37,9 @@ ROLE_ORDER = ("applicant", "unit_reviewer", "agency_reviewer", "superior_reviewe
 """Order in which a person's areas appear in the navigation; the first one is their home page."""
 
 
-def session_tag(password_hash: str) -> str:
-    """A short fingerprint of the password hash (changes whenever the password does)."""
-    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
+def session_tag(password_hash: str, generation: int = 0) -> str:
+    """A short fingerprint of the password hash and the session generation (changes whenever either does)."""
+    return hashlib.sha256(f"{generation}:{password_hash}".encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -53,7 +56,7 @@ class WebUser(UserMixin):
     tag: str
 
     def get_id(self) -> str:
-        """Session identifier: user id plus the password fingerprint."""
+        """Session identifier: user id plus the fingerprint of password and session generation."""
         return f"{self.id}:{self.tag}"
 
     @property
@@ -76,7 +79,7 @@ class WebUser(UserMixin):
 
 
 _LOAD_USER = (select(_user.c.id, _user.c.username, _user.c.display_name, _user.c.password_hash, _user.c.is_active,
-                     _user.c.org_id, _org.c.name, _org.c.kind, _role.c.role)
+                     _user.c.session_generation, _user.c.org_id, _org.c.name, _org.c.kind, _role.c.role)
               .select_from(_user.outerjoin(_org, _org.c.id == _user.c.org_id)
                            .outerjoin(_role, _role.c.user_id == _user.c.id))
               .where(_user.c.id == bindparam("user_id")))
@@ -110,7 +113,7 @@ def load_web_user(user_id: int) -> WebUser | None:
     roles = frozenset(r.role for r in rows if r.role is not None)
     return WebUser(id=row.id, username=row.username, display_name=row.display_name, roles=roles,
                    org_id=row.org_id, org_name=row.name or "", org_kind=row.kind or "",
-                   tag=session_tag(row.password_hash or ""))
+                   tag=session_tag(row.password_hash or "", row.session_generation))
 
 
 @login_manager.user_loader
@@ -170,8 +173,23 @@ AREA_ENDPOINTS = {
 
 LIMITER_EXTENSION = "titlereview_limiter"
 
-LOGIN_FAILURES_PER_USERNAME = "5 per 15 minutes"
-"""Failed sign-ins allowed for one username (existing or not) before it is refused for the rest of the window."""
+# Three counters of failed sign-ins, after NIST SP 800-63B §5.2.2 (Rate Limiting (Throttling)): the verifier
+# SHALL limit consecutive failed attempts on one account to no more than 100, MAY add measures that keep an
+# attacker from locking out the real user, and SHOULD disregard a user's earlier failures from an address once
+# they sign in from it. A fast per-account count alone would let anyone lock any account with five wrong
+# passwords; counting per (account, address) confines that to the attacker's own address, and the slow
+# account-wide count still bounds guessing from many addresses. Every counter is keyed by the name as
+# typed, so an unknown name is counted and refused exactly like a real one.
+
+LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS = "5 per 15 minutes"
+"""Failed sign-ins allowed for one username (existing or not) from one client address; then that address is
+refused for that name for the rest of the window. Nobody at another address is affected."""
+
+LOGIN_FAILURES_PER_ACCOUNT = "100 per 24 hours"
+"""Failed sign-ins allowed for one username from all addresses together (800-63B's ceiling of 100); then
+everyone is refused for that name until the failures age out of the 24-hour window or an administrator clears
+the lock (:func:`clear_account_lock`). A day, not longer: a lock that outlived it would let 100 wrong guesses
+shut an account for good, while a shorter window would allow more than 100 guesses a day."""
 
 LOGIN_FAILURES_PER_IP = "30 per 15 minutes"
 """Failed sign-ins allowed from one address (password spraying across many usernames)."""
@@ -199,6 +217,8 @@ def init_security(app, given: dict[str, Any] | None = None) -> None:
     ``TITLEREVIEW_RATELIMIT_STORAGE`` (e.g. ``redis://127.0.0.1:6379/0``, required when several worker
     processes serve the site, or each would count on its own), else in this process's memory;
     ``RATELIMIT_STORAGE_OPTIONS`` are passed to the storage and ``RATELIMIT_ENABLED=False`` switches it off.
+    The limits are ``LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS``, ``LOGIN_FAILURES_PER_ACCOUNT`` and
+    ``LOGIN_FAILURES_PER_IP`` (``limits`` notation, e.g. ``"5 per 15 minutes"``).
     """
     import os
 
@@ -215,7 +235,8 @@ def init_security(app, given: dict[str, Any] | None = None) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", os.environ.get("TITLEREVIEW_RATELIMIT_STORAGE") or "memory://")
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "titlereview")
     app.config.setdefault("RATELIMIT_ENABLED", True)
-    app.config.setdefault("LOGIN_FAILURES_PER_USERNAME", LOGIN_FAILURES_PER_USERNAME)
+    app.config.setdefault("LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS", LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS)
+    app.config.setdefault("LOGIN_FAILURES_PER_ACCOUNT", LOGIN_FAILURES_PER_ACCOUNT)
     app.config.setdefault("LOGIN_FAILURES_PER_IP", LOGIN_FAILURES_PER_IP)
     # One throttle per app (tests build many apps). Building the storage opens no connection (Redis connects
     # on first use), so an unreachable store shows up in login_throttled/record_login_failure, which cope.
@@ -228,39 +249,139 @@ def init_security(app, given: dict[str, Any] | None = None) -> None:
     app.extensions[LIMITER_EXTENSION] = LoginThrottle(enabled=enabled, limiter=limiter)
 
 
-def _login_keys(username: str) -> list[tuple[Any, tuple[str, ...]]]:
+@dataclass(frozen=True)
+class LoginRefusal:
+    """Why a sign-in is refused before its password is checked (for the message the person gets)."""
+
+    account_wide: bool
+    """True: the account-wide limit, which refuses everyone at every address; False: this address only."""
+    minutes: int
+    """The longest the refusal can last: the window of the limit reached."""
+
+
+def _account_key(username: str) -> str:
+    # The name as typed (normalised as sign-in matches it, ignoring case and surrounding spaces), whether or not
+    # such a user exists: the answer never differs. Hashed, so the store holds no usernames.
+    return hashlib.sha256(username.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _client_address() -> str:
+    """The client's address as the throttle counts it (after the trusted-proxy handling of ``create_app``)."""
+    import ipaddress
+
+    raw = request.remote_addr or ""
+    try:
+        ip = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw or "-"
+    if ip.version == 6:
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        # One IPv6 subscriber is usually given a whole /64: counting single addresses would hand one attacker
+        # 2**64 fresh budgets.
+        return str(ipaddress.ip_network((ip, 64), strict=False))
+    return str(ip)
+
+
+def _login_limits(username: str, *, with_address: bool = True) -> dict[str, tuple[Any, tuple[str, ...]]]:
+    """The throttle's counters for ``username`` (and this request's address): scope → (limit, key parts)."""
     from limits import parse
 
     config = current_app.config
     prefix = config["RATELIMIT_KEY_PREFIX"]
-    # Keyed by the name as typed (normalised), whether or not such a user exists: the answer never differs.
-    name = hashlib.sha256(username.strip().lower().encode("utf-8", "surrogatepass")).hexdigest()[:32]
-    return [(parse(config["LOGIN_FAILURES_PER_USERNAME"]), (prefix, "login-user", name)),
-            (parse(config["LOGIN_FAILURES_PER_IP"]), (prefix, "login-ip", request.remote_addr or "-"))]
+    name = _account_key(username)
+    found = {"account": (parse(config["LOGIN_FAILURES_PER_ACCOUNT"]), (prefix, "login-account", name))}
+    if with_address:
+        address = _client_address()
+        found["account_address"] = (parse(config["LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS"]),
+                                    (prefix, "login-account-ip", name, address))
+        found["address"] = (parse(config["LOGIN_FAILURES_PER_IP"]), (prefix, "login-ip", address))
+    return found
 
 
-def login_throttled(username: str) -> bool:
-    """True when sign-in for ``username`` from this address is refused for now (too many failures)."""
-    limiter = current_app.extensions.get(LIMITER_EXTENSION)
-    if limiter is None or not limiter.enabled:
-        return False
+def _throttle() -> LoginThrottle | None:
+    found = current_app.extensions.get(LIMITER_EXTENSION)
+    return found if found is not None and found.enabled else None
+
+
+def login_throttled(username: str) -> LoginRefusal | None:
+    """Why sign-in for ``username`` from this address is refused for now (too many failures), else None.
+
+    Decided before the password is checked and the same for names with and without an account, so a refusal
+    tells nobody whether the account exists.
+    """
+    throttle = _throttle()
+    if throttle is None:
+        return None
+    counters = _login_limits(username)
     try:
-        return any(not limiter.limiter.test(item, *keys) for item, keys in _login_keys(username))
+        reached = [scope for scope, (item, keys) in counters.items() if not throttle.limiter.test(item, *keys)]
     except Exception:  # the shared store is down: sign-in keeps working, the operators get a log line
         current_app.logger.exception("sign-in throttle storage unavailable")
-        return False
+        return None
+    if not reached:
+        return None
+    # The account-wide lock is the one to explain: waiting out the address limit would not end it.
+    scopes = ["account"] if "account" in reached else reached
+    minutes = max(counters[scope][0].get_expiry() for scope in scopes) // 60
+    return LoginRefusal(account_wide="account" in reached, minutes=max(1, minutes))
 
 
 def record_login_failure(username: str) -> None:
-    """Count one failed sign-in against the username and the address."""
-    limiter = current_app.extensions.get(LIMITER_EXTENSION)
-    if limiter is None or not limiter.enabled:
+    """Count one failed sign-in against the username from this address, the username and the address."""
+    throttle = _throttle()
+    if throttle is None:
         return
     try:
-        for item, keys in _login_keys(username):
-            limiter.limiter.hit(item, *keys)
+        for item, keys in _login_limits(username).values():
+            throttle.limiter.hit(item, *keys)
     except Exception:
         current_app.logger.exception("sign-in throttle storage unavailable")
+
+
+def record_login_success(username: str) -> None:
+    """Forget the username's failures from this address (800-63B §5.2.2 SHOULD): the person who typed the
+    password wrong a few times and then right starts afresh there. The account-wide and the per-address counts
+    stay, so signing in never buys an attacker more guesses overall."""
+    throttle = _throttle()
+    if throttle is None:
+        return
+    try:
+        item, keys = _login_limits(username)["account_address"]
+        throttle.limiter.clear(item, *keys)
+    except Exception:
+        current_app.logger.exception("sign-in throttle storage unavailable")
+
+
+def account_sign_in_failures(username: str) -> tuple[int, int] | None:
+    """(failed sign-ins counted against ``username`` from all addresses, the account-wide limit), or None
+    when the throttle is off or its store cannot be read. The account is locked when the two are equal."""
+    throttle = _throttle()
+    if throttle is None:
+        return None
+    item, keys = _login_limits(username, with_address=False)["account"]
+    try:
+        remaining = throttle.limiter.get_window_stats(item, *keys).remaining
+    except Exception:
+        current_app.logger.exception("sign-in throttle storage unavailable")
+        return None
+    return item.amount - remaining, item.amount
+
+
+def clear_account_lock(username: str) -> bool:
+    """Forget the account-wide failures of ``username`` (an administrator's 解除登录限制); False when the
+    throttle is off or its store failed. Per-address counts are not touched: they refuse only the addresses
+    the failures came from, and end by themselves within their short window."""
+    throttle = _throttle()
+    if throttle is None:
+        return False
+    item, keys = _login_limits(username, with_address=False)["account"]
+    try:
+        throttle.limiter.clear(item, *keys)
+    except Exception:
+        current_app.logger.exception("sign-in throttle storage unavailable")
+        return False
+    return True
 
 
 def small_int(raw: str | None, *, digits: int = 12) -> int | None:

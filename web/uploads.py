@@ -1,19 +1,26 @@
 """Storing uploaded materials: type decided by the file's content, size limited, random names on disk.
 
 The browser's declared content type and the file name's extension are both under the uploader's control,
-so neither is trusted: the first bytes decide (PDF ``%PDF-``, JPEG ``FF D8 FF``, PNG's 8-byte signature).
-Files go to ``instance/uploads/<2 hex>/<32 hex><ext>``, outside every static folder, and are only ever sent
-back as downloads to people allowed to see the case.
+so neither is trusted: the first bytes decide (PDF ``%PDF-``, JPEG ``FF D8 FF``, PNG's 8-byte signature), and
+the extension of both the stored and the recorded name is the one of that type. A PDF is also parsed and
+refused when it carries active content or cannot be read (:mod:`web.pdfcheck`). Files go to
+``instance/uploads/<2 hex>/<32 hex><ext>``, outside every static folder, and are only ever sent back as
+downloads to people allowed to see the case.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
+
+from .pdfcheck import PdfRefused, check_pdf
+
+log = logging.getLogger(__name__)
 
 SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
     (b"%PDF-", "application/pdf", ".pdf"),
@@ -59,7 +66,7 @@ def sniff(head: bytes) -> tuple[str, str] | None:
 
 
 def store(stream: BinaryIO, folder: str | os.PathLike, max_bytes: int) -> StoredFile:
-    """Check and write one upload; nothing is left on disk when it is refused."""
+    """Check and write one upload; nothing is left on disk when it is refused (a PDF is checked once written)."""
     head = stream.read(8)
     if not head:
         raise UploadRejected("文件为空，请重新选择文件", "The file is empty")
@@ -84,10 +91,27 @@ def store(stream: BinaryIO, folder: str | os.PathLike, max_bytes: int) -> Stored
                                          f"The file is larger than {max_bytes // (1024 * 1024)} MB", status=413)
                 digest.update(chunk)
                 out.write(chunk)
+        if content_type == "application/pdf":
+            try:
+                check_pdf(target)
+            except PdfRefused as err:
+                log.info("PDF upload refused: %s", err.found)
+                raise UploadRejected(err.zh, err.en) from None
     except BaseException:
         target.unlink(missing_ok=True)
         raise
     return StoredFile(stored_name=name, content_type=content_type, size=size, sha256=digest.hexdigest())
+
+
+def sniff_file(path: str | os.PathLike) -> str:
+    """The content type of a stored file by its first bytes (``application/octet-stream`` when none fits).
+
+    Downloads go by the bytes, as uploads do, so a file recorded before names followed the content, or one
+    changed on disk since, is still sent as what it is.
+    """
+    with open(path, "rb") as f:
+        kind = sniff(f.read(8))
+    return kind[0] if kind else "application/octet-stream"
 
 
 def path_of(folder: str | os.PathLike, stored_name: str) -> Path:

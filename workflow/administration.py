@@ -6,6 +6,7 @@ checked here (not only in a form) so the CLI, the web and tests get the same cle
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date
 from typing import Any
@@ -31,6 +32,11 @@ _org = Organisation.__table__
 _session = ReviewSession.__table__
 _seat = CommitteeSeat.__table__
 _att = Attendance.__table__
+
+_accounts_log = logging.getLogger("titlereview.accounts")
+# Every cookie carries a fingerprint of the user's session generation (web/security.py): raising it ends all the
+# sessions issued before, on every device, without a per-session table to consult or clean up.
+_NEXT_GENERATION = _user.c.session_generation + 1
 
 ORG_KINDS = {
     "employer": {"zh": "用人单位", "en": "Employer"},
@@ -121,9 +127,12 @@ def update_account(db: Database, actor: Actor, user_id: int, *, display_name: st
         if conn.execute(select(_user.c.id).where(_user.c.id == user_id)).scalar() is None:
             raise CaseNotFound("用户不存在", "No such user")
         _check_org_for_roles(conn, roles, org_id)
+        # Deactivating ends the sessions too: the user loader refuses an inactive account anyway, but without
+        # the bump a later reactivation would bring every old cookie back to life.
+        ended = {} if is_active else {"session_generation": _NEXT_GENERATION}
         conn.execute(update(_user).where(_user.c.id == user_id).values(
             display_name=display_name.strip(), org_id=org_id, is_active=is_active, email=email.strip() or None,
-            phone=phone.strip() or None))
+            phone=phone.strip() or None, **ended))
         current = set(conn.execute(select(_role.c.role).where(_role.c.user_id == user_id)).scalars())
         removed = current - set(roles)
         if removed:
@@ -134,18 +143,22 @@ def update_account(db: Database, actor: Actor, user_id: int, *, display_name: st
 
 
 def reset_password(db: Database, actor: Actor, user_id: int, password: str) -> None:
-    """Set a new password for a user (the administrator hands it over out of band)."""
+    """Set a new password for a user (the administrator hands it over out of band); their sessions end."""
     _require_admin(actor)
     check_password_rules(password)
     with db.write() as conn:
         changed = conn.execute(update(_user).where(_user.c.id == user_id)
-                               .values(password_hash=hash_password(password))).rowcount
+                               .values(password_hash=hash_password(password),
+                                       session_generation=_NEXT_GENERATION)).rowcount
     if not changed:
         raise CaseNotFound("用户不存在", "No such user")
 
 
 def change_own_password(db: Database, actor: Actor, current: str, new: str) -> None:
-    """A signed-in user replaces their own password after proving they know the current one."""
+    """A signed-in user replaces their own password after proving they know the current one.
+
+    Every session of the user ends, this one included; the web layer signs the changer in again at once.
+    """
     if actor.user_id is None:
         raise PermissionDenied("请先登录", "Sign in first")
     check_password_rules(new)
@@ -153,7 +166,34 @@ def change_own_password(db: Database, actor: Actor, current: str, new: str) -> N
         stored = conn.execute(select(_user.c.password_hash).where(_user.c.id == actor.user_id)).scalar()
         if not verify_password(stored or "", current):
             raise MissingData("当前密码不正确", "The current password is wrong")
-        conn.execute(update(_user).where(_user.c.id == actor.user_id).values(password_hash=hash_password(new)))
+        conn.execute(update(_user).where(_user.c.id == actor.user_id).values(password_hash=hash_password(new),
+                                                                          session_generation=_NEXT_GENERATION))
+
+
+def end_sessions(db: Database, user_id: int) -> None:
+    """End every signed-in session of ``user_id`` on every device (what signing out does).
+
+    API tokens are not sessions and keep working until revoked.
+    """
+    with db.write() as conn:
+        conn.execute(update(_user).where(_user.c.id == user_id).values(session_generation=_NEXT_GENERATION))
+
+
+def sign_out_everywhere(db: Database, actor: Actor, user_id: int) -> None:
+    """An administrator ends every signed-in session of ``user_id`` (全部设备退出登录); API tokens stay.
+
+    Account changes have no audit table (creating, editing and password resets leave no record either), so
+    the act is written to the ``titlereview.accounts`` log with who did it to whom — at WARNING, which Python
+    writes to standard error even where nothing configured logging (the service's journal under systemd).
+    """
+    _require_admin(actor)
+    with db.write() as conn:
+        changed = conn.execute(update(_user).where(_user.c.id == user_id)
+                               .values(session_generation=_NEXT_GENERATION)).rowcount
+    if not changed:
+        raise CaseNotFound("用户不存在", "No such user")
+    _accounts_log.warning("administrator %s (user %s) signed out every session of user %s",
+                          actor.name, actor.user_id, user_id)
 
 
 def save_org(db: Database, actor: Actor, org_id: int | None, *, name: str, kind: str, region: str = "",

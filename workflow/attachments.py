@@ -55,6 +55,26 @@ OBJECTION_TRIGGER = "file_objection"
 _NOT_DECIDERS = frozenset({"system", "public", "unit_member", "applicant", "panel_member", "panel_chair"})
 """Roles that never see objection evidence even where a pipeline lets them act on the objection's state."""
 
+EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+"""The file name extension of each accepted content type (the content type is decided by the file's bytes)."""
+
+UNKNOWN_EXTENSION = ".bin"
+"""Extension for bytes of no accepted type (a stored file that no longer is one): nothing opens it by name."""
+
+
+def file_name_for(name: str, content_type: str) -> str:
+    """``name`` with its extension replaced by the one of ``content_type`` (``x.html`` holding a PDF → ``x.pdf``).
+
+    The uploader chooses the name, so its extension says nothing: a PDF/HTML polyglot named ``x.html`` would be
+    saved as a web page by the reviewer's browser and opened as one. The base name stays for recognition; leading
+    and trailing dots and spaces go (a leading dot hides a file, Windows drops trailing ones).
+    """
+    base = (name or "").strip().strip(". ")
+    stem, dot, ext = base.rpartition(".")
+    if dot and stem.strip(". ") and ext.isascii() and ext.isalnum() and len(ext) <= 10:  # "Dr. Li CV" has none
+        base = stem.strip(". ")
+    return (base[:200] or "file") + EXTENSIONS.get(content_type, UNKNOWN_EXTENSION)
+
 
 def _case_row(conn: Connection, case_id: int) -> dict[str, Any]:
     row = conn.execute(select(_case.c.id, _case.c.applicant_id, _case.c.state, _case.c.pipeline_id,
@@ -83,14 +103,18 @@ def _check_editable(db: Database, case: dict[str, Any], actor: Actor) -> None:
 
 def add_attachment(db: Database, case_id: int, actor: Actor, *, category: str, original_name: str,
                    stored_name: str, content_type: str, size: int, sha256: str) -> int:
-    """Record a file the caller has already stored under ``stored_name``; return the attachment id."""
+    """Record a file the caller has already stored under ``stored_name``; return the attachment id.
+
+    The recorded name keeps the uploader's base name with the extension of ``content_type`` (:func:`file_name_for`).
+    """
     if category not in CATEGORIES:
         raise InvalidAction("请选择材料类别", "Choose what the file is evidence of")
     with db.write() as conn:
         case = _case_row(conn, case_id)
         _check_editable(db, case, actor)
         return conn.execute(insert(_att).values(
-            case_id=case_id, uploaded_by=actor.user_id, category=category, original_name=original_name[:255],
+            case_id=case_id, uploaded_by=actor.user_id, category=category,
+            original_name=file_name_for(original_name, content_type),
             stored_name=stored_name, content_type=content_type, size=size, sha256=sha256, uploaded_at=utcnow(),
             case_state=case["state"]).returning(_att.c.id)).scalar_one()
 
@@ -148,7 +172,8 @@ def add_objection_evidence(db: Database, case_id: int, actor: Actor, *, original
         case = _case_row(conn, case_id)
         return conn.execute(insert(_att).values(
             case_id=case_id, uploaded_by=actor.user_id, category=OBJECTION_EVIDENCE,
-            original_name=original_name[:255], stored_name=stored_name, content_type=content_type, size=size,
+            original_name=file_name_for(original_name, content_type), stored_name=stored_name,
+            content_type=content_type, size=size,
             sha256=sha256, uploaded_at=utcnow(), case_state=case["state"]).returning(_att.c.id)).scalar_one()
 
 

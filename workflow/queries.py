@@ -379,16 +379,22 @@ def superior_history(conn: Connection, org_id: int, limit: int = 100) -> list[di
     return [_plain(r) for r in rows]
 
 
-def open_result_notices(conn: Connection, states: Iterable[str] = ("result_notice", "result_notice_objection")
-                        ) -> list[dict[str, Any]]:
-    """Cases whose review result is on public notice, with the notice's end (the pending timer)."""
+def open_result_notices(conn: Connection, states: Iterable[str] = ("result_notice", "result_notice_objection"),
+                        *, case_id: int | None = None) -> list[dict[str, Any]]:
+    """Cases whose review result is on public notice, with the notice's end (the pending timer).
+
+    ``case_id`` narrows the listing to that one case (empty when it is not on notice).
+    """
     columns, joined, _ = _listing_select()
     notice_end = (select(_timer.c.case_id, func.max(_timer.c.due_at).label("notice_end"))
                   .where(_timer.c.name == "result_notice_end", _timer.c.status == "pending")
                   .group_by(_timer.c.case_id).subquery())
+    wanted = [_case.c.state.in_(list(states))]
+    if case_id is not None:
+        wanted.append(_case.c.id == case_id)
     rows = conn.execute(select(*columns, notice_end.c.notice_end)
                         .select_from(joined.outerjoin(notice_end, notice_end.c.case_id == _case.c.id))
-                        .where(_case.c.state.in_(list(states)))
+                        .where(*wanted)
                         .order_by(notice_end.c.notice_end, _case.c.id)).mappings()
     out = []
     for r in rows:
@@ -398,18 +404,25 @@ def open_result_notices(conn: Connection, states: Iterable[str] = ("result_notic
     return out
 
 
-def unit_notices(conn: Connection, org_id: int, states: Iterable[str] = ("unit_notice",)) -> list[dict[str, Any]]:
-    """Cases on the internal notice of organisation ``org_id`` (as employer or as reviewing unit)."""
+def unit_notices(conn: Connection, org_id: int, states: Iterable[str] = ("unit_notice",), *,
+                 case_id: int | None = None) -> list[dict[str, Any]]:
+    """Cases on the internal notice of organisation ``org_id`` (as employer or as reviewing unit).
+
+    ``case_id`` narrows the listing to that one case (empty when it is not on this organisation's notice).
+    """
     columns, joined, _ = _listing_select()
     # Per listed case (by the timer's case index), not grouped over every pending notice in the installation.
     notice_end = (select(func.max(_timer.c.due_at))
                   .where(_timer.c.case_id == _case.c.id, _timer.c.name == "unit_notice_end",
                          _timer.c.status == "pending")
                   .scalar_subquery().label("notice_end"))
+    wanted = [_case.c.state.in_(list(states)),
+              or_(_case.c.unit_org_id == org_id, _case.c.employer_org_id == org_id)]
+    if case_id is not None:
+        wanted.append(_case.c.id == case_id)
     rows = conn.execute(select(*columns, notice_end)
                         .select_from(joined)
-                        .where(_case.c.state.in_(list(states)),
-                               or_(_case.c.unit_org_id == org_id, _case.c.employer_org_id == org_id))
+                        .where(*wanted)
                         .order_by(_case.c.id)).mappings()
     return [{**_plain(r), "notice_end": as_utc(r["notice_end"])} for r in rows]
 

@@ -12,12 +12,13 @@ from datetime import timedelta
 
 import pytest
 from livehelpers import Person, case_state
+from pdfs import make_pdf
 from sqlalchemy import select
 
 from workflow import prereview, timers
 from workflow.models import Case, CommitteeSeat, User, utcnow
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = make_pdf()
 STANDARD_FOR = {
     "industry-session": "hunan-sme-advanced-manufacturing-senior",
     "exceptional-senior": "hunan-sme-advanced-manufacturing-senior",

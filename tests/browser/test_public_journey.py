@@ -15,6 +15,7 @@ from pathlib import Path
 
 from driver import advance
 from livehelpers import Person, case_state, live_world
+from pdfs import make_pdf
 from sqlalchemy import select
 
 from workflow import timers
@@ -23,7 +24,7 @@ from workflow.models import Certificate, utcnow
 REASON = "经查，公示对象申报的代表作实际由他人完成，业绩材料与事实不符，请予核查。"
 DISMISSAL = "经核查，代表作由申报人主持完成，有项目合同和验收报告为证，异议不成立。"
 REVOCATION = "经查实，申报人提供的继续教育证明系伪造，属弄虚作假取得职称。"
-EVIDENCE = b"%PDF-1.4\n% the objector's evidence\n%%EOF\n"
+EVIDENCE = make_pdf(comment=b"the objector's evidence")
 
 
 def test_objection_investigation_revocation_and_public_check(chromium, live_server, live_db, screenshot_dir):

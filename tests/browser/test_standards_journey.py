@@ -12,6 +12,7 @@ import re
 
 import pytest
 from livehelpers import Person
+from pdfs import make_pdf
 from sqlalchemy import select
 
 from workflow import standards_store
@@ -19,7 +20,7 @@ from workflow.eligibility_gate import latest_reports
 from workflow.models import Case, ReviewSession
 
 SID = "industrial-internet-senior"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = make_pdf()
 
 
 @pytest.fixture(autouse=True)

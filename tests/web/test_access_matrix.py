@@ -64,7 +64,8 @@ MATRIX: list[tuple[str, str, str, dict[str, object]]] = [
     ("public.index", "GET", "/", everyone(200)),
     ("public.notices", "GET", "/notices", everyone(200)),
     ("public.verify", "GET", "/verify", everyone(200)),
-    ("public.objection", "GET", "/notices/{notice}/objection", everyone(200, anon=LOGIN)),
+    ("public.objection", "GET", "/notices/{notice}/objection",
+     everyone(404, anon=LOGIN, A=200, hrA=200)),  # a unit notice: those its print page allows only
     ("public.objection", "GET", "/notices/{case_a}/objection", everyone(404, anon=LOGIN)),  # not under notice
     ("public.unit_notices", "GET", "/unit-notices", everyone(200, anon=LOGIN)),
     ("public.notice_print", "GET", "/notices/{notice}/print", everyone(404)),  # on the unit notice, not public
@@ -151,6 +152,7 @@ MATRIX: list[tuple[str, str, str, dict[str, object]]] = [
     ("admin.edit_user", "GET", "/admin/users/{user_a}", only(("admin",), 200)),
     ("admin.edit_user", "POST", "/admin/users/{user_a}", ADMIN_ONLY),
     ("admin.reset_password", "POST", "/admin/users/{user_a}/password", ADMIN_ONLY),
+    ("admin.clear_sign_in_lock", "POST", "/admin/users/{user_a}/sign-in-lock/clear", ADMIN_ONLY),
     ("admin.orgs", "GET", "/admin/orgs", only(("admin",), 200)),
     ("admin.new_org", "GET", "/admin/orgs/new", only(("admin",), 200)),
     ("admin.new_org", "POST", "/admin/orgs/new", ADMIN_ONLY),
@@ -218,6 +220,8 @@ MATRIX: list[tuple[str, str, str, dict[str, object]]] = [
     ("api_v1.standard", "GET", "/api/v1/standards/{std}", everyone(401)),
     ("api_v1.openapi", "GET", "/api/v1/openapi.json", everyone(200)),
     ("api_v1.openapi_apidoc", "GET", "/api/v1/apidoc/openapi.json", everyone(200)),
+    # near the end: it ends every session of the unseated expert, whose only later row is the sign-out
+    ("admin.sign_out_everywhere", "POST", "/admin/users/{loose}/sign-out", ADMIN_ONLY),
     # last: signing out ends the session used by the rows above
     ("auth.logout", "POST", "/logout", everyone(303)),
 ]

@@ -1,5 +1,5 @@
-"""CSRF on every state-changing route, security headers on every kind of response, session cookie flags, and a
-production configuration without debug pages or tracebacks."""
+"""CSRF on every state-changing route, security headers on every kind of response (HSTS when configured), session
+cookie flags, and a production configuration without debug pages or tracebacks."""
 
 from __future__ import annotations
 
@@ -74,6 +74,43 @@ def test_security_headers_on_pages_errors_and_files(browser, url):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] in ("same-origin", "strict-origin-when-cross-origin", "no-referrer")
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    policy = dict(p.strip().split("=", 1) for p in response.headers["Permissions-Policy"].split(","))
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "serial", "hid", "display-capture"):
+        assert policy[feature] == "()", feature
+    assert "Strict-Transport-Security" not in response.headers  # off unless configured (plain-HTTP trials)
+
+
+@pytest.mark.parametrize("url", ["/login", "/no-such-page", "/static/app.css", "/api/v1/openapi.json"])
+def test_the_api_and_files_get_the_same_headers(app, url):
+    response = app.test_client().get(url)
+    response.close()
+    assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+    assert "camera=()" in response.headers["Permissions-Policy"]
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    ({"HSTS_SECONDS": 31536000}, "max-age=31536000"),
+    ({"HSTS_SECONDS": "63072000", "HSTS_INCLUDE_SUBDOMAINS": True}, "max-age=63072000; includeSubDomains"),
+    ({"HSTS_SECONDS": 0}, "max-age=0"),  # tells browsers to forget an earlier policy
+    ({"HSTS_INCLUDE_SUBDOMAINS": True}, None),  # no max-age: no header
+])
+def test_hsts_is_sent_when_configured(cast_db, tmp_path, config, expected):
+    app = make_app(cast_db, tmp_path, **config)
+    for url in ("/login", "/no-such-page", "/static/app.css", "/api/v1/openapi.json"):
+        response = app.test_client().get(url, base_url="https://titlereview.example")
+        response.close()
+        assert response.headers.get("Strict-Transport-Security") == expected, url
+
+
+def test_hsts_comes_from_the_environment(cast_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("TITLEREVIEW_HSTS_SECONDS", "86400")
+    monkeypatch.setenv("TITLEREVIEW_HSTS_INCLUDE_SUBDOMAINS", "1")
+    response = make_app(cast_db, tmp_path).test_client().get("/login")
+    assert response.headers["Strict-Transport-Security"] == "max-age=86400; includeSubDomains"
+    monkeypatch.setenv("TITLEREVIEW_HSTS_SECONDS", "a year")
+    with pytest.raises(ValueError, match="HSTS_SECONDS"):
+        make_app(cast_db, tmp_path / "bad")
 
 
 def test_pages_carry_no_inline_script(browser):

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pdfs import make_pdf
 from sqlalchemy import select
 from webhelpers import PASSWORD, Browser, case_version, make_app, open_case
 
@@ -19,7 +20,7 @@ from workflow.models import ApplicantProfile, Case
 from workflow.models.attachments import Attachment
 from workflow.profiles import PROFILE_SCHEMA_VERSION, parse_profile
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = make_pdf()
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 

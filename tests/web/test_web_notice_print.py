@@ -93,3 +93,71 @@ def test_print_page_in_english(cast, browser):
     b.get("/lang/en")
     text = _text(b.get(f"/notices/{case_id}/print").get_data(as_text=True))
     assert "Public notice of title review results" in text and "5 working days" in text
+
+
+def _same_but_the_id(body: str, case_id: int) -> str:
+    """``body`` with the case's id in links (the language switch returns to the page) and the time-stamped
+    CSRF tokens made neutral."""
+    body = re.sub(r'value="[A-Za-z0-9._-]{40,}"', 'value="TOKEN"', body)
+    return re.sub(rf"/(notices|cases)/{case_id}/", r"/\1/ID/", body)
+
+
+def test_the_objection_form_of_a_unit_notice_follows_the_print_pages_rule(cast, browser):
+    """A unit-internal notice's objection form used to show the applicant, employer and level to any signed-in
+    account while its printed sheet answered 404; both now ask ``workflow.notices.visible_notice``."""
+    from webhelpers import case_state, case_version
+
+    from workflow.notices import visible_notice
+
+    case_id = cast.open("industry-session")
+    advance(cast, case_id, "unit_notice")
+    elsewhere = cast.open("industry-session")  # on no notice at all
+    with cast.db.read() as conn:
+        assert visible_notice(conn, case_id, cast.employer)[0] == "unit"
+        assert visible_notice(conn, case_id, cast.other_employer) is None
+        assert visible_notice(conn, case_id, None) is None
+        assert visible_notice(conn, elsewhere, cast.employer) is None
+    form, sheet = f"/notices/{case_id}/objection", f"/unit-notices/{case_id}/print"
+    # the unit's staff (the applicant too, whom the objection's own rule then refuses) reach the form
+    for username in ("unit_hr", "colleague", "zhang"):
+        b = browser(username)
+        assert b.get(sheet).status_code == 200, username
+        page = b.get(form)
+        assert page.status_code == 200 and "实名提交异议" in page.get_data(as_text=True), username
+    # an unrelated account, another unit's applicant and reviewer, the authority: the sheet's answer, nothing more
+    for username in ("outsider", "li", "other_hr", "officer"):
+        b = browser(username)
+        assert b.get(sheet).status_code == 404, username
+        response = b.get(form)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 404 and cast.applicant.name not in body and "副高" not in body, username
+        other = b.get(f"/notices/{elsewhere}/objection").get_data(as_text=True)
+        assert _same_but_the_id(body, case_id) == _same_but_the_id(other, elsewhere), username
+    # posting the form answers an outsider as for a case on no notice, without the case's details
+    outsider = browser("outsider")
+    data = {"reason": "我不是该单位职工，但想提异议。", "return_to": "objection"}
+    on_notice = outsider.post(f"/cases/{case_id}/actions/file_objection",
+                              data={**data, "version": str(case_version(cast.db, case_id))})
+    no_notice = outsider.post(f"/cases/{elsewhere}/actions/file_objection",
+                              data={**data, "version": str(case_version(cast.db, elsewhere))})
+    assert on_notice.status_code == no_notice.status_code == 409
+    assert (_same_but_the_id(on_notice.get_data(as_text=True), case_id)
+            == _same_but_the_id(no_notice.get_data(as_text=True), elsewhere))
+    assert cast.applicant.name not in on_notice.get_data(as_text=True)
+    bare = {"reason": data["reason"], "version": str(case_version(cast.db, case_id))}
+    assert outsider.post(f"/cases/{case_id}/actions/file_objection", data=bare).status_code == 403
+    assert case_state(cast.db, case_id) == "unit_notice"
+    # the unit's own staff still object by name
+    response = browser("colleague").post(f"/cases/{case_id}/actions/file_objection", data={
+        **data, "reason": "申报人近三年年度考核结果与材料不符。", "version": str(case_version(cast.db, case_id))})
+    assert response.status_code == 303 and case_state(cast.db, case_id) == "unit_notice_objection"
+
+
+def test_the_result_notices_objection_form_is_for_everyone_signed_in(cast, browser):
+    case_id = cast.open("industry-session")
+    advance(cast, case_id, "result_notice")
+    for username in ("outsider", "li", "other_hr", "colleague"):
+        page = browser(username).get(f"/notices/{case_id}/objection")
+        body = page.get_data(as_text=True)
+        assert page.status_code == 200 and "实名提交异议" in body and cast.applicant.name in body, username
+    assert browser(None).get(f"/notices/{case_id}/objection").status_code == 302  # a named objection

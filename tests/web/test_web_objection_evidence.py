@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from driver import advance
+from pdfs import make_pdf
 from sqlalchemy import select
 from webhelpers import case_state, case_version, make_app, open_case
 
@@ -20,7 +21,7 @@ from workflow.models import CaseEvent
 from workflow.models.attachments import Attachment
 from workflow.roles import SYSTEM
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% evidence of the objection\n%%EOF\n"
+PDF = make_pdf(comment=b"evidence of the objection")
 REASON = "申报人代表作系他人完成，附相关证明材料，请核实。"
 
 
@@ -140,6 +141,13 @@ def test_without_a_file_the_objection_works_as_before(app, cast, browser, on_not
     (b"<!doctype html><script>alert(1)</script>", "evidence.pdf", "只接受 PDF、JPEG 或 PNG"),
     (b"GIF89a" + b"\x00" * 20, "photo.png", "只接受 PDF、JPEG 或 PNG"),
     (b"", "empty.pdf", "文件为空"),
+    (make_pdf(catalog="/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"), "evidence.pdf",
+     "PDF 文件含有脚本或可执行内容"),
+    (make_pdf(catalog="/Names << /EmbeddedFiles << /Names [(x.exe) 4 0 R] >> >>",
+              objects=["<< /Type /Filespec /F (x.exe) /EF << /F 5 0 R >> >>",
+                       b"<< /Length 2 /Type /EmbeddedFile >>\nstream\nMZ\nendstream"]),
+     "evidence.pdf", "PDF 文件含有脚本或可执行内容"),
+    (b"%PDF-1.4\n% not really a PDF\n%%EOF\n", "evidence.pdf", "无法读取该 PDF 文件"),
 ])
 def test_a_bad_file_files_nothing_and_keeps_the_reason(app, cast, browser, on_notice, content, name, message):
     case_id = on_notice

@@ -148,11 +148,13 @@ def test_a_named_objection_pauses_the_result_notice(demo_db, demo_browser):
 
 def test_staff_object_to_their_own_units_notice(demo_db, demo_browser):
     case_id = demo_case(demo_db, "wangli")  # on 长沙湘工's internal notice
-    assert demo_browser("zhengmin").get(f"/notices/{case_id}/objection").status_code == 200
+    # an outsider neither sees the internal notice nor learns from a refusal that it exists
+    assert demo_browser("zhengmin").get(f"/notices/{case_id}/objection").status_code == 404
     response = demo_browser("zhengmin").post(f"/cases/{case_id}/actions/file_objection", data={
         "version": str(case_version(demo_db, case_id)), "reason": "我不是该单位职工，但想提异议。",
         "return_to": "objection"})
-    assert response.status_code == 403
+    assert response.status_code == 409 and "王丽" not in response.get_data(as_text=True)
+    assert demo_browser("wangjun").get(f"/notices/{case_id}/objection").status_code == 200
     response = demo_browser("wangjun").post(f"/cases/{case_id}/actions/file_objection", data={
         "version": str(case_version(demo_db, case_id)), "reason": "申报人近三年年度考核结果与材料不符。",
         "return_to": "objection"})

@@ -6,7 +6,8 @@ transition answers like the web's generic transition view: 404 (no such case) �
 action) → 409 (stale version, not possible now, refused by a rule) → 422 (input missing or invalid). Every
 error is ``application/problem+json`` with a Chinese ``title``/``detail`` (English with
 ``Accept-Language: en``). Requests and responses are validated by spectree, which also generates the
-OpenAPI document served at ``/api/v1/openapi.json``.
+OpenAPI document served at ``/api/v1/openapi.json``. An endpoint that takes a body takes JSON only: any other
+body answers 415 and JSON that does not parse 400, before the token is even looked at.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from workflow import api_tokens, engine, queries
 from workflow.access import dossier_relations
 from workflow.catalog import get_pipeline
 from workflow.errors import WorkflowError
+from workflow.notices import visible_notice
 from workflow.objector_privacy import is_objection_event, redact_objectors
 from workflow.permissions import acting_role
 from workflow.roles import Actor
@@ -66,6 +68,9 @@ TEXT = {
     "no_route": ("接口不存在。", "No such endpoint."),
     "method": ("该接口不支持此请求方法。", "This endpoint does not support that method."),
     "invalid": ("请求参数或内容无效。", "The parameters or body are invalid."),
+    "media_type": ("请求体须为 JSON（Content-Type: application/json）。",
+                   "The request body must be JSON (Content-Type: application/json)."),
+    "bad_json": ("请求体不是有效的 JSON。", "The request body is not valid JSON."),
 }
 
 
@@ -113,6 +118,11 @@ spec = SpecTree(
 AUTH = {"HTTP_401": s.Problem, "HTTP_422": s.Problem}
 """Responses every token-protected endpoint may give."""
 
+BODY_ERRORS = {"HTTP_400": s.Problem, "HTTP_415": s.Problem}
+"""Responses every endpoint with a request body may give (see :func:`_json_bodies_only`)."""
+
+JSON_TYPE = "application/json"
+
 
 # --------------------------------------------------------------------------------------------- plumbing
 
@@ -151,6 +161,36 @@ def _routing_errors():
         return problem(405, TEXT["method"], headers={"Allow": ", ".join(err.valid_methods or [])})
     if isinstance(err, HTTPException) and err.code == 404:
         return problem(404, TEXT["no_route"])
+    return None
+
+
+def takes_body(endpoint: str | None) -> bool:
+    """True when the view of ``endpoint`` reads a request body (a spectree ``json`` or ``form`` model)."""
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    meta = spec.get_function_metadata(view) if view is not None else None
+    return meta is not None and (getattr(meta, "json", None) or getattr(meta, "form", None)) is not None
+
+
+@bp.before_request
+def _json_bodies_only():
+    """A body that is not JSON answers 415, JSON that does not parse 400 — for endpoints that take a body.
+
+    spectree reads a form-encoded or multipart body as no JSON at all (the view then fails on ``None``) and any
+    other type, or JSON that does not parse, as an empty object — which would fire an action without the comment
+    or version the client sent. An empty body without a type is no body: the endpoint's defaults apply.
+    """
+    if not takes_body(request.endpoint):
+        return None  # endpoints without a body ignore one, as before
+    has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if request.mimetype == JSON_TYPE:
+        if has_body:
+            try:
+                json.loads(request.get_data(cache=True))
+            except ValueError:
+                return problem(400, TEXT["bad_json"])
+        return None
+    if has_body or request.mimetype:
+        return problem(415, TEXT["media_type"], headers={"Accept-Post": JSON_TYPE})
     return None
 
 
@@ -272,10 +312,14 @@ def case_actions(case_id: int):
     viewer = bool(dossier_relations(db, _actor(), case)[0])
     options = engine.available_actions(db, case_id, _actor())
     if not viewer:
-        # Outsiders may only see the named objection open to everyone during a notice.
+        # Outsiders may only see the named objection open during a notice they may see (the print page's
+        # rule): a unit-internal notice is not even admitted to exist for people outside the unit.
         pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
         options = [o for o in options if set(pipeline.by_trigger_source[(o.trigger, case["state"])][0].roles)
                    <= OBJECTION_ROLES]
+        with db.read() as conn:
+            if options and visible_notice(conn, case_id, _actor().org_id) is None:
+                options = []
         if not options:
             fail(403, TEXT["not_yours"])
     return s.ActionList(case_version=case["version"], items=[
@@ -285,7 +329,7 @@ def case_actions(case_id: int):
 
 @bp.post("/cases/<int(signed=True):case_id>/actions/<trigger>")
 @token_required
-@spec.validate(json=s.FireRequest, resp=Resp(HTTP_200=s.Fired, HTTP_409=s.Problem, **CASE_ERRORS),
+@spec.validate(json=s.FireRequest, resp=Resp(HTTP_200=s.Fired, HTTP_409=s.Problem, **CASE_ERRORS, **BODY_ERRORS),
                tags=["actions"])
 def fire(case_id: int, trigger: str, json: s.FireRequest):
     """Fire ``trigger`` on the case (same engine and checks as the web page: 404 → 403 → 409 → 422)."""
@@ -296,6 +340,11 @@ def fire(case_id: int, trigger: str, json: s.FireRequest):
     pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
     cands = pipeline.by_trigger_source.get((trigger, case["state"]), [])
     objection = bool(cands) and set(cands[0].roles) <= OBJECTION_ROLES
+    if objection and not viewer:
+        with db.read() as conn:
+            if visible_notice(conn, case_id, actor.org_id) is None:
+                # As for a case on no notice at all: outsiders learn nothing about a unit-internal notice.
+                cands, objection = [], False
     if not viewer and not objection:
         if trigger == "file_objection" and not cands:
             fail(409, TEXT["notice_over"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, UniqueConstraint, func
+from sqlalchemy import Column, Index, Integer, UniqueConstraint, func, text
 from sqlmodel import Field, SQLModel
 
 from ._types import JSONType, UTCDateTime, utcnow
@@ -48,6 +48,11 @@ class User(SQLModel, table=True):
     org_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     is_active: bool = Field(default=True)
     locale: str = Field(default="zh_CN", max_length=10)
+    # Every signed-in cookie carries a fingerprint of this number (web/security.py); raising it ends all of the
+    # user's earlier sessions on every device (sign-out, password change, an administrator's 全部设备退出).
+    # The server default lets migration 0013 add the column in place to a table many others refer to; the column
+    # has no Python-side default, so Core inserts that leave it out (tests at older revisions) still work there.
+    session_generation: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
