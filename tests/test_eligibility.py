@@ -339,7 +339,8 @@ def test_no_outlook_when_a_basic_condition_fails_or_exceptional_is_not_allowed()
                  "已过影响期的处分 1 项不影响申报", id="sanction-over"),
     pytest.param({"continuing_education": ce(96, 60, 120)}, "continuing_education", N,
                  "继续教育学时未达到每年 90 学时：2024 年 60 学时", id="training-short"),
-    pytest.param({"continuing_education": ce(96, 90)}, "continuing_education", N, "2025 年未填报",
+    # A year not filled in awaits the unit's check at submission (it is no year below the hours) …
+    pytest.param({"continuing_education": ce(96, 90)}, "continuing_education", J, "2025 年未填报",
                  id="training-year-missing"),
     pytest.param({"continuing_education": ce(96, 90, 90)}, "continuing_education", M, "2023—2025 年",
                  id="training-exactly-90"),
@@ -355,8 +356,17 @@ def test_basic_conditions(change: dict, criterion: str, verdict: Verdict, fragme
     assert fragment in c.explanation.zh, c.explanation.zh
     if verdict == N:
         assert report.overall == N and c.blocking
+    elif verdict == J:
+        assert report.overall == J and report.can_submit
     elif criterion != "continuing_education" or "work_history" not in change:
         assert report.overall == M, describe(report)
+
+
+def test_a_training_year_not_filled_in_must_be_shown_from_the_recommendation_on():
+    # … and from the unit's recommendation on, an unreported year is not met.
+    for stage in ("recommendation", "recheck"):
+        report = run({**ALL_ROUND, "continuing_education": ce(96, 90)}, stage=stage, assessment=None)
+        assert report.criterion("continuing_education").verdict == N and report.overall == N
 
 
 @pytest.mark.parametrize(("as_of", "verdict"), [

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from ..profiles import Text
 from ..standards import Sourced, Threshold
-from .context import Context, Finding, Part, met, not_met, use
+from .context import Context, Finding, Part, met, not_met, pending, use
 from .dates import block_in_force, full_years
-from .report import Evidence, Layer
+from .report import Evidence, Layer, Stage
 
 
 class BasicConditions:
@@ -113,16 +113,28 @@ class BasicConditions:
         ev = [Evidence(path=f"continuing_education[{hours[y][0]}]",
                        summary=Text(zh=f"{y} 年 {hours[y][1]:g} 学时", en=f"{y}: {hours[y][1]:g} hours"))
               for y in years if y in hours]
-        short = [y for y in years if y not in hours or hours[y][1] < need]
+        below = [y for y in years if y in hours and hours[y][1] < need]
+        missing = [y for y in years if y not in hours]
         span_zh = f"{years[0]}—{years[-1]} 年" if len(years) > 1 else f"{years[0]} 年"
-        if not short:
+        if not below and not missing:
             listed = "，".join(f"{y} 年 {hours[y][1]:g} 学时" for y in years)
             return met(f"{span_zh}继续教育学时均达到每年 {need} 学时（{listed}）。",
                        f"At least {need} hours in each year {years[0]}–{years[-1]}.", ev, uses)
-        gaps = "，".join(f"{y} 年 {hours[y][1]:g} 学时" if y in hours else f"{y} 年未填报" for y in short)
-        gaps_en = ", ".join(f"{y}: {hours[y][1]:g} hours" if y in hours else f"{y}: none reported" for y in short)
-        return not_met(f"继续教育学时未达到每年 {need} 学时：{gaps}（核查 {span_zh}）。",
-                       f"Continuing education below {need} hours a year: {gaps_en}.", ev, uses)
+        if below:
+            gaps = "，".join(f"{y} 年 {hours[y][1]:g} 学时" for y in below)
+            gaps_en = ", ".join(f"{y}: {hours[y][1]:g} hours" for y in below)
+            return not_met(f"继续教育学时未达到每年 {need} 学时：{gaps}（核查 {span_zh}）。",
+                           f"Continuing education below {need} hours a year: {gaps_en}.", ev, uses)
+        unreported = "、".join(f"{y} 年" for y in missing)
+        if ctx.stage == Stage.SUBMISSION:
+            # A year not filled in is not a year below the hours: the unit checks the records (often kept in
+            # the provincial continuing-education register) in its review; from then on it must be shown.
+            return pending(f"{unreported}未填报继续教育学时（每年须 {need} 学时，核查 {span_zh}），请补充填报，"
+                           "或由用人单位初审时核实；单位考核推荐及资格复核时须已核实。",
+                           f"No hours reported for {', '.join(map(str, missing))}; the unit checks them in its "
+                           "review.", ev, uses)
+        return not_met(f"{unreported}未填报继续教育学时（每年须 {need} 学时，核查 {span_zh}）。",
+                       f"No continuing-education hours reported for {', '.join(map(str, missing))}.", ev, uses)
 
     @staticmethod
     def age(ctx: Context, limit: Threshold) -> Part:
