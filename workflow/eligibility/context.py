@@ -176,9 +176,9 @@ class Context:
         """The reference date as text."""
         return self.as_of.isoformat()
 
-    def policy(self, fallback: Sourced | None = None) -> tuple[str, str]:
-        """How to cite the policy behind a relaxation: the session's source, else the standard's."""
-        cited = self.relax.source or (fallback.source if fallback is not None else "")
+    def policy(self) -> tuple[str, str]:
+        """How to cite the policy behind a session's waiver (its cited source), or nothing when none is given."""
+        cited = self.relax.source
         return (f"（依据：{cited}）", f" (per {cited})") if cited else ("", "")
 
     @cached_property
