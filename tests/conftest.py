@@ -11,6 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+# Small committee keys for speed (before workflow is imported; subprocesses inherit it). Production keys are
+# 2048 bits; tests/test_ballot_encryption.py makes one of those too.
+os.environ.setdefault("TITLEREVIEW_BALLOT_KEY_BITS", "512")
+
 from seed.cast import World, build_world
 from workflow.bootstrap import open_database
 from workflow.db import Database
@@ -32,6 +36,17 @@ def _postgres_reachable() -> str | None:
     except Exception as err:  # any failure to connect means "not reachable" here
         return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(err).__name__}"
     return None
+
+
+@pytest.fixture(autouse=True)
+def _fresh_standard_cache() -> Iterator[None]:
+    """Parsed standard versions are cached per process by (database URL, id, version), and test databases
+    reuse file names: every test starts and ends with an empty cache so none reads another's versions."""
+    from workflow import standards_store
+
+    standards_store._cache.clear()
+    yield
+    standards_store._cache.clear()
 
 
 @pytest.fixture(scope="session")

@@ -200,6 +200,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .standards import bp as standards_bp
 
     app.register_blueprint(standards_bp)  # occupation standards (/admin/standards) and the applicant's pre-check
+    from .standards_versions import bp as standards_versions_bp
+
+    app.register_blueprint(standards_versions_bp)  # two versions side by side (/admin/standards/compare)
     from .api import init_api
     from .tokens import bp as tokens_bp
 

@@ -198,13 +198,11 @@ def _session_label(row: dict[str, Any]) -> str:
 
 
 def _standards() -> dict[str, Any]:
-    """The newest version of every occupation standard that is in force today, by id."""
-    from datetime import date
+    """Every occupation standard that can be chosen today, in its version in force (the one a submission
+    today would be judged by), by id."""
+    from workflow.standards_store import china_today, standards_in_force
 
-    from workflow.standards_store import latest_standards
-
-    today = date.today()
-    return {s.id: s for s in latest_standards(_db()) if s.in_force(today)}
+    return {s.id: s for s in standards_in_force(_db(), china_today())}
 
 
 def _standard_label(standard) -> str:

@@ -259,19 +259,20 @@ def _gather(db, conn, page: queries.CasePageRow, actor, relations: list[str]) ->
         "box": queries.ballot_box(conn, case_id, round_) if page.ballot_boxes else None,
         "member": queries.member_status(conn, case, actor.user_id) if PANEL_ROLES.intersection(relations) else None,
         "superiors": queries.organisation_names(conn, superior_ids),
-        "standard": _standard(conn, case, page.latest_standard_version),
+        "standard": _standard(conn, case, page.standard_version_in_force),
         "eligibility": _eligibility({kind: {"report": report} for kind, report in page.eligibility.items()}),
         "options": options,
     }
 
 
-def _standard(conn, case: dict[str, Any], latest: int | None):
-    """The occupation standard the case is judged by: the pinned version, else the newest (``latest``)."""
+def _standard(conn, case: dict[str, Any], in_force: int | None):
+    """The occupation standard the case is judged by: the pinned version, else the version in force today
+    (``in_force``: the one a submission today would pin; None when none has taken effect yet)."""
     from workflow.standards_store import get_standard
 
     if not case.get("standard_id"):
         return None
-    version = case.get("standard_version") or latest
+    version = case.get("standard_version") or in_force
     return get_standard(conn, case["standard_id"], version) if version else None
 
 

@@ -1,16 +1,19 @@
 """Occupation standards (评价标准) in the web UI: the administrators' editor and the applicants' pre-check.
 
 Administrators list the newest version of every standard, read any version with every requirement's
-provenance ([S]/[R]/[C]) and source, create one from scratch or as a copy, edit it (scalar fields as inputs, each
-criteria layer as a YAML block checked by the same loader as the seed files), preview it against a sample
-profile, publish it as a new version, and export or import it as YAML. Publishing writes a new stored version
-(:func:`workflow.standards_store.publish`); every process reads the newest version from the database, so it is in
-force everywhere at once. Applicants check their stored profile against any standard before they submit.
+provenance ([S]/[R]/[C]) and source, and write standards in drafts: as a copy of an existing standard (the usual
+way to write one for a new occupation), from scratch, or as a revision of the newest version. The editor is a
+structured form (:mod:`web.standards_form`), one input per field with each number's source beside it; a draft
+is saved without publishing, previewed on applicants' saved profiles (verdict under the current version and
+under the draft), and published as a new immutable version with its effective date
+(:func:`workflow.standards_drafts.publish_draft`). YAML export and import stay for bulk work. Applicants check
+their stored profile against any standard before they submit.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -21,16 +24,20 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from workflow import standards_store
+from workflow import standards_drafts, standards_store
 from workflow.eligibility import EligibilityInputError, Relaxations, Route, evaluate
 from workflow.eligibility_gate import relaxations_for_channel
-from workflow.models import ApplicantProfile, ReviewSession, StandardVersion, User, UserRole
-from workflow.profiles import TitleLevel
-from workflow.standards import Standard, _Dumper, _line, dump_standard_yaml, parse_standard, standard_from_data
+from workflow.errors import WorkflowError
+from workflow.models import ApplicantProfile, ReviewSession, User, UserRole
+from workflow.standards import Standard, _Dumper, dump_standard_yaml, parse_standard
+from workflow.standards_store import china_today
+from workflow.standards_validation import FieldProblem, check_standard
 from workflow.yamlsource import DefinitionError, load_yaml
 
+from . import standards_form
 from .i18n import current_lang
 from .security import roles_required, small_int
+from .standards_versions import history_rows
 
 bp = Blueprint("standards", __name__)
 
@@ -46,38 +53,7 @@ SECTIONS: list[tuple[str, Any]] = [
     ("direct", _l("直接申报路径（学历+本行业年限、企业主要负责人）")),
     ("bridging", _l("技能贯通")),
 ]
-"""The criteria layers, each edited as one YAML block (in the order of rules.md §5)."""
-
-SCALARS = ["id", "name_zh", "name_en", "series", "specialty", "level", "title", "effective_from",
-           "effective_until", "source", "notes_zh", "notes_en"]
-"""The editor's plain inputs (``name_zh`` stands for ``name.zh``)."""
-
-SKELETON: dict[str, Any] = {
-    "basic": {
-        "not_retired": {"tag": "R", "source": "职称评审面向在职专业技术人员，退休人员不得申报"},
-        "no_sanction": {"tag": "R", "source": "受到处分的，在影响期内不得申报职称评审"},
-        "no_integrity_record": {"tag": "S", "source": "弄虚作假取得职称的，撤销职称并记入诚信档案，纪录期限3年"},
-    },
-    "education_routes": [{
-        "id": "bachelor",
-        "label": {"zh": "具备大学本科及以上学历，从事本专业工作满5年", "en": "Bachelor's degree, 5 years"},
-        "min_education": "本科",
-        "specialty_years": {"value": 5, "tag": "C", "source": "本系统默认值：从事本专业技术工作满5年（请按政策修改）"},
-    }],
-    "achievements": {
-        "kinds": ["patent_invention", "patent_utility", "software_copyright", "standard_drafted", "key_project",
-                  "technical_breakthrough", "new_product", "economic_benefit"],
-        "k": {"value": 1, "tag": "C", "source": "本系统默认值：业绩成果具备其中1项"},
-    },
-    "representative_works": {
-        "kinds": ["patent", "project_report", "design_document", "standard", "technical_document"],
-        "min_count": {"value": 1, "tag": "C", "source": "本系统默认值：提交代表作1件"},
-        "technical_document_min_chars": {"value": 5000, "tag": "S",
-                                         "source": "代表作可为经单位认定的不少于5000字的技术文档"},
-    },
-}
-"""What a standard created from scratch starts with: the basic conditions and the usual evidence layers."""
-
+"""The criteria layers as the version page lists them (in the order of rules.md §5)."""
 
 def _db():
     return current_app.extensions["titlereview_db"]
@@ -92,177 +68,28 @@ def _section_yaml(value: Any) -> str:
     return yaml.dump(value, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000)
 
 
-def _tokens(path: str) -> list[str | int]:
-    """``a.b[0].c`` → ``["a", "b", 0, "c"]``."""
-    out: list[str | int] = []
-    for part in path.split("."):
-        name, *indexes = part.split("[")
-        if name:
-            out.append(name)
-        out.extend(n for i in indexes if (n := small_int(i.rstrip("]"))) is not None)
-    return out
+APPLICANTS_SHOWN = 30
+"""How many applicants the preview lists at a time: a province has tens of thousands, so the list is searched."""
 
 
-def _sourced_rows(data: Any, path: str = "") -> list[dict[str, str]]:
-    """Every sourced requirement (``{value?, tag, source}``) in JSON-shaped ``data``, with its path."""
-    rows: list[dict[str, str]] = []
-    if isinstance(data, dict):
-        if "tag" in data and "source" in data:
-            value = data.get("value")
-            rows.append({"path": path, "has_value": "1" if "value" in data else "",
-                         "value": "" if value is None else str(value), "tag": str(data["tag"]),
-                         "source": str(data["source"])})
-        for key, item in data.items():
-            if isinstance(item, dict | list):
-                rows.extend(_sourced_rows(item, f"{path}.{key}" if path else str(key)))
-    elif isinstance(data, list):
-        for i, item in enumerate(data):
-            rows.extend(_sourced_rows(item, f"{path}[{i}]"))
-    return rows
-
-
-def _threshold_rows(data: dict[str, Any]) -> list[dict[str, str]]:
-    rows = [r for key, _label in SECTIONS for r in _sourced_rows(data.get(key), key)]
-    for row in rows:
-        row.update(o_value=row["value"], o_tag=row["tag"], o_source=row["source"])
-    return rows
-
-
-def _posted_rows() -> list[dict[str, str]]:
-    form = request.form
-    try:
-        count = min(int(form.get("t-count", "0")), 500)
-    except ValueError:
-        count = 0
-    keys = ("path", "has_value", "value", "tag", "source", "o_value", "o_tag", "o_source")
-    return [{k: form.get(f"t-{i}-{k}", "") for k in keys} for i in range(count)]
-
-
-def _apply_rows(parsed: dict[str, Any], rows: list[dict[str, str]], errors: dict[str, list[str]]) -> None:
-    """Apply the changed threshold inputs to the parsed sections (an input left as it was never overrides the
-    YAML, so an edit made in the YAML block is kept)."""
-    for i, row in enumerate(rows):
-        tokens = _tokens(row["path"])
-        node: Any = parsed
-        for token in tokens:
-            try:
-                node = node[token]
-            except (KeyError, IndexError, TypeError):
-                node = None
-                break
-        if not isinstance(node, dict):
-            continue
-        if row["has_value"] and row["value"].strip() != row["o_value"]:
-            number = small_int(row["value"])
-            if number is None:
-                errors.setdefault(f"t-{i}", []).append(_("数值须为非负整数。"))
-            else:
-                node["value"] = number
-        for key in ("tag", "source"):
-            if row[key].strip() != row[f"o_{key}"]:
-                node[key] = row[key].strip()
-
-
-def _values_of(standard: Standard | None, skeleton: bool = False) -> dict[str, Any]:
-    """The editor's inputs for ``standard`` (blank, or the skeleton for a standard made from scratch)."""
-    if standard is None:
-        values = {k: "" for k in SCALARS}
-        values.update(series="工程", level=TitleLevel.INTERMEDIATE.value, effective_from=date.today().isoformat())
-        for key, _label in SECTIONS:
-            values[key] = _section_yaml(SKELETON.get(key)) if skeleton else ""
-        values["thresholds"] = _threshold_rows(SKELETON if skeleton else {})
-        return values
-    data = standard.model_dump(mode="json", exclude_defaults=True)
-    values = {k: "" for k in SCALARS}
-    for key in ("id", "series", "specialty", "level", "title", "effective_from", "source"):
-        values[key] = str(data.get(key) or "")
-    values["effective_until"] = data.get("effective_until") or ""
-    values["name_zh"], values["name_en"] = standard.name.zh, standard.name.en
-    if standard.notes is not None:
-        values["notes_zh"], values["notes_en"] = standard.notes.zh, standard.notes.en
-    for key, _label in SECTIONS:
-        values[key] = _section_yaml(data.get(key))
-    values["thresholds"] = _threshold_rows(data)
-    return values
-
-
-def _field_for(path: str) -> str:
-    """The editor input to blame for an error at dotted ``path``."""
-    head = path.split(".")[0]
-    if head in ("name", "notes"):
-        tail = path.split(".")[1] if "." in path else "zh"
-        return f"{head}_{tail}" if tail in ("zh", "en") else f"{head}_zh"
-    if head in SCALARS or head in dict(SECTIONS):
-        return head
-    return "_form"
-
-
-def _loc(path: str) -> tuple[Any, ...]:
-    return tuple(n if (n := small_int(p)) is not None else p for p in path.split("."))
-
-
-def _build(values: dict[str, Any], version: int) -> tuple[Standard | None, dict[str, list[str]]]:
-    """The standard the inputs describe, or the problems found, by input (``file:line``-style for YAML blocks)."""
-    errors: dict[str, list[str]] = {}
-    raw: dict[str, Any] = {"id": values["id"].strip(), "version": version,
-                           "name": {"zh": values["name_zh"].strip(), "en": values["name_en"].strip()}}
-    for key in ("series", "specialty", "level", "title", "effective_from", "source"):
-        raw[key] = values[key].strip()
-    if values["effective_until"].strip():
-        raw["effective_until"] = values["effective_until"].strip()
-    if values["notes_zh"].strip() or values["notes_en"].strip():
-        raw["notes"] = {"zh": values["notes_zh"].strip(), "en": values["notes_en"].strip()}
-    for key in ("effective_from", "effective_until"):
-        if raw.get(key):
-            try:
-                date.fromisoformat(raw[key])
-            except ValueError:
-                errors.setdefault(key, []).append(_("日期格式应为 YYYY-MM-DD。"))
-    parsed: dict[str, Any] = {}
-    for key, _label in SECTIONS:
-        text = values[key]
-        if not text.strip():
-            continue
-        try:
-            section = load_yaml(text, key)
-        except DefinitionError as err:
-            errors.setdefault(key, []).extend(str(err).splitlines())
-            continue
-        if section is not None:
-            parsed[key] = raw[key] = section
-    _apply_rows(parsed, values.get("thresholds") or [], errors)
-    if errors:
-        return None, errors
-    try:
-        return standard_from_data(raw, "<standard>"), {}
-    except DefinitionError as err:
-        for problem in err.problems:
-            path, _sep, _msg = problem.message.partition(": ")
-            field = _field_for(path)
-            loc = _loc(path)
-            if field in parsed and len(loc) > 1:
-                line = _line(parsed[field], loc[1:]) or getattr(parsed[field], "line", 0)
-                text = f"{field}:{line}: {problem.message}" if line else f"{field}: {problem.message}"
-            else:
-                text = problem.message
-            errors.setdefault(field, []).append(text)
-        return None, errors
-
-
-def _posted_values() -> dict[str, Any]:
-    keys = SCALARS + [k for k, _label in SECTIONS]
-    values: dict[str, Any] = {k: request.form.get(k, "") for k in keys}
-    values["thresholds"] = _posted_rows()
-    return values
-
-
-def _applicants() -> list[dict[str, Any]]:
-    """Applicants who have stored a profile (for the preview's sample-profile list)."""
+def _applicants(find: str = "", chosen: set[int] | frozenset[int] = frozenset(),
+                limit: int | None = None) -> list[dict[str, Any]]:
+    """Applicants who have stored a profile, for the preview: those already ``chosen``, then the first
+    ``limit`` whose name or username contains ``find`` (the seeded route examples come first: lowest ids)."""
+    limit = APPLICANTS_SHOWN if limit is None else limit
     u, p, r = User.__table__, ApplicantProfile.__table__, UserRole.__table__
+    base = (select(u.c.id, u.c.username, u.c.display_name).join(p, p.c.user_id == u.c.id)
+            .join(r, r.c.user_id == u.c.id).where(r.c.role == "applicant"))
     with _db().read() as conn:
-        rows = conn.execute(select(u.c.id, u.c.username, u.c.display_name).join(p, p.c.user_id == u.c.id)
-                            .join(r, r.c.user_id == u.c.id).where(r.c.role == "applicant").order_by(u.c.id))
-        return [dict(row._mapping) for row in rows]
+        picked = [dict(row._mapping) for row in conn.execute(base.where(u.c.id.in_(sorted(chosen)[:100]))
+                                                              .order_by(u.c.id))] if chosen else []
+        query = base
+        if find.strip():
+            pattern = "%" + find.strip()[:40].replace("\\", "").replace("%", "").replace("_", "") + "%"
+            query = query.where(u.c.username.like(pattern) | u.c.display_name.like(pattern))
+        found = [dict(row._mapping) for row in conn.execute(query.order_by(u.c.id).limit(limit))]
+    seen = {a["id"] for a in picked}
+    return picked + [a for a in found if a["id"] not in seen]
 
 
 def _stored_profile(user_id: int) -> dict[str, Any] | None:
@@ -277,7 +104,7 @@ def _stored_profile(user_id: int) -> dict[str, Any] | None:
 def _preview_inputs() -> dict[str, str]:
     form = request.form if request.method == "POST" else request.args
     return {"profile_user": form.get("profile_user", ""), "profile_text": form.get("profile_text", ""),
-            "route": form.get("route", "normal"), "as_of": form.get("as_of", "") or date.today().isoformat()}
+            "route": form.get("route", "normal"), "as_of": form.get("as_of", "") or china_today().isoformat()}
 
 
 def _evaluate(standard: Standard, profile: dict[str, Any], route: str, as_of: str,
@@ -316,12 +143,8 @@ def _preview(standard: Standard, inputs: dict[str, str]) -> tuple[Any, str | Non
 
 
 def _history(standard_id: str) -> list[dict[str, Any]]:
-    sv, u = StandardVersion.__table__, User.__table__
-    with _db().read() as conn:
-        rows = conn.execute(select(sv.c.version, sv.c.name, sv.c.published_at, u.c.display_name)
-                            .outerjoin(u, u.c.id == sv.c.published_by)
-                            .where(sv.c.standard_id == standard_id).order_by(sv.c.version.desc()))
-        return [dict(row._mapping) for row in rows]
+    """The version history for the standard's page: dates, origins, and the cases each version judges."""
+    return history_rows(_db(), standard_id)
 
 
 def _get(standard_id: str, version: int | None = None) -> Standard:
@@ -343,9 +166,9 @@ def _routes() -> list[tuple[str, str]]:
 @bp.get("/admin/standards/")
 @roles_required("administrator")
 def index():
-    """The newest version of every standard, with series, level, title and effective period."""
+    """The newest version of every standard, with series, level, title and effective period; open drafts."""
     return render_template("standards/index.html", standards=standards_store.latest_standards(_db()),
-                           today=date.today())
+                           today=china_today(), drafts=standards_drafts.list_drafts(_db()))
 
 
 @bp.get("/admin/standards/<standard_id>")
@@ -389,66 +212,209 @@ def preview(standard_id: str, version: int):
         report, problem = _preview(standard, inputs)
         status = 422 if problem else 200
     return render_template("standards/preview.html", standard=standard, inputs=inputs, report=report,
-                           problem=problem, applicants=_applicants(), routes=_routes()), status
+                           problem=problem, routes=_routes(),
+                           applicants=_applicants(chosen={small_int(inputs["profile_user"]) or 0}, limit=200)), status
 
 
-def _editor(existing: Standard | None, values: dict[str, Any], title: str, mode: str):
-    """Show the editor; on POST preview (no write) or publish a new version."""
-    status, errors, report, problem = 200, {}, None, None
-    inputs = _preview_inputs()
-    if request.method == "POST":
-        values = _posted_values()
-        if existing is not None:
-            values["id"] = existing.id  # an id never changes: cases refer to it
-        standard, errors = _build(values, existing.version if existing else 1)
-        if standard is None:
-            status = 422
-        elif request.form.get("action") == "publish":
-            with _db().read() as conn:
-                taken = standards_store.latest_version(conn, standard.id)
-            if existing is None and taken is not None:
-                errors = {"id": [_("标准编号 %(id)s 已存在：请修改该标准，或换一个编号。", id=standard.id)]}
-                status = 409
-            elif existing is not None and standard == existing.model_copy(update={"version": standard.version}):
-                errors = {"_form": [_("内容没有变化，无需发布新版本。")]}
-                status = 409
-            else:
-                published = standards_store.publish(_db(), standard, by_user_id=current_user.id)
-                flash(_("已发布 %(name)s 第 %(v)s 版，立即生效。", name=published.name.zh, v=published.version),
-                      "success")
-                return redirect(url_for("standards.show", standard_id=published.id, version=published.version), 303)
+# --------------------------------------------------------------------------------------------- the editor
+
+
+def _lang() -> str:
+    return current_lang() or "zh"
+
+
+def _draft_or_404(draft_id: int) -> standards_drafts.Draft:
+    draft = standards_drafts.get_draft(_db(), draft_id)
+    if draft is None:
+        abort(404)
+    return draft
+
+
+def _revising(draft: standards_drafts.Draft) -> bool:
+    """True when the draft revises a stored standard (its id is fixed), False for a new standard or a copy."""
+    return draft.base_id is not None and draft.base_id == draft.standard_id and draft.base_version is not None
+
+
+def _current_for(draft: standards_drafts.Draft) -> Standard | None:
+    """What the draft would replace or was copied from: the standard the preview compares it with."""
+    with _db().read() as conn:
+        if _revising(draft):
+            version = standards_store.version_in_force(conn, draft.standard_id, china_today()) \
+                or standards_store.latest_version(conn, draft.standard_id)
+            return standards_store.get_standard(conn, draft.standard_id, version) if version else None
+        if draft.base_id and draft.base_version:
+            return standards_store.get_standard(conn, draft.base_id, draft.base_version)
+    return None
+
+
+def _preview_rows(draft_standard: Standard, current: Standard | None) -> tuple[list[dict[str, Any]], str | None]:
+    """Each chosen saved profile judged by the current version and by the draft (nothing is stored)."""
+    form = request.form
+    chosen = [uid for raw in form.getlist("preview_user") if (uid := small_int(raw)) is not None][:20]
+    route = form.get("route", "normal")
+    as_of = form.get("as_of", "") or china_today().isoformat()
+    if not chosen:
+        return [], _("请至少选择一位申报人的个人信息用于预览。")
+    names = {a["id"]: a for a in _applicants(chosen=set(chosen), limit=0)}
+    rows = []
+    for uid in chosen:
+        if uid not in names:
+            continue
+        profile = _stored_profile(uid)
+        row: dict[str, Any] = {"user": names[uid], "current": None, "draft": None, "problem": None}
+        if profile is None:
+            row["problem"] = _("该申报人尚未填写个人信息。")
         else:
-            report, problem = _preview(standard, inputs)
-            values = {**_values_of(standard), "id": values["id"]}
-    return render_template("standards/edit.html", values=values, errors=errors, existing=existing, title=title,
-                           mode=mode, sections=SECTIONS, levels=[lv.value for lv in TitleLevel], report=report,
-                           problem=problem, inputs=inputs, applicants=_applicants(), routes=_routes()), status
+            row["draft"], row["problem"] = _evaluate(draft_standard, profile, route, as_of)
+            if current is not None and row["problem"] is None:
+                row["current"], _unused = _evaluate(current, profile, route, as_of)
+        rows.append(row)
+    return rows, None
 
 
-@bp.route("/admin/standards/new", methods=["GET", "POST"])
+def _render_editor(draft: standards_drafts.Draft, doc: dict[str, Any], problems: list, *, status: int = 200,
+                   preview_rows: list | None = None, preview_problem: str | None = None,
+                   notice: str | None = None):
+    locked = frozenset({"id"}) if _revising(draft) else frozenset()
+    chosen = {uid for raw in request.form.getlist("preview_user") if (uid := small_int(raw)) is not None}
+    current = _current_for(draft)
+    base = standards_form.document_of(current) if current is not None else None
+    sections, orphans = standards_form.build(doc, problems, _lang(), locked=locked, base=base)
+    return render_template(
+        "standards/edit.html", draft=draft, sections=sections, orphans=orphans, problems=problems,
+        revising=_revising(draft), current=current, routes=_routes(),
+        applicants=_applicants(request.form.get("preview_find", ""), chosen),
+        preview_find=request.form.get("preview_find", ""),
+        preview_rows=preview_rows, preview_problem=preview_problem, notice=notice,
+        chosen_users=chosen,
+        preview_route=request.form.get("route", "normal"),
+        preview_as_of=request.form.get("as_of", "") or china_today().isoformat()), status
+
+
+def _flash_published(published: Standard, *, imported: bool = False) -> None:
+    """Say what publishing did: in force today, or from its effective date (earlier cases keep theirs)."""
+    if published.effective_from > china_today():
+        flash(_("已发布 %(name)s 第 %(v)s 版，自 %(d)s 起施行；此前新提交的申报仍按已生效的版本核对。",
+                name=published.name.zh, v=published.version, d=published.effective_from.isoformat()), "success")
+    elif imported:
+        flash(_("已导入并发布 %(name)s 第 %(v)s 版，立即生效。", name=published.name.zh, v=published.version),
+              "success")
+    else:
+        flash(_("已发布 %(name)s 第 %(v)s 版，立即生效。", name=published.name.zh, v=published.version), "success")
+
+
+@bp.get("/admin/standards/new")
 @roles_required("administrator")
 def new():
-    """Create a standard from scratch (e.g. for a new occupation) or as a copy of an existing one (``?copy=``)."""
-    source_id = request.args.get("copy", "")
-    values = _values_of(None, skeleton=True)
-    title = _("新建评价标准")
-    if source_id:
-        version = request.args.get("version", "")
-        original = _get(source_id, small_int(version))
-        values = _values_of(original)
-        values["id"] = f"{original.id}-copy"[:80]
-        values["name_zh"] = f"{original.name.zh}（副本）"
-        values["name_en"] = f"{original.name.en} (copy)"
-        title = _("复制评价标准：%(name)s", name=original.name.zh)
-    return _editor(None, values, title, "copy" if source_id else "new")
+    """Start a standard: normally as a copy of an existing one (``?copy=`` preselects it), or from scratch."""
+    standards = standards_store.latest_standards(_db())
+    return render_template("standards/new.html", standards=standards, preselect=request.args.get("copy", ""),
+                           preselect_version=small_int(request.args.get("version", "")),
+                           drafts=standards_drafts.list_drafts(_db()))
+
+
+@bp.post("/admin/standards/new")
+@roles_required("administrator")
+def create_draft():
+    """Create a draft from a copy of a stored version (``copy`` = ``id`` or ``id@version``) or from scratch."""
+    source_id, _at, version = request.form.get("copy", "").strip().partition("@")
+    if request.form.get("start") == "blank" or not source_id:
+        if request.form.get("start") != "blank":
+            flash(_("请选择要复制的评价标准，或选择从空白开始。"), "warning")
+            return redirect(url_for("standards.new"), 303)
+        draft = standards_drafts.save_draft(_db(), draft_id=None, body=standards_form.new_document(), base=None,
+                                            by_user_id=current_user.id, expected_lock=None)
+        return redirect(url_for("standards.draft", draft_id=draft.id), 303)
+    original = _get(source_id, small_int(version))
+    doc = standards_form.document_of(original)
+    doc["id"] = f"{original.id}-copy"[:80]
+    doc["name"] = {"zh": f"{original.name.zh}（副本）", "en": f"{original.name.en} (copy)"}
+    doc["effective_from"] = max(original.effective_from, china_today()).isoformat()
+    draft = standards_drafts.save_draft(_db(), draft_id=None, body=doc, base=(original.id, original.version),
+                                        by_user_id=current_user.id, expected_lock=None)
+    flash(_("已复制“%(name)s”第 %(v)s 版为草稿：请修改编号、名称和需要变化的条件。", name=original.name.zh,
+            v=original.version), "info")
+    return redirect(url_for("standards.draft", draft_id=draft.id), 303)
 
 
 @bp.route("/admin/standards/<standard_id>/edit", methods=["GET", "POST"])
 @roles_required("administrator")
 def edit(standard_id: str):
-    """Edit the newest version; publishing stores the next version (earlier ones stay readable)."""
+    """Revise the newest version in a draft (an open draft of this standard is reused, not duplicated)."""
     existing = _get(standard_id)
-    return _editor(existing, _values_of(existing), _("修订评价标准：%(name)s", name=existing.name.zh), "edit")
+    for draft in standards_drafts.list_drafts(_db()):
+        if draft.standard_id == standard_id and draft.base_id == standard_id:
+            if request.method == "POST":
+                flash(_("该标准已有未发布的修订草稿，已为您打开。"), "info")
+            return redirect(url_for("standards.draft", draft_id=draft.id), 303)
+    if request.method == "GET":
+        return render_template("standards/start_revision.html", standard=existing)
+    draft = standards_drafts.save_draft(_db(), draft_id=None, body=standards_form.document_of(existing),
+                                        base=(existing.id, existing.version), by_user_id=current_user.id,
+                                        expected_lock=None)
+    return redirect(url_for("standards.draft", draft_id=draft.id), 303)
+
+
+@bp.route("/admin/standards/drafts/<int:draft_id>", methods=["GET", "POST"])
+@roles_required("administrator")
+def draft(draft_id: int):
+    """The structured editor on a draft: save, add or remove rows, preview on saved profiles, publish, discard.
+
+    Every button saves what was typed first (a draft may be incomplete); the checks run on preview and publish
+    and put each problem beside its input.
+    """
+    draft = _draft_or_404(draft_id)
+    if request.method == "GET":
+        return _render_editor(draft, dict(draft.body), [])
+    action = request.form.get("action", "save")
+    if action == "discard":
+        standards_drafts.delete_draft(_db(), draft.id)
+        flash(_("草稿已删除。"), "info")
+        return redirect(url_for("standards.index"), 303)
+    doc = standards_form.parse(request.form, existing_id=draft.standard_id if _revising(draft) else None)
+    if action.startswith(("add:", "remove:")):
+        standards_form.apply_row_edit(doc, action)
+    try:
+        draft = standards_drafts.save_draft(_db(), draft_id=draft.id, body=doc,
+                                            base=(draft.base_id, draft.base_version) if draft.base_id else None,
+                                            by_user_id=current_user.id,
+                                            expected_lock=small_int(request.form.get("lock", "")))
+    except WorkflowError as err:
+        # The input stays on the page with the lock it was typed against, so saving again cannot silently
+        # overwrite the other administrator's change either.
+        typed_against = replace(draft, lock_version=small_int(request.form.get("lock", "")) or 0)
+        return _render_editor(typed_against, doc, [], status=err.status, notice=err.message(_lang()))
+    if action.startswith(("add:", "remove:")) or action == "save":
+        if action == "save":
+            flash(_("草稿已保存（尚未发布）。"), "success")
+        anchor = "f-" + action.partition(":")[2].replace(".", "-") if ":" in action else None
+        return redirect(url_for("standards.draft", draft_id=draft.id, _anchor=anchor), 303)
+    if action == "find":  # look up applicants for the preview; the draft was saved above
+        return _render_editor(draft, doc, [])
+    standard, problems = check_standard({**doc, "version": 1})
+    if standard is None:
+        return _render_editor(draft, doc, problems, status=422)
+    if action == "preview":
+        rows, problem = _preview_rows(standard, _current_for(draft))
+        return _render_editor(draft, doc, [], preview_rows=rows, preview_problem=problem)
+    if action != "publish":
+        abort(400)
+    with _db().read() as conn:
+        newest = standards_store.latest_version(conn, standard.id)
+        stored = standards_store.get_standard(conn, standard.id, newest) if newest else None
+    if not _revising(draft) and stored is not None:
+        problems = [FieldProblem("id", f"标准编号 {standard.id} 已被“{stored.name.zh}”使用，请换一个编号",
+                                 f"The id {standard.id} is taken by “{stored.name.en}”; choose another")]
+        return _render_editor(draft, doc, problems, status=409)
+    if stored is not None and stored == standard.model_copy(update={"version": stored.version}):
+        return _render_editor(draft, doc, [], status=409, notice=_("内容与当前版本相同，无需发布新版本。"))
+    try:
+        published = standards_drafts.publish_draft(_db(), draft.id, standard, by_user_id=current_user.id,
+                                                   expected_lock=draft.lock_version)
+    except WorkflowError as err:
+        return _render_editor(draft, doc, [], status=err.status, notice=err.message(_lang()))
+    _flash_published(published)
+    return redirect(url_for("standards.show", standard_id=published.id, version=published.version), 303)
 
 
 @bp.route("/admin/standards/import", methods=["GET", "POST"])
@@ -483,8 +449,7 @@ def import_yaml():
                         errors, status = [_("内容没有变化，无需发布新版本。")], 409
                         return render_template("standards/import.html", text=text, errors=errors), status
                     published = standards_store.publish(_db(), standard, by_user_id=current_user.id)
-                    flash(_("已导入并发布 %(name)s 第 %(v)s 版，立即生效。", name=published.name.zh,
-                            v=published.version), "success")
+                    _flash_published(published, imported=True)
                     return redirect(url_for("standards.show", standard_id=published.id,
                                             version=published.version), 303)
     return render_template("standards/import.html", text=text, errors=errors), status
@@ -507,7 +472,8 @@ def _open_sessions() -> list[dict[str, Any]]:
 def precheck():
     """The applicant's own profile checked against a standard before submission (nothing is stored), with
     the waivers of the chosen session and channel, route by route."""
-    standards = {s.id: s for s in standards_store.latest_standards(_db()) if s.in_force(date.today())}
+    # The version each standard has in force today: the one a submission today would be judged by.
+    standards = {s.id: s for s in standards_store.standards_in_force(_db(), china_today())}
     chosen = standards.get(request.args.get("standard_id", ""))
     route = request.args.get("route", "normal")
     if route not in {r.value for r in Route}:
@@ -531,7 +497,7 @@ def precheck():
         elif pipeline_id is None:
             problem = _("所选评审会不受理该申报途径，请改选评审会或申报途径。")
         else:
-            report, problem = _evaluate(chosen, profile, route, date.today().isoformat(), relaxations)
+            report, problem = _evaluate(chosen, profile, route, china_today().isoformat(), relaxations)
     return render_template("standards/precheck.html", standards=standards, chosen=chosen, route=route,
                            routes=_routes(), report=report, problem=problem, sessions=sessions,
                            session_id=session_id)

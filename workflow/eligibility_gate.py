@@ -1,14 +1,17 @@
 """Where the engine meets the eligibility evaluator: the submission guard, the pinned standard version,
 and the authority's re-check.
 
-A case is judged against the standard version in force when it was first submitted; that version is
-pinned on the case and every later check (a resubmission, the re-check) uses it, so a later edit of the
-standard never changes an earlier applicant's verdict.
+A case is judged against the standard version in force when it was first submitted (the newest version whose
+effective date has come, :func:`workflow.standards_store.version_in_force`); that version is pinned on the case
+and every later check (a resubmission, the re-check) uses it, so a later edit of the standard never changes an
+earlier applicant's verdict. A standard none of whose versions has taken effect yet judges nothing: the
+submission is refused, saying from when it applies.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, func, select, tuple_
@@ -19,14 +22,17 @@ from .eligibility import EligibilityInputError, EligibilityReport, Relaxations, 
 from .hotpath import Statement, hot_path
 from .models import ApplicantProfile, IntegrityRecord, ReviewSession, StandardVersion, as_utc
 from .models.cases import EligibilityRecord
-from .standards_store import get_standard
+from .standards_store import get_standard, latest_version, next_effective
 
 _profile = ApplicantProfile.__table__
 _session = ReviewSession.__table__
 # Runs inside fire() on every submission and re-check: SQL text on the DBAPI cursor (see hotpath). The
 # integrity record in force rides along, so a submission's two guards cost one round trip, not two.
+# The version is the one in force today (migration 0014): the newest whose effective_from has come. ``today``
+# is a date on PostgreSQL and ISO text on SQLite, where dates are stored as ISO text and compare as such.
 _APPLICANT_INPUTS = Statement(
-    f"SELECT (SELECT MAX(version) FROM {StandardVersion.__tablename__} WHERE standard_id = :standard_id), "
+    f"SELECT (SELECT MAX(version) FROM {StandardVersion.__tablename__} "
+    "WHERE standard_id = :standard_id AND effective_from <= :today), "
     f"(SELECT body FROM {_profile.name} WHERE user_id = :user_id), "
     f"(SELECT MAX(ends_on) FROM {IntegrityRecord.__tablename__} "
     "WHERE user_id = :user_id AND starts_on <= :today AND ends_on > :today)")
@@ -116,8 +122,8 @@ def evaluates_eligibility(ctx: TransitionContext) -> bool:
 
 
 def applicant_inputs(ctx: TransitionContext) -> tuple[int | None, Any, Any]:
-    """(newest version of the case's standard, the applicant's profile body, the end of an integrity record in
-    force or None) — one statement, once per firing."""
+    """(the version of the case's standard in force today, the applicant's profile body, the end of an integrity
+    record in force or None) — one statement, once per firing."""
     if "applicant_inputs" not in ctx.cache:
         today = hot_path(ctx.conn.dialect.name).value(ctx.today)
         ctx.cache["applicant_inputs"] = tuple(_APPLICANT_INPUTS.run(ctx.conn, {
@@ -130,12 +136,12 @@ def _assess(ctx: TransitionContext) -> EligibilityReport | str:
     standard_id = ctx.case.get("standard_id")
     if not standard_id:
         return "尚未选择评价标准，请在申报信息中选择所申报职称对应的评价标准"
-    # The newest version (unless one is pinned) and the profile in one round trip.
+    # The version in force today (unless one is pinned) and the profile in one round trip.
     version, body, _ = applicant_inputs(ctx)
     version = ctx.case.get("standard_version") or version
     standard = get_standard(ctx.conn, standard_id, version) if version else None
     if standard is None:
-        return f"评价标准“{standard_id}”不存在或已停用"
+        return _not_in_force(ctx.conn, standard_id, ctx.today)
     if isinstance(body, str):  # JSON text on SQLite
         body = json.loads(body)
     if not body:
@@ -146,6 +152,18 @@ def _assess(ctx: TransitionContext) -> EligibilityReport | str:
                         assessment=assessment_of(ctx), specialty=ctx.case.get("specialty"))
     except EligibilityInputError as err:
         return f"个人信息需修改后才能核对申报条件：{err.message_zh}"
+
+
+def _not_in_force(conn: Connection, standard_id: str, today: date) -> str:
+    """Why no version of ``standard_id`` can judge a case today: none has taken effect yet (with the date one
+    does), or the id is not stored at all. Off the hot path: only a refused submission asks."""
+    newest = latest_version(conn, standard_id)
+    standard = get_standard(conn, standard_id, newest) if newest else None
+    if standard is None:
+        return f"评价标准“{standard_id}”不存在或已停用"
+    starts = next_effective(conn, standard_id, today)
+    when = f"，自{starts.year}年{starts.month}月{starts.day}日起施行" if starts else ""
+    return f"评价标准“{standard.name.zh}”尚未生效{when}，生效前不能按该标准提交申报"
 
 
 def refusal_for(ctx: TransitionContext) -> str | None:

@@ -47,6 +47,16 @@ class Text(BaseModel):
     zh: str = Field(min_length=1)
     en: str = Field(min_length=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _english_defaults_to_chinese(cls, data: Any) -> Any:
+        # A Hunan-only standard or label may have no English wording: the English pages then show the Chinese
+        # rather than refusing the whole text (an empty English name was a validation error before).
+        if isinstance(data, dict) and isinstance(data.get("zh"), str) and data["zh"].strip() \
+                and not (isinstance(data.get("en"), str) and data["en"].strip()):
+            return {**data, "en": data["zh"]}
+        return data
+
     def get(self, locale: str = "zh") -> str:
         """The text in ``locale`` (anything starting with ``en`` is English, everything else Chinese)."""
         return self.en if locale.startswith("en") else self.zh

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Integer, String, and_, bindparam, func, literal, literal_column, or_, select
+from sqlalchemy import Connection, Date, Integer, String, and_, bindparam, func, literal, literal_column, or_, select
 from sqlalchemy import case as sa_case
 from sqlalchemy.orm import aliased
 
@@ -594,8 +595,9 @@ class CasePageRow:
     """How many ballot boxes the case has (rounds): none means :func:`ballot_box` has nothing to find."""
     pending_timers: int
     """How many deadlines are running: none means :func:`pending_timers` has nothing to find."""
-    latest_standard_version: int | None
-    """The newest stored version of the case's standard (used when the case pins none)."""
+    standard_version_in_force: int | None
+    """The version of the case's standard in force on the page's day (what judges a case that pins none yet,
+    :func:`workflow.standards_store.version_in_force`)."""
     eligibility: dict[str, dict[str, Any] | None]
     """The newest stored eligibility report of each kind (``submission``, ``recommend``, ``recheck``), None when
     absent."""
@@ -630,8 +632,9 @@ def _case_page_statement():
                select(func.count()).select_from(_timer).where(_timer.c.case_id == _case.c.id,
                                                               _timer.c.status == "pending")
                .scalar_subquery().label("page_timers"),
-               select(func.max(versions.c.version)).where(versions.c.standard_id == _case.c.standard_id)
-               .scalar_subquery().label("page_standard_latest"),
+               select(func.max(versions.c.version)).where(versions.c.standard_id == _case.c.standard_id,
+                                                          versions.c.effective_from <= bindparam("today", type_=Date))
+               .scalar_subquery().label("page_standard_in_force"),
                *(newest_report(kind) for kind in _REPORT_KINDS),
                *(c.label(f"page_certificate_{c.name}") for c in _cert.c))
         .select_from(joined.outerjoin(_cert, _cert.c.case_id == _case.c.id))
@@ -643,14 +646,19 @@ _CASE_PAGE = _case_page_statement()
 _CERT_PREFIX = "page_certificate_"
 
 
-def case_page(conn: Connection, case_id: int, viewer_id: int) -> CasePageRow | None:
+def case_page(conn: Connection, case_id: int, viewer_id: int, today: date | None = None) -> CasePageRow | None:
     """The case row and the small reads of its page in one statement (None if the case does not exist).
 
     The case row is exactly :func:`case_detail`'s; the rest replaces :func:`profile_body`,
     :func:`certificate_for_case`, :func:`unread_count` (for ``viewer_id``), the newest eligibility reports and
-    the standard's latest version, and tells whether the ballot-box and deadline queries can find anything.
+    the version of the standard in force on ``today`` (China's today by default, as the submission guard
+    counts), and tells whether the ballot-box and deadline queries can find anything.
     """
-    row = conn.execute(_CASE_PAGE, {"case_id": case_id, "user_id": viewer_id}).mappings().first()
+    if today is None:
+        from .standards_store import china_today
+
+        today = china_today()
+    row = conn.execute(_CASE_PAGE, {"case_id": case_id, "user_id": viewer_id, "today": today}).mappings().first()
     if row is None:
         return None
     case: dict[str, Any] = {}
@@ -665,7 +673,7 @@ def case_page(conn: Connection, case_id: int, viewer_id: int) -> CasePageRow | N
         profile=dict(row["page_profile"] or {}),
         certificate=_plain(certificate) if certificate["id"] is not None else None,
         unread=int(row["page_unread"]), ballot_boxes=int(row["page_boxes"]), pending_timers=int(row["page_timers"]),
-        latest_standard_version=row["page_standard_latest"],
+        standard_version_in_force=row["page_standard_in_force"],
         eligibility={kind: row[f"eligibility_{kind}"] for kind in _REPORT_KINDS})
 
 

@@ -345,7 +345,7 @@ class Standard(_Strict):
         problems = list(_coherence_problems(self))
         if problems:
             # The locations travel in the error context so that the YAML loader can point at each line.
-            summary = "; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg in problems)
+            summary = "; ".join(f"{'.'.join(map(str, loc))}: {msg}" for loc, msg, _zh in problems)
             raise PydanticCustomError("standard_incoherent", "{summary}",
                                       {"summary": summary, "problems": problems})
         return self
@@ -376,106 +376,148 @@ def _walk_sourced(obj: Any, path: str) -> Iterator[tuple[str, Sourced]]:
             yield from _walk_sourced(item, f"{path}[{i}]")
 
 
-def _coherence_problems(s: Standard) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Rules between fields that the field types cannot express, each with the location to blame."""
+def _coherence_problems(s: Standard) -> Iterator[tuple[tuple[str | int, ...], str, str]]:
+    """Rules between fields that the field types cannot express: (location to blame, English, Chinese).
+
+    The English message is the YAML author's (``file:line: path: message``); the Chinese one is shown next to
+    the field in the structured editor.
+    """
     if s.effective_until is not None and s.effective_until < s.effective_from:
-        yield ("effective_until",), "must not be before effective_from"
+        yield ("effective_until",), "must not be before effective_from", \
+            "失效日期不能早于生效日期"
     if s.ladder is not None and not s.ladder.level.rank < s.level.rank:
         yield ("ladder", "level"), \
-            f"the ladder title level {s.ladder.level.value} must be below {s.level.value}"
+            f"the ladder title level {s.ladder.level.value} must be below {s.level.value}", \
+            f"下一级职称的级别（{s.ladder.level.value}）须低于本标准的级别（{s.level.value}）"
     ids = [r.id for r in s.education_routes]
     for i, route in enumerate(s.education_routes):
         if ids.index(route.id) != i:
-            yield ("education_routes", i, "id"), f"route id {route.id!r} is used twice"
+            yield ("education_routes", i, "id"), f"route id {route.id!r} is used twice", \
+                f"路径编号“{route.id}”重复"
         if route.ladder_years is not None and s.ladder is None:
-            yield ("education_routes", i, "ladder_years"), "needs a 'ladder' section naming the lower title"
+            yield ("education_routes", i, "ladder_years"), "needs a 'ladder' section naming the lower title", \
+                "设置了“取得下一级职称后年限”，须先在“台阶”中写明下一级职称"
     if s.work_experience is not None:
         we = s.work_experience
         item_ids = [item.id for item in we.items]
         for i, item in enumerate(we.items):
             if item_ids.index(item.id) != i:
-                yield ("work_experience", "items", i, "id"), f"item id {item.id!r} is used twice"
+                yield ("work_experience", "items", i, "id"), f"item id {item.id!r} is used twice", \
+                    f"条目编号“{item.id}”重复"
         if we.min_items.value > len(we.items):
             yield ("work_experience", "min_items"), \
-                f"asks for {we.min_items.value} of only {len(we.items)} items"
+                f"asks for {we.min_items.value} of only {len(we.items)} items", \
+                f"要求具备{we.min_items.value}条，但只列出了{len(we.items)}条"
     if s.achievements is not None:
         ach = s.achievements
         if len(set(ach.kinds)) != len(ach.kinds):
-            yield ("achievements", "kinds"), "lists a kind twice"
+            yield ("achievements", "kinds"), "lists a kind twice", \
+                "业绩类型重复"
         if not ach.kinds and not ach.items:
-            yield ("achievements",), "needs 'items' (or 'kinds')"
+            yield ("achievements",), "needs 'items' (or 'kinds')", \
+                "须列出业绩条目"
         item_ids = [item.id for item in ach.items]
         for i, item in enumerate(ach.items):
             if item_ids.index(item.id) != i:
-                yield ("achievements", "items", i, "id"), f"item id {item.id!r} is used twice"
+                yield ("achievements", "items", i, "id"), f"item id {item.id!r} is used twice", \
+                    f"条目编号“{item.id}”重复"
             for j, branch in enumerate(item.branches):
                 stray = [k.value for k in branch.kinds if k not in item.kinds]
                 if stray:
                     yield ("achievements", "items", i, "branches", j, "kinds"), \
-                        f"{', '.join(stray)} not among the item's kinds"
+                        f"{', '.join(stray)} not among the item's kinds", \
+                        f"{'、'.join(AchievementKind(k).zh for k in stray)}不在该条目可计入的业绩类型之中"
         if ach.k.value > len(ach.effective_items()):
-            yield ("achievements", "k"), f"asks for {ach.k.value} of only {len(ach.effective_items())} items"
+            yield ("achievements", "k"), f"asks for {ach.k.value} of only {len(ach.effective_items())} items", \
+                f"要求具备{ach.k.value}条，但只列出了{len(ach.effective_items())}条"
     direct = s.direct
     if direct is not None:
         if not s.level.at_least(TitleLevel.DEPUTY_SENIOR):
-            yield ("direct",), f"direct routes exist only for 副高 and 正高 standards, not {s.level.value}"
+            yield ("direct",), f"direct routes exist only for 副高 and 正高 standards, not {s.level.value}", \
+                f"直接申报路径只适用于副高级和正高级标准，本标准为{s.level.value}"
         if s.achievements is None:
-            yield ("direct", "achievements_k"), "needs an 'achievements' section listing the items"
+            yield ("direct", "achievements_k"), "needs an 'achievements' section listing the items", \
+                "须先在“业绩成果”中列出业绩条目"
         elif direct.achievements_k.value < s.achievements.k.value:
             yield ("direct", "achievements_k"), \
-                f"must be at least the normal route's k ({s.achievements.k.value})"
+                f"must be at least the normal route's k ({s.achievements.k.value})", \
+                f"不能少于正常申报须具备的条数（{s.achievements.k.value}条）"
+        elif direct.achievements_k.value > len(s.achievements.effective_items()):
+            count = len(s.achievements.effective_items())
+            yield ("direct", "achievements_k"), f"asks for {direct.achievements_k.value} of only {count} items", \
+                f"要求具备{direct.achievements_k.value}条，但只列出了{count}条"
         route_ids = [r.id for r in direct.routes]
         for i, route in enumerate(direct.routes):
             if route_ids.index(route.id) != i:
-                yield ("direct", "routes", i, "id"), f"route id {route.id!r} is used twice"
+                yield ("direct", "routes", i, "id"), f"route id {route.id!r} is used twice", \
+                    f"路径编号“{route.id}”重复"
             by_education = route.industry_years is not None
             by_leading = route.leader_years is not None
             if by_education == by_leading:
                 yield ("direct", "routes", i), "needs industry_years (education route) or leader_years " \
-                                               "(leader route), not both"
+                                               "(leader route), not both", \
+                    "学历路径填写“本行业年限”，负责人路径填写“任主要负责人年限”，二者须且只能填一项"
             if by_leading and not route.firm_recognitions:
-                yield ("direct", "routes", i, "firm_recognitions"), "a leader route names the firm's recognitions"
+                yield ("direct", "routes", i, "firm_recognitions"), "a leader route names the firm's recognitions", \
+                    "负责人路径须选择企业须获得的认定"
             if by_education and route.min_education is None:
-                yield ("direct", "routes", i, "min_education"), "an education route names the education"
+                yield ("direct", "routes", i, "min_education"), "an education route names the education", \
+                    "学历路径须选择最低学历"
     works = s.representative_works
     if works is not None:
         if all(k == WorkKind.PAPER for k in works.kinds):
             yield ("representative_works", "kinds"), \
-                "must offer alternatives to papers (papers are never the only way)"
+                "must offer alternatives to papers (papers are never the only way)", \
+                "须提供论文以外的代表作类型（论文不得作为唯一方式）"
         if set(works.document_kinds) & set(works.kinds) and works.technical_document_min_chars is None:
             yield ("representative_works", "technical_document_min_chars"), \
-                "is required when technical_document is an accepted kind"
+                "is required when technical_document is an accepted kind", \
+                "认可技术文档时须填写技术文档最少字数"
         if works.min_papers is not None:
             if WorkKind.PAPER not in works.kinds:
-                yield ("representative_works", "min_papers"), "requires 'paper' among the accepted kinds"
+                yield ("representative_works", "min_papers"), "requires 'paper' among the accepted kinds", \
+                    "要求论文篇数时，须把论文列为可作代表作的类型"
             elif works.min_papers.value > works.min_count.value:
-                yield ("representative_works", "min_papers"), "must not exceed min_count"
+                yield ("representative_works", "min_papers"), "must not exceed min_count", \
+                    "论文篇数不能超过代表作件数"
     if s.benefits is not None:
         for i, kind in enumerate(s.benefits.kinds):
             if kind not in (AchievementKind.ECONOMIC_BENEFIT, AchievementKind.SOCIAL_BENEFIT):
                 yield ("benefits", "kinds", i), \
-                    f"{kind.value!r} is not a benefit kind (economic_benefit, social_benefit)"
+                    f"{kind.value!r} is not a benefit kind (economic_benefit, social_benefit)", \
+                    f"“{kind.zh}”不是效益类型（只能选经济效益、社会效益）"
     ex = s.exceptional
     if ex is not None:
         if not s.level.at_least(TitleLevel.DEPUTY_SENIOR):
             yield ("exceptional",), \
-                f"the 破格 route exists only for 副高 and 正高 standards, not {s.level.value}"
+                f"the 破格 route exists only for 副高 and 正高 standards, not {s.level.value}", \
+                f"破格条件只适用于副高级和正高级标准，本标准为{s.level.value}"
         if ex.achievements_k is None and ex.recommendations_by_senior_experts is None:
-            yield ("exceptional",), "needs achievements_k or recommendations_by_senior_experts"
+            yield ("exceptional",), "needs achievements_k or recommendations_by_senior_experts", \
+                "须填写破格业绩条数或正高级专家推荐人数"
         if ex.achievements_k is not None:
             if s.achievements is None:
-                yield ("exceptional", "achievements_k"), "needs an 'achievements' section listing the kinds"
+                yield ("exceptional", "achievements_k"), "needs an 'achievements' section listing the kinds", \
+                    "须先在“业绩成果”中列出业绩条目"
             elif ex.achievements_k.value < s.achievements.k.value:
                 yield ("exceptional", "achievements_k"), \
-                    f"must be at least the normal route's k ({s.achievements.k.value})"
+                    f"must be at least the normal route's k ({s.achievements.k.value})", \
+                    f"不能少于正常申报须具备的条数（{s.achievements.k.value}条）"
+            elif ex.achievements_k.value > len(s.achievements.effective_items()):
+                count = len(s.achievements.effective_items())
+                yield ("exceptional", "achievements_k"), \
+                    f"asks for {ex.achievements_k.value} of only {count} items", \
+                    f"要求具备{ex.achievements_k.value}条，但只列出了{count}条"
     if s.bridging is not None:
         own = s.bridging_entries()
         if not own:
-            yield ("bridging", "map"), f"no entry leads to this standard's title {s.title!r}"
+            yield ("bridging", "map"), f"no entry leads to this standard's title {s.title!r}", \
+                f"没有一条对应关系指向本标准的职称“{s.title}”"
         for i, entry in enumerate(s.bridging.map):
             if entry.title == s.title and entry.title_level != s.level:
                 yield ("bridging", "map", i, "title_level"), \
-                    f"{entry.title} is a {s.level.value} title here, not {entry.title_level.value}"
+                    f"{entry.title} is a {s.level.value} title here, not {entry.title_level.value}", \
+                    f"{entry.title}在本标准中是{s.level.value}职称，不是{entry.title_level.value}"
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -564,7 +606,7 @@ def standard_from_data(raw: Any, source: str = "<standard>") -> Standard:
             ctx = e.get("ctx") or {}
             if e["type"] == "standard_incoherent":
                 base = tuple(e["loc"])
-                for loc, msg in ctx["problems"]:
+                for loc, msg, _zh in ctx["problems"]:
                     full = base + tuple(loc)
                     problems.append(Problem(f"{'.'.join(map(str, full))}: {msg}", _line(raw, full)))
             else:
@@ -633,14 +675,31 @@ def _represent_list(dumper: yaml.SafeDumper, data: list[Any]) -> yaml.SequenceNo
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=leaf)
 
 
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    # PyYAML writes NEL (U+0085) raw inside single quotes without the extra line break it adds for "\n", so the
+    # loader folds it into a space (or a "\n"): the text would change on every round trip. Double quotes escape
+    # it as \N. Every other string keeps PyYAML's choice of style.
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style='"' if "\x85" in data else None)
+
+
 _Dumper.add_representer(dict, _represent_dict)
 _Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(str, _represent_str)
+
+
+def _comment_text(text: str) -> str:
+    """``text`` made safe for a one-line YAML comment: line breaks (which would end the comment and leave the
+    rest to be read as YAML) and characters YAML refuses anywhere in a stream become spaces."""
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
 
 def dump_standard_yaml(standard: Standard) -> str:
     """Write ``standard`` as YAML that :func:`load_standard_yaml` reads back to an equal standard.
 
-    Defaults are left out so the file shows only what the author decided.
+    Defaults are left out so the file shows only what the author decided. The text is the canonical form of
+    the standard: dumping what it reads back to gives the same bytes again (comments and layout of a
+    hand-written file are not kept; docs/standards.md describes the form).
     """
     data = standard.model_dump(mode="json", exclude_defaults=True)
-    header = f"# {standard.name.zh} — version {standard.version}\n"
+    header = f"# {_comment_text(standard.name.zh)} — version {standard.version}\n"
     return header + yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000)

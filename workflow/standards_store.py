@@ -1,32 +1,48 @@
 """Stored versions of occupation standards: seeded from ``definitions/standards``, published by administrators.
 
 A published (id, version) never changes, so parsed standards are cached per process; which version is the
-newest is always read from the database, so a version published in one process is in force in every other
-process on its next request without a restart.
+newest, and which is in force, is always read from the database, so a version published in one process is
+seen by every other process on its next request without a restart.
+
+The version *in force* on a day is the newest version (by number) whose ``effective_from`` is on or before
+that day: publishing a version dated ahead waits for its date, and publishing a correction dated back takes
+over at once. ``effective_until`` does not pick versions (a version ends when the next one takes effect); a
+standard whose version in force has passed its ``effective_until`` is no longer offered for new choices
+(:func:`standards_in_force`), while a case that already names it is still judged by it.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, func, insert, select
 
+from .calendar import CHINA_TZ
 from .db import Database
 from .errors import MissingData
-from .models import ReviewSession, StandardVersion, utcnow
+from .models import Case, ReviewSession, StandardVersion, User, as_utc, utcnow
 from .standards import STANDARDS_DIR, Standard, load_standard_dir, standard_from_data
 from .yamlsource import DefinitionError
 
 _sv = StandardVersion.__table__
 _rs = ReviewSession.__table__
+_case = Case.__table__
+_user = User.__table__
 _cache: dict[tuple[str, str, int], Standard] = {}
 _lock = threading.Lock()
 
 
 def _body(standard: Standard) -> dict:
     return json.loads(standard.model_dump_json())
+
+
+def china_today() -> date:
+    """Today's date in China: the day effective dates are compared with (as the submission guard does)."""
+    return utcnow().astimezone(CHINA_TZ).date()
 
 
 def sync_standards(db: Database, directory: Path = STANDARDS_DIR) -> list[tuple[str, int]]:
@@ -43,7 +59,8 @@ def sync_standards(db: Database, directory: Path = STANDARDS_DIR) -> list[tuple[
                                                            _sv.c.version == standard.version)).scalar()
             if stored is None:
                 conn.execute(insert(_sv).values(standard_id=sid, version=standard.version, name=standard.name.zh,
-                                                body=_body(standard), published_at=utcnow()))
+                                                effective_from=standard.effective_from, body=_body(standard),
+                                                published_at=utcnow()))
                 added.append((sid, standard.version))
             elif standard_from_data(stored, f"{sid}@{standard.version}") != standard:
                 raise DefinitionError(f"standard {sid!r} version {standard.version} is already stored with "
@@ -74,16 +91,134 @@ def get_standard(conn: Connection, standard_id: str, version: int) -> Standard |
     return _cache[key]
 
 
-def publish(db: Database, standard: Standard, *, by_user_id: int | None) -> Standard:
-    """Store ``standard`` as the next version of its id (version numbers are assigned here, never reused)."""
-    with db.write() as conn:
-        if db.is_postgres:  # serialise publishers of one id; SQLite's BEGIN IMMEDIATE already does
-            conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(standard.id))))
-        version = (latest_version(conn, standard.id) or 0) + 1
-        published = standard.model_copy(update={"version": version})
-        conn.execute(insert(_sv).values(standard_id=published.id, version=version, name=published.name.zh,
-                                        body=_body(published), published_at=utcnow(), published_by=by_user_id))
+def lock_standard_id(conn: Connection, standard_id: str) -> None:
+    """Serialise, until the transaction ends, the writers that number versions of ``standard_id``.
+
+    On PostgreSQL a transaction-scoped advisory lock on the id; SQLite's write transactions (BEGIN IMMEDIATE)
+    are serial already.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(standard_id))))
+
+
+def insert_version(conn: Connection, standard: Standard, *, by_user_id: int | None,
+                   based_on: tuple[str, int] | None = None) -> Standard:
+    """Store ``standard`` as the next version of its id inside the caller's write transaction; return it as
+    stored (with the version number assigned here; numbers are never reused).
+
+    Shared by :func:`publish` and :func:`workflow.standards_drafts.publish_draft`, whose transaction also
+    removes the draft. ``based_on`` is the (id, version) the standard was revised or copied from.
+    """
+    lock_standard_id(conn, standard.id)
+    version = (latest_version(conn, standard.id) or 0) + 1
+    published = standard.model_copy(update={"version": version})
+    base_id, base_version = based_on if based_on is not None else (None, None)
+    conn.execute(insert(_sv).values(standard_id=published.id, version=version, name=published.name.zh,
+                                    effective_from=published.effective_from, body=_body(published),
+                                    published_at=utcnow(), published_by=by_user_id, based_on_id=base_id,
+                                    based_on_version=base_version))
     return published
+
+
+def publish(db: Database, standard: Standard, *, by_user_id: int | None,
+            based_on: tuple[str, int] | None = None) -> Standard:
+    """Store ``standard`` as the next version of its id (version numbers are assigned here, never reused).
+
+    It decides cases from its ``effective_from`` on (see the module's docstring). ``based_on`` is the (id,
+    version) it was revised or copied from, shown in the version history.
+    """
+    with db.write() as conn:
+        return insert_version(conn, standard, by_user_id=by_user_id, based_on=based_on)
+
+
+def version_in_force(conn: Connection, standard_id: str, on: date) -> int | None:
+    """The version of ``standard_id`` in force on ``on``: the newest whose ``effective_from`` is on or before
+    that day (None when no version has taken effect yet, or the id is unknown)."""
+    return conn.execute(select(func.max(_sv.c.version)).where(_sv.c.standard_id == standard_id,
+                                                              _sv.c.effective_from <= on)).scalar()
+
+
+def next_effective(conn: Connection, standard_id: str, on: date) -> date | None:
+    """The first day after ``on`` on which a version of ``standard_id`` takes effect (None if none is due)."""
+    return conn.execute(select(func.min(_sv.c.effective_from)).where(_sv.c.standard_id == standard_id,
+                                                                     _sv.c.effective_from > on)).scalar()
+
+
+def standards_in_force(db: Database, on: date) -> list[Standard]:
+    """Every standard that can be chosen on ``on``, in its version in force then, ordered by id.
+
+    A standard whose version in force has passed its ``effective_until`` is left out (it has lapsed), and so
+    is one none of whose versions has taken effect yet.
+    """
+    with db.read() as conn:
+        rows = conn.execute(select(_sv.c.standard_id, func.max(_sv.c.version)).where(_sv.c.effective_from <= on)
+                            .group_by(_sv.c.standard_id).order_by(_sv.c.standard_id)).all()
+        found = [get_standard(conn, sid, v) for sid, v in rows]
+    return [s for s in found if s is not None and s.in_force(on)]
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    """One stored version as the history lists it."""
+
+    version: int
+    name: str
+    effective_from: date
+    published_at: datetime
+    published_by: int | None
+    published_by_name: str | None
+    """The publisher's display name (None for versions stored from the seed files)."""
+    based_on_id: str | None
+    based_on_version: int | None
+
+    @property
+    def based_on(self) -> tuple[str, int] | None:
+        """The (id, version) this version was revised or copied from, when recorded."""
+        if self.based_on_id is None or self.based_on_version is None:
+            return None
+        return self.based_on_id, self.based_on_version
+
+
+def history(conn: Connection, standard_id: str) -> list[VersionRecord]:
+    """Every stored version of ``standard_id``, newest first, with who published it and where it came from."""
+    rows = conn.execute(select(_sv.c.version, _sv.c.name, _sv.c.effective_from, _sv.c.published_at,
+                               _sv.c.published_by, _user.c.display_name, _sv.c.based_on_id,
+                               _sv.c.based_on_version)
+                        .outerjoin(_user, _user.c.id == _sv.c.published_by)
+                        .where(_sv.c.standard_id == standard_id).order_by(_sv.c.version.desc()))
+    return [VersionRecord(version=r.version, name=r.name, effective_from=r.effective_from,
+                          published_at=as_utc(r.published_at), published_by=r.published_by,
+                          published_by_name=r.display_name, based_on_id=r.based_on_id,
+                          based_on_version=r.based_on_version) for r in rows]
+
+
+def case_counts(conn: Connection, standard_id: str) -> dict[int, int]:
+    """How many cases each version of ``standard_id`` judges: {version: cases pinned to it}.
+
+    A case is pinned to the version in force when it is first submitted, and every later check uses that
+    version; versions that judge no case are absent.
+    """
+    rows = conn.execute(select(_case.c.standard_version, func.count())
+                        .where(_case.c.standard_id == standard_id, _case.c.standard_version.is_not(None))
+                        .group_by(_case.c.standard_version))
+    return {int(version): int(n) for version, n in rows}
+
+
+def unsubmitted_case_count(db: Database, standard_id: str) -> int:
+    """How many cases name ``standard_id`` and have not been submitted yet (still in their pipeline's first
+    state, nothing pinned): the cases the version in force will judge when they are submitted.
+
+    Drafts withdrawn before submission are not counted: they will never be judged. The first state is each
+    case's own pipeline version's, so the count holds whatever the pipelines call it.
+    """
+    from .catalog import get_pipeline
+
+    with db.read() as conn:
+        rows = conn.execute(select(_case.c.pipeline_id, _case.c.pipeline_version, _case.c.state, func.count())
+                            .where(_case.c.standard_id == standard_id, _case.c.standard_version.is_(None),
+                                   _case.c.submitted_at.is_(None))
+                            .group_by(_case.c.pipeline_id, _case.c.pipeline_version, _case.c.state)).all()
+    return sum(int(n) for pid, v, state, n in rows if state == get_pipeline(db, pid, v).initial)
 
 
 def latest_standards(db: Database) -> list[Standard]:

@@ -21,13 +21,15 @@ import pytest
 from webhelpers import PASSWORD, Browser
 
 from seed.cast import World
-from workflow import api_tokens, engine
+from web.standards_form import document_of
+from workflow import api_tokens, engine, standards_drafts
 from workflow import attachments as attachment_store
 from workflow.directory import actor_for, create_user
 from workflow.models import CommitteeSeat, Expert, User
 from workflow.passwords import hash_password
 from workflow.pipelines import load_pipeline_dir
 from workflow.standards import DEFINITIONS_DIR, STANDARDS_DIR, load_standard_yaml
+from workflow.standards_store import get_standard, latest_version
 
 LOGIN, PASS, DENY = "LOGIN", "PASS", "DENY"
 PDF = b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -198,11 +200,15 @@ MATRIX: list[tuple[str, str, str, dict[str, object]]] = [
     ("standards.preview", "GET", "/admin/standards/{std}/v{std_version}/preview", only(("admin",), 200)),
     ("standards.preview", "POST", "/admin/standards/{std}/v{std_version}/preview", ADMIN_ONLY),
     ("standards.new", "GET", "/admin/standards/new", only(("admin",), 200)),
-    ("standards.new", "POST", "/admin/standards/new", ADMIN_ONLY),
-    ("standards.edit", "GET", "/admin/standards/{std}/edit", only(("admin",), 200)),
+    ("standards.create_draft", "POST", "/admin/standards/new", ADMIN_ONLY),
+    ("standards.draft", "GET", "/admin/standards/drafts/{std_draft}", only(("admin",), 200)),
+    ("standards.draft", "POST", "/admin/standards/drafts/{std_draft}", ADMIN_ONLY),
+    ("standards.edit", "GET", "/admin/standards/{std}/edit", only(("admin",), PASS)),  # → its open draft
     ("standards.edit", "POST", "/admin/standards/{std}/edit", ADMIN_ONLY),
     ("standards.import_yaml", "GET", "/admin/standards/import", only(("admin",), 200)),
     ("standards.import_yaml", "POST", "/admin/standards/import", ADMIN_ONLY),
+    ("standards_versions.compare", "GET", "/admin/standards/compare?left={std}@{std_version}&right={std}",
+     only(("admin",), 200)),
     ("standards.precheck", "GET", "/applicant/precheck", only(("A", "B"), 200)),
     # API tokens (cookie-authenticated pages) and the token-authenticated API: a session cookie is no token
     ("tokens.index", "GET", "/account/tokens", everyone(200, anon=LOGIN)),
@@ -269,10 +275,16 @@ def objects(world: World, folder: str) -> dict[str, object]:
                               standard_id="hunan-sme-advanced-manufacturing-senior")
     engine.fire(db, case_b, "submit", world.other_applicant)
     token_a = api_tokens.create_token(db, world.applicant.user_id, "A's token", ["applicant"]).id
+    with db.read() as conn:
+        hunan = get_standard(conn, "hunan-sme-advanced-manufacturing-senior",
+                             latest_version(conn, "hunan-sme-advanced-manufacturing-senior"))
+    std_draft = standards_drafts.save_draft(db, draft_id=None, body=document_of(hunan),
+                                            base=(hunan.id, hunan.version), by_user_id=world.admin.user_id,
+                                            expected_lock=None).id
     return {"case_a": case_a, "att_a": att_a, "draft_a": draft_a, "notice": notice, "fallback": fallback,
             "case_b": case_b, "session": world.session_id, "user_a": world.applicant.user_id,
             "org_a": world.employer, "loose": loose, "conflicted": conflicted, "expert": expert_id,
-            "std": "hunan-sme-advanced-manufacturing-senior", "token_a": token_a,
+            "std": "hunan-sme-advanced-manufacturing-senior", "token_a": token_a, "std_draft": std_draft,
             # the seeded versions, whatever number the definitions have reached
             "std_version": load_standard_yaml(STANDARDS_DIR / "hunan-sme-advanced-manufacturing-senior.yaml").version,
             "pipeline_version": load_pipeline_dir(DEFINITIONS_DIR / "pipelines")["industry-session"][0].version}

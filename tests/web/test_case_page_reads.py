@@ -1,7 +1,7 @@
 """The case page's merged reads give exactly what the separate reads gave, in few statements.
 
 ``queries.case_page`` folds the profile, certificate, unread count, newest eligibility reports and the
-standard's latest version into the case row's statement; the engine evaluates the actions on that row
+version of the standard in force into the case row's statement; the engine evaluates the actions on that row
 (``available_actions(case=..., conn=...)``); the signed-in user is one statement. Each is checked here against
 the functions it replaces, on every demo case, and the page's statement count is pinned.
 """
@@ -19,7 +19,7 @@ from workflow.attachments import list_attachments
 from workflow.directory import actor_for
 from workflow.eligibility_gate import latest_reports
 from workflow.models import Case, User, UserRole
-from workflow.standards_store import latest_version
+from workflow.standards_store import china_today, version_in_force
 
 
 def _ids(db, table) -> list[int]:
@@ -67,7 +67,8 @@ def test_case_page_row_matches_the_separate_reads(demo_db) -> None:
             if not page.ballot_boxes:
                 assert queries.ballot_box(conn, case_id, round_) is None
             if detail["standard_id"]:
-                assert page.latest_standard_version == latest_version(conn, detail["standard_id"])
+                assert page.standard_version_in_force == version_in_force(conn, detail["standard_id"],
+                                                                          china_today())
             for include_removed in (False, True):
                 assert queries.case_materials(conn, case_id, include_removed=include_removed) == \
                     list_attachments(conn, case_id, include_removed=include_removed)

@@ -82,7 +82,8 @@ def _url_for_rule(rule, ids: dict) -> str:
         values[name] = {"case_id": ids["case_a"], "attachment_id": ids["att_a"], "session_id": ids["session"],
                         "user_id": ids["user_a"], "org_id": ids["org_a"], "expert_id": ids["expert"],
                         "standard_id": ids["std"], "version": 1, "token_id": ids["token_a"],
-                        "member_id": ids["conflicted"], "seat_id": 1, "trigger": "start_unit_notice"}.get(name, 1)
+                        "member_id": ids["conflicted"], "seat_id": 1, "trigger": "start_unit_notice",
+                        "draft_id": ids["std_draft"]}.get(name, 1)
     return rule.build(values, append_unknown=False)[1]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import inspect, select
 from sqlmodel import SQLModel
+from werkzeug.datastructures import MultiDict
 
 from workflow.db import Database
 from workflow.models import Case, User
@@ -97,3 +98,59 @@ def make_app(db: Database, tmp_path: Path, **config):
                 "SECRET_KEY": "test-secret", "TESTING": True, "WTF_CSRF_ENABLED": False}
     settings.update(config)
     return create_app(settings)
+
+
+def form_fields(page: str, form_id: str) -> MultiDict:
+    """What a browser would submit from the form ``form_id`` on ``page`` without touching it: text, hidden and
+    date inputs, checked boxes, selected options and textareas (buttons are left out: the test adds the one it
+    presses)."""
+    from html.parser import HTMLParser
+
+    class _Reader(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.data, self.inside, self.select, self.option, self.area = MultiDict(), False, None, None, None
+            self.first_option: dict[str, str] = {}
+            self.chosen: set[str] = set()
+
+        def handle_starttag(self, tag, attrs):
+            a = {k: (v or "") for k, v in attrs}
+            if tag == "form":
+                self.inside = a.get("id") == form_id
+            if not self.inside:
+                return
+            name = a.get("name")
+            if tag == "input" and name and a.get("type", "text") not in ("submit", "button", "file"):
+                if a.get("type") in ("checkbox", "radio"):
+                    if "checked" in a:
+                        self.data.add(name, a.get("value", "on"))
+                else:
+                    self.data.add(name, a.get("value", ""))
+            elif tag == "select" and name:
+                self.select = name
+            elif tag == "option" and self.select:
+                self.first_option.setdefault(self.select, a.get("value", ""))
+                if "selected" in a and self.select not in self.chosen:
+                    self.chosen.add(self.select)
+                    self.data.add(self.select, a.get("value", ""))
+            elif tag == "textarea" and name:
+                self.area, self.text = name, ""
+
+        def handle_data(self, data):
+            if self.area:
+                self.text += data
+
+        def handle_endtag(self, tag):
+            if tag == "form":
+                self.inside = False
+            elif tag == "select" and self.select:
+                if self.select not in self.chosen:
+                    self.data.add(self.select, self.first_option.get(self.select, ""))
+                self.select = None
+            elif tag == "textarea" and self.area:
+                self.data.add(self.area, self.text.removeprefix("\n"))
+                self.area = None
+
+    reader = _Reader()
+    reader.feed(page)
+    return reader.data

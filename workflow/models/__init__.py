@@ -7,7 +7,7 @@ from .api_tokens import ApiToken  # noqa: F401 - registers the api_token table
 from .attachments import Attachment
 from .cases import Case, CaseEvent, Notification, OutboxMessage, Timer
 from .committee import CommitteeDraw, Defence, PanelLog, ReviewAssignment, Sitting
-from .definitions import CalendarOverride, PipelineVersion, StandardVersion
+from .definitions import CalendarOverride, PipelineVersion, StandardDraft, StandardVersion
 from .experts import Expert
 from .mail import EmailMessage
 from .orgs import ApplicantProfile, Organisation, User, UserRole
@@ -46,6 +46,7 @@ __all__ = [
     "ReviewAssignment",
     "ReviewSession",
     "Sitting",
+    "StandardDraft",
     "StandardVersion",
     "Timer",
     "User",

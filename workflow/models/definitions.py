@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from ._types import JSONType, UTCDateTime, utcnow
@@ -29,7 +29,12 @@ class PipelineVersion(SQLModel, table=True):
 
 
 class StandardVersion(SQLModel, table=True):
-    """One published version of an occupation standard (评价标准), edited by administrators."""
+    """One published version of an occupation standard (评价标准), edited by administrators.
+
+    ``effective_from`` repeats the body's date as a column, so that the version in force on a day is one
+    indexed comparison (migration 0014). ``based_on_id``/``based_on_version`` name the version this one was
+    revised or copied from (None for seeds, imports and standards written from scratch).
+    """
 
     __tablename__ = "standard_version"
     __table_args__ = (UniqueConstraint("standard_id", "version"),)
@@ -38,9 +43,36 @@ class StandardVersion(SQLModel, table=True):
     standard_id: str = Field(max_length=80, index=True)
     version: int
     name: str = Field(max_length=200)
+    effective_from: date
     body: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     published_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     published_by: int | None = Field(default=None, foreign_key="user_account.id")
+    based_on_id: str | None = Field(default=None, max_length=80)
+    based_on_version: int | None = None
+
+
+class StandardDraft(SQLModel, table=True):
+    """A standard being written, saved without publishing (migration 0014).
+
+    ``body`` is the editor's JSON-shaped standard as it stands, which may still be incomplete or invalid: a
+    draft is checked only when it is published. ``standard_id`` repeats the body's id (blank while the editor
+    has none) for lists. ``base_id``/``base_version`` name the version the draft started from (the standard
+    revised, or the one copied; None when written from scratch). ``lock_version`` is the optimistic lock: a
+    save or publish names the value it read, and loses to any write made since.
+    """
+
+    __tablename__ = "standard_draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    standard_id: str = Field(default="", max_length=80)
+    body: dict = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    base_id: str | None = Field(default=None, max_length=80)
+    base_version: int | None = None
+    created_by: int | None = Field(default=None, foreign_key="user_account.id")
+    updated_by: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    lock_version: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
 
 
 class CalendarOverride(SQLModel, table=True):
