@@ -39,15 +39,6 @@ ENGINEER_SEED = load_standard_yaml(STANDARDS_DIR / f"{ENGINEER}.yaml")
 TODAY = china_today()
 
 
-@pytest.fixture(autouse=True)
-def _fresh_standard_cache():
-    """Parsed versions are cached per process by (database URL, id, version); every test has its own database."""
-    from workflow import standards_store
-
-    standards_store._cache.clear()
-    yield
-    standards_store._cache.clear()
-
 
 def _dated(standard: Standard, start: date, until: date | None = None, **changes) -> Standard:
     """``standard`` with another effective period (validated: the period must be coherent)."""

@@ -19,15 +19,6 @@ BASE = "industrial-internet-engineer"
 SEED = load_standard_yaml(STANDARDS_DIR / f"{BASE}.yaml")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_standard_cache():
-    """Parsed versions are cached per process by (database URL, id, version); every test has its own database."""
-    from workflow import standards_store
-
-    standards_store._cache.clear()
-    yield
-    standards_store._cache.clear()
-
 
 @pytest.fixture
 def world(any_db):

@@ -155,6 +155,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # Whole-request cap a little above the per-file limit, so an oversize file gets our own clear message
     # (checked per file) unless someone posts far more than any form needs.
     app.config.setdefault("MAX_CONTENT_LENGTH", app.config["MAX_UPLOAD_BYTES"] + 1024 * 1024)
+    # The standards editor posts one input per field of a standard (about 300 for the Hunan SME standard, more
+    # with many items); Flask's default of 1,000 form parts would refuse a long standard with a bare 413.
+    app.config.setdefault("MAX_FORM_PARTS", 20_000)
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
 
     import workflow.models.attachments  # noqa: F401 - registers the attachment table on the metadata

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from livehelpers import Person
 from pdfs import make_pdf
 from sqlalchemy import select
@@ -27,13 +26,6 @@ SID = "smart-vehicle-senior"
 HUNAN = "hunan-sme-advanced-manufacturing-senior"
 PDF = make_pdf()
 
-
-@pytest.fixture(autouse=True)
-def _fresh_standard_cache():
-    """Parsed versions are cached per process by (id, version); other test modules publish the same ids."""
-    standards_store._cache.clear()
-    yield
-    standards_store._cache.clear()
 
 
 def _case(db, case_id: int) -> dict:

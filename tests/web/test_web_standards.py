@@ -6,35 +6,17 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import select
+from webhelpers import newest_standard_version, user_id
 
-from workflow.models import User
 from workflow.standards import STANDARDS_DIR, load_standard_yaml
-from workflow.standards_store import get_standard, latest_version
+from workflow.standards_store import get_standard
 
 BASE = "industrial-internet-engineer"
 SEEDED = load_standard_yaml(STANDARDS_DIR / f"{BASE}.yaml").version
 """The version of the seeded standard the tests start from."""
 
 
-@pytest.fixture(autouse=True)
-def _fresh_standard_cache():
-    """Parsed versions are cached per process by (id, version); each test here has its own database."""
-    from workflow import standards_store
 
-    standards_store._cache.clear()
-    yield
-    standards_store._cache.clear()
-
-
-def _version(db, sid: str) -> int | None:
-    with db.read() as conn:
-        return latest_version(conn, sid)
-
-
-def _user_id(db, username: str) -> int:
-    with db.read() as conn:
-        return conn.execute(select(User.__table__.c.id).where(User.__table__.c.username == username)).scalar_one()
 
 
 @pytest.mark.parametrize("url", ["/admin/standards/", f"/admin/standards/{BASE}", f"/admin/standards/{BASE}/v{SEEDED}",
@@ -53,7 +35,7 @@ def test_posts_are_refused_to_non_admins(browser, cast):
     assert b.post("/admin/standards/import", data={"yaml_text": "id: x"}).status_code == 403
     assert b.post(f"/admin/standards/{BASE}/edit", data={"action": "publish"}).status_code == 403
     assert b.post("/admin/standards/new", data={"copy": BASE}).status_code == 403
-    assert _version(cast.db, BASE) == SEEDED
+    assert newest_standard_version(cast.db, BASE) == SEEDED
 
 
 def test_list_and_view_show_versions_thresholds_and_provenance(browser):
@@ -67,7 +49,7 @@ def test_list_and_view_show_versions_thresholds_and_provenance(browser):
 
 def test_preview_against_a_stored_or_pasted_profile(browser, cast):
     b = browser("admin")
-    zhang = _user_id(cast.db, "zhang")
+    zhang = user_id(cast.db, "zhang")
     page = b.post(f"/admin/standards/{BASE}/v{SEEDED}/preview",
                   data={"profile_user": str(zhang), "route": "normal", "as_of": "2026-06-01"}).get_data(as_text=True)
     assert 'id="precheck-report"' in page and 'data-criterion="achievements"' in page
@@ -89,12 +71,12 @@ def test_export_and_import_round_trip(browser, cast):
     with cast.db.read() as conn:
         assert get_standard(conn, BASE, SEEDED + 1).specialty == "工业互联网（导入）"
     same = b.post("/admin/standards/import", data={"yaml_text": edited})
-    assert same.status_code == 409 and _version(cast.db, BASE) == SEEDED + 1
+    assert same.status_code == 409 and newest_standard_version(cast.db, BASE) == SEEDED + 1
     bad = edited.replace("\nlevel: 中级", "\nlevel: 特级")
     response = b.post("/admin/standards/import", data={"yaml_text": bad})
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and "&lt;import&gt;:7: level: Input should be" in page
-    assert _version(cast.db, BASE) == SEEDED + 1
+    assert newest_standard_version(cast.db, BASE) == SEEDED + 1
 
 
 def test_applicant_precheck_sees_a_just_published_standard(browser, cast):

@@ -8,35 +8,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
-from webhelpers import form_fields
+from webhelpers import form_fields, newest_standard_version, user_id
 
-from workflow.models import User
 from workflow.standards import STANDARDS_DIR, load_standard_yaml
-from workflow.standards_store import get_standard, latest_version
+from workflow.standards_store import get_standard
 
 HUNAN = "hunan-sme-advanced-manufacturing-senior"
 SEEDED = load_standard_yaml(STANDARDS_DIR / f"{HUNAN}.yaml").version
 
 
-@pytest.fixture(autouse=True)
-def _fresh_standard_cache():
-    """Parsed versions are cached per process by (id, version); each test here has its own database."""
-    from workflow import standards_store
 
-    standards_store._cache.clear()
-    yield
-    standards_store._cache.clear()
-
-
-def _version(db, sid: str) -> int | None:
-    with db.read() as conn:
-        return latest_version(conn, sid)
-
-
-def _user_id(db, username: str) -> int:
-    with db.read() as conn:
-        return conn.execute(select(User.__table__.c.id).where(User.__table__.c.username == username)).scalar_one()
 
 
 def _copy(b, standard_id: str = HUNAN) -> str:
@@ -84,7 +65,7 @@ def test_copy_rename_change_two_numbers_then_publish(browser, cast):
     assert b.post(url, data=data).status_code == 303
     saved = _fields(b, url)
     assert saved["f.direct.routes.1.industry_years.value"] == "12" and saved["f.name.zh"].startswith("智能网联")
-    assert _version(cast.db, "smart-vehicle-senior") is None  # a draft publishes nothing
+    assert newest_standard_version(cast.db, "smart-vehicle-senior") is None  # a draft publishes nothing
 
     # an impossible value: the message in Chinese beside the field; nothing published; the input kept
     _put(saved, {"f.achievements.k.value": "9", "action": "publish"})
@@ -93,7 +74,7 @@ def test_copy_rename_change_two_numbers_then_publish(browser, cast):
     assert response.status_code == 422
     assert "要求具备9条，但只列出了8条" in _error_beside(page, "f-achievements-k")
     assert 'name="f.achievements.k.value" value="9"' in page and "Input should" not in page
-    assert _version(cast.db, "smart-vehicle-senior") is None
+    assert newest_standard_version(cast.db, "smart-vehicle-senior") is None
 
     again = form_fields(page, "standard-form")
     _put(again, {"f.achievements.k.value": "2", "action": "publish"})
@@ -107,7 +88,7 @@ def test_copy_rename_change_two_numbers_then_publish(browser, cast):
     assert new.name.en == new.name.zh  # English left blank: the Chinese name everywhere
     assert new.education_routes == original.education_routes and new.bridging == original.bridging
     assert b.get(url).status_code == 404  # the draft is gone once published
-    assert _version(cast.db, HUNAN) == SEEDED
+    assert newest_standard_version(cast.db, HUNAN) == SEEDED
 
 
 def test_errors_are_in_english_on_an_english_page(browser):
@@ -127,7 +108,7 @@ def test_preview_shows_each_profile_under_the_current_version_and_the_draft(brow
     b.post(f"/admin/standards/{HUNAN}/edit")
     url = _copy(b)  # a copy compares with the standard it was copied from
     data = _fields(b, url)
-    zhang, li = _user_id(cast.db, "zhang"), _user_id(cast.db, "li")
+    zhang, li = user_id(cast.db, "zhang"), user_id(cast.db, "li")
     _put(data, {"f.achievements.k.value": "8", "f.direct.achievements_k.value": "8",
                  "f.exceptional.achievements_k.value": "8", "action": "preview", "route": "normal"})
     data.setlist("preview_user", [str(zhang), str(li)])
@@ -137,7 +118,7 @@ def test_preview_shows_each_profile_under_the_current_version_and_the_draft(brow
     rows = re.findall(r'<tr data-user="(\w+)"', page)
     assert rows == ["zhang", "li"]
     assert 'class="preview-current"' in page and 'class="preview-draft"' in page
-    assert _version(cast.db, f"{HUNAN}-copy") is None
+    assert newest_standard_version(cast.db, f"{HUNAN}-copy") is None
     data = form_fields(page, "standard-form")
     data["action"] = "preview"
     data.setlist("preview_user", [])
@@ -161,7 +142,7 @@ def test_revision_is_one_draft_and_unchanged_content_is_not_published(browser, c
     data["f.bridging.map.0.waiting_years.value"] = "3"
     data["action"] = "publish"
     assert b.post(url, data=data).status_code == 303
-    assert _version(cast.db, HUNAN) == SEEDED + 1 and _version(cast.db, "renamed") is None
+    assert newest_standard_version(cast.db, HUNAN) == SEEDED + 1 and newest_standard_version(cast.db, "renamed") is None
 
 
 def test_rows_are_added_and_removed_and_a_layer_switched_off(browser, cast):
@@ -224,12 +205,13 @@ def test_two_editors_of_one_draft_do_not_overwrite_each_other(browser, cast):
 def test_discarding_a_draft(browser, cast):
     b = browser("admin")
     url = _copy(b)
-    assert "data-draft" in b.get("/admin/standards/").get_data(as_text=True)
+    listing = b.get("/admin/standards/").get_data(as_text=True)
+    assert "data-draft" in listing.split('id="drafts-table"')[1] and "未发布的草稿" not in listing.split("</title>")[0]
     data = _fields(b, url)
     data["action"] = "discard"
     assert b.post(url, data=data).status_code == 303
     assert b.get(url).status_code == 404
-    assert "data-draft" not in b.get("/admin/standards/").get_data(as_text=True)
+    assert 'id="drafts-table"' not in b.get("/admin/standards/").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("who", ["zhang", "officer", "unit_hr", None])
@@ -280,9 +262,9 @@ def test_the_preview_list_is_searched_not_dumped(browser, cast, monkeypatch):
     listed = re.findall(r'<label class="form-check-label" for="preview-user-\d+">([^<]+)</label>', page)
     assert listed == ["李娜（li）"]
     data = form_fields(page, "standard-form")
-    data.setlist("preview_user", [str(_user_id(cast.db, "li"))])
+    data.setlist("preview_user", [str(user_id(cast.db, "li"))])
     _put(data, {"action": "find", "preview_find": "zhang"})
     page = b.post(url, data=data).get_data(as_text=True)  # a chosen applicant stays listed and ticked
     listed = re.findall(r'<label class="form-check-label" for="preview-user-\d+">([^<]+)</label>', page)
     assert listed == ["李娜（li）", "张伟（zhang）"]
-    assert f'value="{_user_id(cast.db, "li")}" checked' in page
+    assert f'value="{user_id(cast.db, "li")}" checked' in page

@@ -24,15 +24,6 @@ from workflow.standards_store import get_standard, latest_version
 SEEDS = sorted(STANDARDS_DIR.glob("*.yaml"))
 
 
-@pytest.fixture(autouse=True)
-def _fresh_standard_cache():
-    """Parsed versions are cached per process by (id, version); each test here has its own database."""
-    from workflow import standards_store
-
-    standards_store._cache.clear()
-    yield
-    standards_store._cache.clear()
-
 
 def _versions(db) -> int:
     """How many standard versions are stored, of every id."""

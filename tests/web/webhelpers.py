@@ -70,6 +70,20 @@ class Browser:
         return self.client.post(url, data=data or {}, **kw)
 
 
+def user_id(db: Database, username: str) -> int:
+    """The id of the account ``username``."""
+    with db.read() as conn:
+        return conn.execute(select(User.__table__.c.id).where(User.__table__.c.username == username)).scalar_one()
+
+
+def newest_standard_version(db: Database, standard_id: str) -> int | None:
+    """The newest stored version of a standard (None when none is stored)."""
+    from workflow.standards_store import latest_version
+
+    with db.read() as conn:
+        return latest_version(conn, standard_id)
+
+
 def case_state(db: Database, case_id: int) -> str:
     """The case's state as stored now."""
     with db.read() as conn:
