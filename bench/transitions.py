@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from seed.cast import World, build_world
 from workflow import ballots, engine, prereview, sitting
+from workflow.ballot_keys import BallotShares
 from workflow.catalog import get_pipeline, latest_versions
 from workflow.db import Database
 from workflow.models import utcnow
@@ -65,7 +66,9 @@ def _happy_path(db: Database) -> tuple[str, ...]:
 def _prepare_world(db: Database) -> World:
     """The cast, with the sitting opened and the whole committee recorded present (once, untimed)."""
     world = build_world(db)
-    sitting.open_sitting(db, world.session_id, world.chair)
+    opened = sitting.open_sitting(db, world.session_id, world.chair)
+    # The chair's and the officer's key shares, as they would bring them to count each box.
+    world.key_shares = {world.session_id: BallotShares(opened.shares.chair, opened.shares.officer)}
     for member in [world.chair, *world.members]:
         ballots.record_attendance(db, world.session_id, member.user_id)
     return world
@@ -98,8 +101,9 @@ class EngineSide:
             for m in [world.chair, *world.members]:
                 ballots.cast_vote(self.db, case_id, m, "yes")
         comment = "同意推荐" if trigger == "recommend" else ""
+        secrets = {"ballot_shares": world.key_shares[world.session_id]} if trigger == "close_ballot" else None
         t0 = time.perf_counter()
-        engine.fire(self.db, case_id, trigger, self.who[trigger], comment=comment)
+        engine.fire(self.db, case_id, trigger, self.who[trigger], comment=comment, secrets=secrets)
         return time.perf_counter() - t0
 
 

@@ -6,11 +6,12 @@ every case (in its own random order), while ``duplicates`` more threads, started
 try to vote a second time for a member. Afterwards the database is read back, box by box:
 
 * a vote is **lost** when a member's vote was not accepted at all (every member must get exactly one in
-  per box), or when an accepted choice is missing from the stored ballots;
+  per box), or when the box stores fewer ballots than were accepted;
 * a vote is **doubled** when a member got two votes accepted in one box, a member has two participation
-  rows, or a choice is stored more often than it was accepted.
+  rows, or the box stores more ballots than were accepted.
 
-Then the chair closes every box through the engine, and its recorded tally must equal the accepted votes.
+The ballots are encrypted (workflow.ballot_keys), so the choices are checked after the close: the chair closes
+every box through the engine with both key shares, and its decrypted tally must equal the accepted votes.
 
 **Tally of 5,000 cases.** What "the tally" costs for a big sitting is counting every ballot of every case
 and re-deriving each result. The engine counts one case when the chair closes its ballot (its close time
@@ -34,10 +35,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from phe import paillier
 from sqlalchemy import insert, select
 
 from seed.cast import World
-from workflow import ballots, engine, sitting
+from workflow import ballot_keys, ballots, engine, sitting
 from workflow.audit import event_hash
 from workflow.db import Database
 from workflow.directory import actor_for, create_user
@@ -53,6 +55,7 @@ from workflow.models import (
     ReviewSession,
     utcnow,
 )
+from workflow.models.panels import CommitteeKey
 from workflow.roles import Actor
 
 from .transitions import HAPPY_PATH, EngineSide, _prepare_world
@@ -142,13 +145,13 @@ def _vote_concurrently(db: Database, case_ids: list[int], voters: list[Actor], d
     return outcomes, time.perf_counter() - t0
 
 
-def _stored(db: Database, box_id: int) -> tuple[Counter, list[int]]:
-    """(stored ballots by choice, participating member ids) of one box, read back from the database."""
+def _stored(db: Database, box_id: int) -> tuple[int, list[int]]:
+    """(stored ballots, participating member ids) of one box, read back from the database. The choices are
+    encrypted; they are checked after the close, from the decrypted sums (:func:`run`)."""
     with db.read() as conn:
         cur = hot_path(db.engine.dialect.name).cursor(conn)  # the ballot table is never read through the logger
-        cur.execute("SELECT choice, COUNT(*) FROM ballot WHERE box_id = " + ("%s" if db.is_postgres else "?")
-                    + " GROUP BY choice", (box_id,))
-        stored = Counter({choice: int(n) for choice, n in cur.fetchall()})
+        cur.execute("SELECT COUNT(*) FROM ballot WHERE box_id = " + ("%s" if db.is_postgres else "?"), (box_id,))
+        stored = int(cur.fetchone()[0])
         members = list(conn.execute(select(_part.c.member_id).where(_part.c.box_id == box_id)).scalars())
     return stored, members
 
@@ -171,10 +174,9 @@ def _check(db: Database, case_ids: list[int], voters: list[Actor],
             box_id = conn.execute(select(_box.c.id).where(_box.c.case_id == case_id)).scalar_one()
         stored, members = _stored(db, box_id)
         doubled += len(members) - len(set(members))
-        for choice in ballots.CHOICES:
-            lost += max(0, want[choice] - stored[choice])
-            doubled += max(0, stored[choice] - want[choice])
-        doubled += sum(n for choice, n in stored.items() if choice not in ballots.CHOICES)
+        total = sum(want.values())
+        lost += max(0, total - stored)
+        doubled += max(0, stored - total)
     return lost, doubled, expected
 
 
@@ -232,19 +234,30 @@ def _seed_closed_sitting(db: Database, world: World, cases: int, members: int) -
             event["hash"] = event_hash(event)
             events.append(event)
         conn.execute(insert(_event), events)
-        flat = [(secrets.token_hex(16), box_of[c], choice) for c, choices in votes.items() for choice in choices]
+        # The session's committee key (public half only, made before the boxes closed) and each ballot as three
+        # ciphertexts under it. Bulk seeding skips phe's obfuscation (r = 1): a real ballot's random r costs a
+        # modular exponentiation, which 75,000 ciphertexts cannot afford here, and the count-only recount
+        # timed below never decrypts.
+        public_key, _ = paillier.generate_paillier_keypair(n_length=ballot_keys.KEY_BITS)
+        conn.execute(insert(CommitteeKey.__table__).values(
+            session_id=session_id, n=format(public_key.n, "x"), fingerprint=ballot_keys.fingerprint(public_key.n),
+            created_at=now - timedelta(hours=2), created_by=chair.user_id))
+        plain = {v: format(public_key.encrypt(v, r_value=1).ciphertext(be_secure=False), "x") for v in (0, 1)}
+        ballot_of = {c: tuple(plain[int(c == k)] for k in ballot_keys.COUNTERS) for c in ballots.CHOICES}
+        flat = [(secrets.token_hex(16), box_of[c], *ballot_of[choice]) for c, choices in votes.items()
+                for choice in choices]
         part = [(box_of[c], m.user_id) for c in votes for m in seated]
         # Ballots go through the DBAPI cursor, as the ballot module writes them; COPY on PostgreSQL.
         cur = hot_path(db.engine.dialect.name).cursor(conn)
         if db.is_postgres:
-            with cur.copy("COPY ballot (id, box_id, choice) FROM STDIN") as copy:
+            with cur.copy("COPY ballot (id, box_id, c_yes, c_no, c_abstain) FROM STDIN") as copy:
                 for row in flat:
                     copy.write_row(row)
             with cur.copy(f"COPY {_part.name} (box_id, member_id) FROM STDIN") as copy:
                 for row in part:
                     copy.write_row(row)
         else:
-            cur.executemany("INSERT INTO ballot (id, box_id, choice) VALUES (?, ?, ?)", flat)
+            cur.executemany("INSERT INTO ballot (id, box_id, c_yes, c_no, c_abstain) VALUES (?, ?, ?, ?, ?)", flat)
             cur.executemany(f"INSERT INTO {_part.name} (box_id, member_id) VALUES (?, ?)", part)
     return session_id, chair, len(flat)
 
@@ -265,7 +278,8 @@ def run(db: Database, voters: int, cases: int, duplicates: int, *, tally_members
     close_times = []
     for case_id in case_ids:
         t0 = time.perf_counter()
-        engine.fire(db, case_id, "close_ballot", world.chair)
+        engine.fire(db, case_id, "close_ballot", world.chair,
+                    secrets={"ballot_shares": world.key_shares[world.session_id]})
         close_times.append(time.perf_counter() - t0)
         with db.read() as conn:
             box: Any = conn.execute(select(_box).where(_box.c.case_id == case_id)).mappings().one()

@@ -24,6 +24,7 @@ import yaml
 from sqlalchemy import func, select
 
 from workflow import ballots, engine, prereview, sitting, timers
+from workflow.ballot_keys import BallotShares
 from workflow.calendar import CHINA_TZ
 from workflow.catalog import get_pipeline, latest_versions
 from workflow.db import Database
@@ -244,6 +245,7 @@ class _Loader:
         self.actors: dict[str, Actor] = {}
         self.sessions: dict[str, dict[str, Any]] = {}
         self.staff_by_org_role: dict[tuple[int | None, str], str] = {}
+        self.key_shares: dict[int, BallotShares] = {}
 
     def run(self) -> None:
         """Load everything (a few seconds: one password hash, ~500 engine transactions)."""
@@ -257,7 +259,12 @@ class _Loader:
             self._sessions(s)
         for info in self.sessions.values():
             # The sitting opened when applications opened: every demo vote happens while it is in session.
-            sitting.open_sitting(self.db, info["id"], self.actors[info["chair"]], now=self.now - timedelta(days=85))
+            opened = sitting.open_sitting(self.db, info["id"], self.actors[info["chair"]],
+                                          now=self.now - timedelta(days=85))
+            # The chair's and the officer's key shares, used to count the demo's boxes and then forgotten with
+            # the loader: a ballot the demo leaves open cannot be counted later (docs/ballot-secrecy.md).
+            if opened.shares is not None:
+                self.key_shares[info["id"]] = BallotShares(opened.shares.chair, opened.shares.officer)
             for username in info["present"]:
                 ballots.record_attendance(self.db, info["id"], self.actors[username].user_id)
         n = 0
@@ -446,8 +453,9 @@ class _CaseRun:
             return
         self._prepare(trigger)
         comment, data = self._data(trigger, list(cands[0].requires))
+        secrets = {"ballot_shares": self.loader.key_shares[self.session["id"]]} if trigger == "close_ballot" else None
         engine.fire(self.db, self.case_id, trigger, self._actor(roles[0]), comment=comment, data=data,
-                    now=self._advance())
+                    now=self._advance(), secrets=secrets)
 
     def _tick(self, trigger: str) -> None:
         """Let time pass until the deadline that fires ``trigger`` falls due, then run the timer tick."""

@@ -29,11 +29,12 @@ import traceback
 from datetime import date
 from typing import Any
 
-from driver import DATA_FOR, FAR_FUTURE, actor_for_role, happy_path, open_sitting
+from driver import DATA_FOR, FAR_FUTURE, actor_for_role, close_secrets, happy_path, open_sitting, remember_shares
 from sqlalchemy import select
 
 from seed.cast import STANDARD_FOR, World
 from workflow import ballots, engine, prereview, timers
+from workflow.ballot_keys import BallotShares
 from workflow.calendar import WorkingCalendar
 from workflow.catalog import get_pipeline, latest_pipelines
 from workflow.db import Database
@@ -61,7 +62,10 @@ def load_world(db: Database, spec: dict[str, Any]) -> World:
     with db.session() as s:
         actors = {name: actor_for(s, uid) for name, uid in spec["actors"].items()}
         members = [actor_for(s, uid) for uid in spec["members"]]
-    return World(db=db, members=members, **spec["ids"], **actors)
+    world = World(db=db, members=members, **spec["ids"], **actors)
+    if "key_shares" in spec:
+        remember_shares(db, world.session_id, BallotShares(**spec["key_shares"]))
+    return world
 
 
 def open_cases(db: Database) -> list[int]:
@@ -147,7 +151,9 @@ def step(world: World, rng: random.Random, case_id: int) -> str:
     tdef = p.by_trigger_source.get((trigger, row.state), [None])[0] or next(
         t for t in p.transitions if t.trigger == trigger)
     data = {r: DATA_FOR[r] for r in tdef.requires if r in DATA_FOR}
-    engine.fire(db, case_id, trigger, actor, comment="同意" if "comment" in tdef.requires else "", data=data)
+    secrets = close_secrets(world) if trigger == "close_ballot" else None
+    engine.fire(db, case_id, trigger, actor, comment="同意" if "comment" in tdef.requires else "", data=data,
+                secrets=secrets)
     return "fired"
 
 

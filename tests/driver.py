@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from workflow import ballots, engine, prereview, sitting, timers
+from workflow.ballot_keys import BallotShares
 from workflow.catalog import get_pipeline
 from workflow.models import Case, utcnow
 from workflow.pipelines import Pipeline
@@ -52,9 +53,40 @@ def case_row(db, case_id: int) -> Case:
 
 
 def open_sitting(world) -> None:
-    """Have the chair open the session's sitting unless it already is (attendance and ballots need it)."""
+    """Have the chair open the session's sitting unless it already is (attendance and ballots need it); the
+    committee key's shares are kept on the world (:func:`ballot_shares`), as the chair and officer would."""
     if sitting.sitting_status(world.db, world.session_id) is None:
-        sitting.open_sitting(world.db, world.session_id, world.chair)
+        keep_shares(world, sitting.open_sitting(world.db, world.session_id, world.chair))
+
+
+_SHARES: dict[tuple[str, int], BallotShares] = {}
+"""The committee keys' shares by (database URL, session): what the chair and the officer keep on paper or USB."""
+
+
+def keep_shares(world, opened) -> None:
+    """Keep the shares a sitting's opening handed out (``opened``: what sitting.open_sitting returned)."""
+    if opened.shares is not None:
+        remember_shares(world.db, opened.shares.session_id, BallotShares(opened.shares.chair, opened.shares.officer))
+
+
+def remember_shares(db, session_id: int, shares: BallotShares) -> None:
+    """Keep ``shares`` as the session's (e.g. read off the page a browser was shown when the sitting opened)."""
+    _SHARES[(str(db.url), session_id)] = shares
+
+
+def ballot_shares(world, session_id: int | None = None) -> BallotShares:
+    """Both shares of the session's committee key, as the chair and the officer enter them to count."""
+    return _SHARES[(str(world.db.url), session_id or world.session_id)]
+
+
+def close_secrets(world, session_id: int | None = None) -> dict:
+    """What ``engine.fire(..., "close_ballot", ...)`` needs beside its data: both key shares."""
+    return {"ballot_shares": ballot_shares(world, session_id)}
+
+
+def close_ballot(world, case_id: int, actor=None, **kw):
+    """The chair closes the case's ballot with both key shares entered (the test's chair and officer)."""
+    return engine.fire(world.db, case_id, "close_ballot", actor or world.chair, secrets=close_secrets(world), **kw)
 
 
 def prepare(world, case_id: int, trigger: str, *, passing: bool = True) -> None:
@@ -97,7 +129,8 @@ def step(world, case_id: int, trigger: str, *, passing: bool = True):
     actor = actor_for_role(world, cand.roles[0], p.id)
     data = {r: DATA_FOR[r] for r in cand.requires if r in DATA_FOR}
     comment = "同意" if "comment" in cand.requires else ""
-    return engine.fire(db, case_id, trigger, actor, comment=comment, data=data)
+    secrets = close_secrets(world) if trigger == "close_ballot" else None
+    return engine.fire(db, case_id, trigger, actor, comment=comment, data=data, secrets=secrets)
 
 
 def advance(world, case_id: int, goal: str) -> None:

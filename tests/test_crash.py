@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import pytest
-from driver import advance, open_sitting
+from driver import advance, ballot_shares, open_sitting
 from driver import prepare as driver_prepare
 from sqlalchemy import delete, func, insert, select, text, update
 
@@ -69,6 +69,11 @@ def world_spec(world: World) -> dict:
             spec["actors"][f.name] = value.user_id
         elif isinstance(value, int):
             spec["ids"][f.name] = value
+    try:  # the committee key's shares, as the chair and the officer would bring them to every close
+        shares = ballot_shares(world)
+        spec["key_shares"] = {"chair": shares.chair, "officer": shares.officer}
+    except KeyError:
+        pass
     return spec
 
 

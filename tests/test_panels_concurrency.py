@@ -8,6 +8,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from driver import ballot_shares, close_secrets
 from panel_helpers import box_of, case_at_vote, seat_members
 from sqlalchemy import func, select, text
 
@@ -22,11 +23,13 @@ VOTERS = 200
 DUPLICATES = 40
 
 
-def _stored(db: Database, box_id: int) -> dict[str, int]:
-    """The ballots in the box by choice (read directly: this is what the tally will count)."""
+def _stored(db: Database, world, box_id: int) -> dict[str, int]:
+    """The ballots in the box by choice: the decrypted sums of its ciphertexts (what the tally will count)."""
     with db.read() as conn:
-        return dict(conn.execute(text("SELECT choice, COUNT(*) FROM ballot WHERE box_id = :b GROUP BY choice"),
-                                 {"b": box_id}).all())
+        stored = conn.execute(text("SELECT COUNT(*) FROM ballot WHERE box_id = :b"), {"b": box_id}).scalar_one()
+        counts = ballots.count_box(conn, world.session_id, box_id, ballot_shares(world))
+    assert sum(counts) == stored
+    return dict(zip(("yes", "no", "abstain"), counts, strict=True))
 
 
 @pytest.mark.postgres
@@ -66,7 +69,7 @@ def test_200_concurrent_votes_on_postgresql(pg_db: Database):
         refused = [o for o in outcomes if o[2] != "ok"]
         with db.read() as conn:
             members = conn.execute(select(_part.c.member_id).where(_part.c.box_id == box_id)).scalars().all()
-        stored = _stored(db, box_id)
+        stored = _stored(db, world, box_id)
         counted = sum(stored.values())
         assert len(members) == len(set(members)) == VOTERS  # no member twice, every member once
         assert len(accepted) == VOTERS and counted == VOTERS  # none lost
@@ -76,7 +79,7 @@ def test_200_concurrent_votes_on_postgresql(pg_db: Database):
         assert {c: stored.get(c, 0) for c in expected} == expected
 
         t1 = time.perf_counter()
-        engine.fire(db, case_id, "close_ballot", world.chair)
+        engine.fire(db, case_id, "close_ballot", world.chair, secrets=close_secrets(world))
         close_ms = (time.perf_counter() - t1) * 1000
         box = box_of(db, case_id)
         assert (box["yes"], box["no"], box["abstain"]) == (expected["yes"], expected["no"], expected["abstain"])
@@ -102,7 +105,7 @@ def test_a_vote_racing_the_close_is_counted_or_refused(any_db: Database, trial):
         start.wait()
         if trial >= 2:
             time.sleep(0.01)  # let the vote win sometimes
-        result["close"] = engine.fire(any_db, case_id, "close_ballot", world.chair)
+        result["close"] = engine.fire(any_db, case_id, "close_ballot", world.chair, secrets=close_secrets(world))
 
     def vote():
         start.wait()

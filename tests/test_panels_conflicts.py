@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from driver import advance
+from driver import advance, close_secrets
 from panel_helpers import case_at_vote, org_name
 from sqlalchemy import select, update
 
@@ -131,7 +131,7 @@ def test_conflict_found_at_the_vote_is_recorded_and_the_vote_refused(world):
     assert conflict_of(world, case_id, member.user_id)["status"] == "confirmed"  # survived the refusal
     for m in [world.chair, *world.members[:5]]:
         ballots.cast_vote(world.db, case_id, m, "yes")
-    engine.fire(world.db, case_id, "close_ballot", world.chair)
+    engine.fire(world.db, case_id, "close_ballot", world.chair, secrets=close_secrets(world))
     from panel_helpers import box_of
 
     box = box_of(world.db, case_id)
@@ -223,7 +223,7 @@ def test_recusal_leaves_the_denominator_consistently(world):
     for m in [world.chair, *world.members[:4]]:
         ballots.cast_vote(world.db, case_id, m, "yes")
     # 5 yes of 6 eligible (7 present - 1 recused): passes; member 5 present but silent
-    engine.fire(world.db, case_id, "close_ballot", world.chair)
+    engine.fire(world.db, case_id, "close_ballot", world.chair, secrets=close_secrets(world))
     from driver import case_row
 
     assert case_row(world.db, case_id).state == "result_notice"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from driver import case_row
+from driver import case_row, close_secrets
 from panel_helpers import box_of, case_at_vote, seat_members
 
 from workflow import ballots, conflicts, engine
@@ -78,7 +78,7 @@ def test_rules_through_the_engine(world, present, recused, yes, no, abstain, sta
     voters = [m for m in here if m.user_id not in {r.user_id for r in world.members[:recused]}]
     for m, choice in zip(voters, ["yes"] * yes + ["no"] * no + ["abstain"] * abstain, strict=False):
         ballots.cast_vote(world.db, case_id, m, choice)
-    engine.fire(world.db, case_id, "close_ballot", world.chair)
+    engine.fire(world.db, case_id, "close_ballot", world.chair, secrets=close_secrets(world))
     assert case_row(world.db, case_id).state == state
     box = box_of(world.db, case_id)
     assert (box["seated"], box["present"], box["eligible"]) == (9, present, present - recused)

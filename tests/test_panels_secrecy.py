@@ -8,11 +8,14 @@ import re
 import time
 
 import pytest
+from driver import ballot_shares, close_secrets
 from panel_helpers import box_of, case_at_vote, seat_members
+from phe import paillier
 from sqlalchemy import inspect, select, text
 
 from seed.cast import build_world
 from workflow import ballots, engine
+from workflow.ballot_keys import COUNTERS, rebuild_key
 from workflow.db import Database
 from workflow.models import BallotParticipation
 
@@ -22,12 +25,24 @@ _CHOICE_PARAM = re.compile(r"'(yes|no|abstain)'")
 _BALLOT_TABLE = re.compile(r"\bballot\b(?!_)", re.IGNORECASE)
 
 
-def _physical_ballot_order(db: Database, box_id: int) -> list[tuple[str, str]]:
-    """(id, choice) in storage order: PostgreSQL's ctid; SQLite's table b-tree (WITHOUT ROWID: the key)."""
+def _physical_ballot_order(db: Database, box_id: int, world) -> list[tuple[str, str]]:
+    """(id, choice) in storage order: PostgreSQL's ctid; SQLite's table b-tree (WITHOUT ROWID: the key).
+
+    The choices are decrypted one ballot at a time with both shares: this test plays the strongest insider
+    (both share holders with a copy of the database, docs/ballot-secrecy.md) to show that even they cannot
+    tell the voting order from the storage order. The product never decrypts a single ballot.
+    """
     order = "ORDER BY ctid" if db.is_postgres else ""
     with db.read() as conn:
-        return [tuple(r) for r in conn.execute(text(f"SELECT id, choice FROM ballot WHERE box_id = :b {order}"),
-                                               {"b": box_id}).all()]
+        rows = conn.execute(text(f"SELECT id, c_yes, c_no, c_abstain FROM ballot WHERE box_id = :b {order}"),
+                            {"b": box_id}).all()
+        key = rebuild_key(conn, world.session_id, ballot_shares(world))
+    out = []
+    for ballot_id, *cts in rows:
+        counts = [key.decrypt(paillier.EncryptedNumber(key.public_key, int(c, 16), 0)) for c in cts]
+        assert sorted(counts) == [0, 0, 1]
+        out.append((ballot_id, COUNTERS[counts.index(1)]))
+    return out
 
 
 def test_fifty_votes_leave_no_link_from_member_to_choice(any_db: Database, caplog):
@@ -58,7 +73,8 @@ def test_fifty_votes_leave_no_link_from_member_to_choice(any_db: Database, caplo
     # Tables: the ballot has no member and no time; participation has no choice.
     columns = {t: {c["name"] for c in inspect(any_db.engine).get_columns(t)}
                for t in ("ballot", "ballot_participation")}
-    assert columns == {"ballot": {"id", "box_id", "choice"}, "ballot_participation": {"id", "box_id", "member_id"}}
+    assert columns == {"ballot": {"id", "box_id", "c_yes", "c_no", "c_abstain"},
+                       "ballot_participation": {"id", "box_id", "member_id"}}
     with any_db.read() as conn:
         participation = conn.execute(select(_part.c.id, _part.c.member_id).where(_part.c.box_id == box_id)
                                      .order_by(_part.c.id)).all()
@@ -66,7 +82,7 @@ def test_fifty_votes_leave_no_link_from_member_to_choice(any_db: Database, caplo
     voting_order = [c for _, c in cast]
 
     # Orderings: storage order and id order of the ballots are not the voting order (nor its reverse).
-    stored = _physical_ballot_order(any_db, box_id)
+    stored = _physical_ballot_order(any_db, box_id, world)
     assert sorted(c for _, c in stored) == sorted(voting_order)
     assert [c for _, c in stored] not in (voting_order, voting_order[::-1])
     by_id = [c for _, c in sorted(stored)]
@@ -84,8 +100,8 @@ def test_fifty_votes_leave_no_link_from_member_to_choice(any_db: Database, caplo
         assert len(ballot_x) == 1 and len(set(part_x)) == VOTES
 
     before_close = {i for i, _ in stored}
-    engine.fire(any_db, case_id, "close_ballot", world.chair)
-    after = _physical_ballot_order(any_db, box_id)
+    engine.fire(any_db, case_id, "close_ballot", world.chair, secrets=close_secrets(world))
+    after = _physical_ballot_order(any_db, box_id, world)
     assert sorted(c for _, c in after) == sorted(voting_order)
     assert not before_close & {i for i, _ in after}  # ids changed again at the close
     box = box_of(any_db, case_id)
@@ -103,9 +119,9 @@ def test_no_api_returns_a_members_choice():
 
     names = {n for n, obj in vars(ballots).items() if pyinspect.isfunction(obj) and not n.startswith("_")
              and (obj.__module__ == ballots.__name__ or n in ballots.__all__)}
-    assert names == {"cast_vote", "close_box", "compute_tally", "current_box", "open_box", "quorum_refusal",
-                     "record_attendance", "recused_ids", "scrub_storage", "sitting_refusal", "submit_opinion",
-                     "tally_for"}
+    assert names == {"cast_vote", "close_box", "compute_tally", "count_box", "current_box", "open_box",
+                     "quorum_refusal", "record_attendance", "record_shares_entered", "recused_ids", "scrub_storage",
+                     "sitting_refusal", "submit_opinion", "tally_for"}
     assert set(ballots.__all__) >= names
 
 
@@ -113,7 +129,7 @@ def test_the_tally_is_counts_only(world):
     case_id = case_at_vote(world)
     for m, c in zip([world.chair, *world.members], ["yes", "no", "yes", "abstain", "yes", "yes", "no"], strict=True):
         ballots.cast_vote(world.db, case_id, m, c)
-    fired = engine.fire(world.db, case_id, "close_ballot", world.chair)
+    fired = engine.fire(world.db, case_id, "close_ballot", world.chair, secrets=close_secrets(world))
     assert set(fired.payload["tally"]) == {"box_id", "seated", "present", "recused", "yes", "no", "abstain",
                                            "quorum_fraction", "pass_fraction", "eligible", "quorate", "passed"}
 
@@ -124,7 +140,7 @@ def test_scrub_rewrites_the_ballot_table(pg_db):
     case_id = case_at_vote(world)
     for m in [world.chair, *world.members]:
         ballots.cast_vote(pg_db, case_id, m, "yes")
-    engine.fire(pg_db, case_id, "close_ballot", world.chair)
+    engine.fire(pg_db, case_id, "close_ballot", world.chair, secrets=close_secrets(world))
     with pg_db.read() as conn:
         before = conn.execute(text("SELECT pg_relation_filenode('ballot')")).scalar()
     ballots.scrub_storage(pg_db)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from driver import advance
+from driver import advance, close_secrets, keep_shares
 from panel_helpers import case_at_vote
 
 from workflow import ballots, engine, sitting
@@ -19,7 +19,7 @@ def test_only_the_chair_opens_and_attendance_needs_an_open_sitting(world):
     for intruder in (world.members[0], world.admin, world.officer):
         with pytest.raises(PermissionDenied):
             sitting.open_sitting(world.db, world.session_id, intruder)
-    sitting.open_sitting(world.db, world.session_id, world.chair)
+    keep_shares(world, sitting.open_sitting(world.db, world.session_id, world.chair))
     with pytest.raises(InvalidAction, match="已开始"):
         sitting.open_sitting(world.db, world.session_id, world.chair)
     ballots.record_attendance(world.db, world.session_id, world.members[0].user_id, world.members[0])
@@ -47,7 +47,7 @@ def test_sign_off_waits_for_open_ballots_then_freezes_everything(world):
         sitting.close_sitting(world.db, world.session_id, world.chair)
     for m in [world.chair, *world.members]:
         ballots.cast_vote(world.db, case_id, m, "yes")
-    engine.fire(world.db, case_id, "close_ballot", world.chair)
+    engine.fire(world.db, case_id, "close_ballot", world.chair, secrets=close_secrets(world))
     digest = sitting.close_sitting(world.db, world.session_id, world.chair)
     assert re.fullmatch(r"[0-9a-f]{64}", digest)
     assert sitting.sitting_status(world.db, world.session_id)["minutes_hash"] == digest
@@ -81,8 +81,8 @@ def test_minutes_give_counts_and_results_never_who_voted_how(world):
     for m, c in zip(voters[:6], ["yes", "yes", "no", "no", "abstain", "yes"], strict=False):
         if m.user_id != world.members[5].user_id:
             ballots.cast_vote(world.db, failed, m, c)
-    engine.fire(world.db, passed, "close_ballot", world.chair)
-    engine.fire(world.db, failed, "close_ballot", world.chair)
+    engine.fire(world.db, passed, "close_ballot", world.chair, secrets=close_secrets(world))
+    engine.fire(world.db, failed, "close_ballot", world.chair, secrets=close_secrets(world))
     sitting.close_sitting(world.db, world.session_id, world.chair)
     with pytest.raises(PermissionDenied):
         sitting.minutes_data(world.db, world.session_id, world.applicant)

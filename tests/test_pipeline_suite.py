@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from driver import DATA_FOR, advance, case_row, happy_path, step
+from driver import DATA_FOR, advance, case_row, close_secrets, happy_path, step
 from sqlalchemy import func, select
 
 from workflow import ballots, engine, timers
@@ -280,7 +280,7 @@ def test_votes_after_close_and_twice_are_refused(world):
         ballots.cast_vote(world.db, case_id, world.outsider, "yes")
     for m in world.members[1:]:
         ballots.cast_vote(world.db, case_id, m, "yes")
-    engine.fire(world.db, case_id, "close_ballot", world.chair)
+    engine.fire(world.db, case_id, "close_ballot", world.chair, secrets=close_secrets(world))
     with pytest.raises(InvalidAction):
         ballots.cast_vote(world.db, case_id, world.chair, "yes")
     assert case_row(world.db, case_id).state == "result_notice"

@@ -195,7 +195,20 @@ def pipelines_show(ctx: click.Context, pipeline_id: str, as_json: bool) -> None:
 @main.command()
 @click.option("--quick", is_flag=True, help="Small N, under a minute; PostgreSQL only if reachable.")
 def bench(quick: bool) -> None:
-    """Benchmarks: each scenario against its floor; the last line of output is one JSON object."""
+    """Benchmarks: each scenario against its floor; the last line of output is one JSON object.
+
+    ``bench/`` is not installed with the package (a server has no use for it): it runs from a source checkout,
+    which an editable install (``python3 dev.py``) is.
+    """
+    import sys
+    from pathlib import Path
+
+    checkout = Path(__file__).resolve().parent.parent
+    if not (checkout / "bench" / "run.py").is_file():
+        raise click.ClickException("the benchmarks run from a source checkout of titlereview (bench/ is not "
+                                   "installed with the package)")
+    if str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
     from bench.run import main as run_bench
 
     run_bench(quick=quick)
@@ -206,19 +219,127 @@ def audit() -> None:
     """Audit-trail tools."""
 
 
-@audit.command("verify")
-@click.pass_context
-def audit_verify(ctx: click.Context) -> None:
-    """Walk every case's hash chain; exit 1 naming the first broken event of each broken case."""
-    from workflow.audit import verify_chains
+def _public_keys(extra: tuple[str, ...] = ()):
+    """The checkpoint verify set (environment, ``--public-key`` options, the signing key's own half)."""
+    from workflow.checkpoints import CheckpointError, configured_public_keys
 
-    checked, breaks = verify_chains(_db(ctx))
-    if breaks:
-        for b in breaks:
-            click.echo(f"BROKEN {b}", err=True)
-        click.echo(f"{len(breaks)} of {checked} case chains are broken", err=True)
+    try:
+        return configured_public_keys(extra=extra)
+    except CheckpointError as err:
+        raise click.ClickException(str(err)) from None
+
+
+_PUBLIC_KEY_OPTION = click.option(
+    "--public-key", "public_keys", multiple=True,
+    help="A public key to verify checkpoints with (base64 or a PEM file), besides "
+         "TITLEREVIEW_CHECKPOINT_PUBLIC_KEYS; repeat for several.")
+
+
+@audit.command("verify")
+@click.option("--against", "against", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="A checkpoint file kept outside (export-checkpoints / the public download) to check against.")
+@_PUBLIC_KEY_OPTION
+@click.pass_context
+def audit_verify(ctx: click.Context, against: Path | None, public_keys: tuple[str, ...]) -> None:
+    """Walk every case's hash chain and check the database against the newest signed checkpoint.
+
+    Exit 1 naming the case and row of everything that changed: broken chains, re-chained edits (a head that
+    differs from the signed one), deleted cases, changed tallies of closed ballot boxes, and checkpoints that
+    are missing, replaced or forged.
+    """
+    from workflow.checkpoints import CheckpointError, load_checkpoint_file, verify
+
+    keys = _public_keys(public_keys)
+    try:
+        kept = load_checkpoint_file(against) if against is not None else None
+    except CheckpointError as err:
+        raise click.ClickException(str(err)) from None
+    # Once keys are configured checkpoints are in use: an empty table then means they were deleted.
+    report = verify(_db(ctx), keys, kept=kept, require_checkpoint=bool(keys))
+    if not report.ok:
+        for finding in report.findings:
+            click.echo(f"BROKEN {finding}", err=True)
+        chains = len({f.case_id for f in report.findings if f.kind == "chain"})
+        count = len(report.findings)
+        click.echo(f"{count} problem{'' if count == 1 else 's'} found; {chains} of {report.cases} case chains "
+                   "are broken", err=True)
         sys.exit(1)
-    click.echo(f"all {checked} case chains verify")
+    click.echo(f"all {report.cases} case chains verify")
+    if report.reference is None:
+        click.echo("no signed checkpoint to check against (titlereview audit checkpoint signs one)")
+    else:
+        click.echo(f"{report.checkpoints} checkpoints verify; the database matches checkpoint {report.reference}")
+
+
+@audit.command("keygen")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the private key (mode 0600; an existing file is never overwritten).")
+def audit_keygen(out: Path) -> None:
+    """Create an Ed25519 checkpoint signing key; print its public key for TITLEREVIEW_CHECKPOINT_PUBLIC_KEYS."""
+    from workflow.checkpoints import CheckpointError, fingerprint, generate_key, key_id, public_key_text
+
+    try:
+        key = generate_key(out)
+    except CheckpointError as err:
+        raise click.ClickException(str(err)) from None
+    public = key.public_key()
+    click.echo(f"private key written to {out} (mode 0600); keep it off the database host's backups")
+    click.echo(f"public key:  {public_key_text(public)}")
+    click.echo(f"key id:      {key_id(public)}")
+    click.echo(f"fingerprint: SHA256:{fingerprint(public)}")
+
+
+@audit.command("checkpoint")
+@click.option("--key", "key_path", envvar="TITLEREVIEW_CHECKPOINT_KEY", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The private key file (default: TITLEREVIEW_CHECKPOINT_KEY).")
+@click.option("--force", is_flag=True, help="Sign even though the database does not verify (after investigating).")
+@_PUBLIC_KEY_OPTION
+@click.pass_context
+def audit_checkpoint(ctx: click.Context, key_path: Path, force: bool, public_keys: tuple[str, ...]) -> None:
+    """Verify, then sign a checkpoint of every chain head, the case count and every closed tally (run by a timer).
+
+    Refuses (exit 1, naming what changed) when the database does not verify against the newest checkpoint.
+    """
+    from workflow.checkpoints import CheckpointError, CheckpointRefused, load_private_key, sign_checkpoint
+
+    try:
+        key = load_private_key(key_path)
+    except CheckpointError as err:
+        raise click.ClickException(str(err)) from None
+    try:
+        cp = sign_checkpoint(_db(ctx), key, public_keys=_public_keys(public_keys), force=force)
+    except CheckpointRefused as err:
+        for finding in err.report.findings:
+            click.echo(f"BROKEN {finding}", err=True)
+        raise click.ClickException(f"{err} (see docs/deployment.md before using --force)") from None
+    body = cp.body
+    click.echo(f"checkpoint {cp.seq} signed by key {cp.key_id}: {body['cases']['count']} cases, "
+               f"{body['closed_tallies']['count']} closed ballot boxes, digest {cp.digest}")
+
+
+@audit.command("export-checkpoints")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+@click.option("--with-lists", is_flag=True,
+              help="Include every case head and closed tally (for a private archive; not for publishing).")
+@_PUBLIC_KEY_OPTION
+@click.pass_context
+def audit_export_checkpoints(ctx: click.Context, out: Path | None, with_lists: bool,
+                             public_keys: tuple[str, ...]) -> None:
+    """Write every signed checkpoint as JSON lines (the file outsiders keep; see the public page)."""
+    from workflow.checkpoints import export_checkpoints
+
+    lines = export_checkpoints(_db(ctx), _public_keys(public_keys), with_lists=with_lists)
+    if out is None:
+        for line in lines:
+            click.echo(line, nl=False)
+        return
+    tmp = out.with_name(out.name + ".partial")
+    with tmp.open("w", encoding="utf-8") as fh:
+        fh.writelines(lines)
+    tmp.replace(out)  # a reader (or a sync job) never sees half a file
+    click.echo(f"checkpoints written to {out}")
 
 
 @main.command()
@@ -251,6 +372,34 @@ def tick(ctx: click.Context, now_text: str | None) -> None:
                f"failed {len(report.failed)}, messages delivered {delivered}{mail}")
     for case_id, why in report.failed:
         click.echo(f"  case {case_id}: {why}", err=True)
+    _checkpoint_after_sign_off(db)
+
+
+def _checkpoint_after_sign_off(db: Database) -> None:
+    """Sign an audit checkpoint when a sitting was signed off since the last one and this host has the key."""
+    key_path = os.environ.get("TITLEREVIEW_CHECKPOINT_KEY")
+    if not key_path:
+        return  # the key lives on one host only; the others' ticks leave checkpoints to it
+    from workflow.checkpoints import (
+        CheckpointError,
+        CheckpointRefused,
+        checkpoint_due,
+        configured_public_keys,
+        load_private_key,
+        sign_checkpoint,
+    )
+
+    try:
+        if not checkpoint_due(db):
+            return
+        cp = sign_checkpoint(db, load_private_key(key_path), public_keys=configured_public_keys())
+    except CheckpointRefused as err:
+        for finding in err.report.findings:
+            click.echo(f"BROKEN {finding}", err=True)
+        raise click.ClickException(f"audit checkpoint after the sign-off: {err}") from None
+    except CheckpointError as err:
+        raise click.ClickException(f"audit checkpoint after the sign-off: {err}") from None
+    click.echo(f"audit checkpoint {cp.seq} signed after a sitting was signed off")
 
 
 @main.command("backup")

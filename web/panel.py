@@ -4,7 +4,7 @@ the generic action view like every other step."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -82,23 +82,58 @@ def session(session_id: int):
                                 if o.trigger in ("open_ballot", "close_ballot", "complete_pre_review")]
     return render_template("panel/session.html", session=ctx["session"], seats=seats, present=present,
                            cases=cases, progress=progress, is_chair=is_chair, actions=actions, seat=ctx["seat"],
-                           sitting=sittings.sitting_status(db, session_id))
+                           sitting=sittings.sitting_status(db, session_id), key=_key_fingerprint(session_id))
 
 
 @bp.post("/sessions/<int:session_id>/sitting/open")
 @roles_required("panel_chair")
 def open_sitting(session_id: int):
-    """The chair declares the sitting open (attendance and ballots need it)."""
+    """The chair declares the sitting open (attendance and ballots need it) and the committee's ballot key is
+    made; the answer shows its two shares once, for the chair and the session's officer to save.
+
+    A sitting opened before ballot keys existed has none: the same button then makes the key alone.
+    """
     from workflow import sitting as sittings
 
-    _standing(session_id)
+    ctx = _standing(session_id)
+    db = _db()
     try:
-        sittings.open_sitting(_db(), session_id, current_user.actor)
+        status = sittings.sitting_status(db, session_id)
+        if status is not None and status["closed_at"] is None and not _key_fingerprint(session_id):
+            shares = sittings.create_sitting_key(db, session_id, current_user.actor)
+        else:
+            shares = sittings.open_sitting(db, session_id, current_user.actor).shares
     except WorkflowError as err:
         flash(err.message(current_lang()), "error")
-    else:
+        return redirect(url_for("panel.session", session_id=session_id), 303)
+    if shares is None:
         flash(_("评审会议已开始。请委员签到或由主任委员登记出席。"), "success")
-    return redirect(url_for("panel.session", session_id=session_id), 303)
+        return redirect(url_for("panel.session", session_id=session_id), 303)
+    response = make_response(render_template("panel/key_shares.html", session=ctx["session"], shares=shares,
+                                             files=_share_files(session_id, shares)))
+    # Shown once: no copy may be kept by the browser or a proxy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _share_files(session_id: int, shares) -> dict[str, dict[str, str]]:
+    """Download name and data URL of each share file (built in the page: the server keeps no copy)."""
+    from urllib.parse import quote
+
+    return {role: {"name": f"titlereview-session-{session_id}-{shares.fingerprint}-share-{label}-{role}.txt",
+                   "href": "data:text/plain;charset=utf-8," + quote(text + "\n")}
+            for role, label, text in (("chair", "A", shares.chair), ("officer", "B", shares.officer))}
+
+
+def _key_fingerprint(session_id: int) -> str | None:
+    """The fingerprint of the session's committee key, or None before it is made."""
+    from sqlalchemy import select
+
+    from workflow.models.panels import CommitteeKey
+
+    table = CommitteeKey.__table__
+    with _db().read() as conn:
+        return conn.execute(select(table.c.fingerprint).where(table.c.session_id == session_id)).scalar()
 
 
 @bp.post("/sessions/<int:session_id>/sitting/close")

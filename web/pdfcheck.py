@@ -205,7 +205,9 @@ def check_pdf(path: str | os.PathLike) -> None:
     except PdfRefused:
         raise
     except (DependencyError, FileNotDecryptedError) as err:
-        # AES needs a cryptography library this project does not install; either way the content is unread.
+        # A file that needs a password to open (or a cipher the installed libraries lack) cannot be read, so its
+        # content cannot be checked. AES files that open without a password are read (``cryptography`` is
+        # installed for the audit checkpoints) and checked like any other.
         raise PdfRefused(ENCRYPTED_TEXT, f"encrypted: {err}") from None
     except RecursionError:
         raise PdfRefused(UNREADABLE_TEXT, "nested too deeply") from None

@@ -3,7 +3,9 @@ and — for signed-in staff of a unit — the unit's own internal notices."""
 
 from __future__ import annotations
 
+import os
 import re
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
@@ -166,3 +168,51 @@ def unit_notice_print(case_id: int):
     with _db().read() as conn:
         seen = visible_notice(conn, case_id, current_user.org_id, kinds=("unit",))
     return _render_print(case_id, "unit", seen and seen[1])
+
+
+# --------------------------------------------------------------------------------------------- audit checkpoints
+
+CHECKPOINTS_SHOWN = 100
+"""Newest checkpoints listed on the page; the download holds every one."""
+
+
+def _published_keys() -> dict:
+    """The checkpoint public keys to publish: ``CHECKPOINT_PUBLIC_KEYS`` / ``TITLEREVIEW_CHECKPOINT_PUBLIC_KEYS``.
+
+    Only public keys: the web processes never need (and should never be given) the signing key. A key that
+    cannot be parsed is left out and logged, so a typo in the setting does not take the page down.
+    """
+    from workflow.checkpoints import PUBLIC_KEYS_ENV, CheckpointError, parse_public_keys
+
+    raw = current_app.config.get("CHECKPOINT_PUBLIC_KEYS") or os.environ.get(PUBLIC_KEYS_ENV, "")
+    try:
+        return parse_public_keys([raw])
+    except CheckpointError as err:
+        current_app.logger.warning("checkpoint public keys not published: %s", err)
+        return {}
+
+
+@bp.get("/audit-checkpoints")
+def audit_checkpoints():
+    """The signed audit checkpoints (digests and counts only) and the keys that verify them, for everyone."""
+    from workflow.checkpoints import checkpoint_count, fingerprint, load_checkpoints, public_key_text
+
+    keys = _published_keys()
+    rows = [cp.statement(keys) for cp in load_checkpoints(_db(), newest_first=True, limit=CHECKPOINTS_SHOWN)]
+    for row in rows:
+        row["created_at"] = datetime.fromisoformat(row["statement"]["created_at"])
+    published = [{"key_id": kid, "fingerprint": fingerprint(k), "public_key": public_key_text(k)}
+                 for kid, k in sorted(keys.items())]
+    return render_template("public/audit_checkpoints.html", rows=rows, keys=published,
+                           total=checkpoint_count(_db()), shown=CHECKPOINTS_SHOWN)
+
+
+@bp.get("/audit-checkpoints.jsonl")
+def audit_checkpoints_file():
+    """Every signed checkpoint as JSON lines, to keep outside (``titlereview audit verify --against FILE``)."""
+    from workflow.checkpoints import export_checkpoints
+
+    body = "".join(export_checkpoints(_db(), _published_keys()))
+    response = current_app.response_class(body, mimetype="application/x-ndjson")
+    response.headers["Content-Disposition"] = "attachment; filename=audit-checkpoints.jsonl"
+    return response

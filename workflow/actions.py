@@ -67,11 +67,16 @@ def open_ballot_box(ctx: TransitionContext) -> None:
 
 @action("close_ballot_box")
 def close_ballot_box(ctx: TransitionContext) -> None:
-    """Close the ballot, store the tally on the box and in the audit event (counts only, never who)."""
+    """Close the ballot, store the tally on the box and in the audit event (counts only, never who).
+
+    The counts come from the ciphertexts' sums, decrypted with the key rebuilt from both shares
+    (``ctx.secrets``); the panel log records that both shares were entered and by whom — never the shares.
+    """
     tally = ballots.tally_for(ctx)
     assert tally is not None, "guards ensure an open ballot"
     ballots.close_box(ctx.conn, tally, ctx.now)
     ctx.payload["tally"] = tally.as_dict()
+    ballots.record_shares_entered(ctx.conn, ctx.case, tally, ctx.actor, ctx.now)
 
 
 _ISSUE = Statement(

@@ -1,32 +1,41 @@
 """The committee's secret ballot: attendance, quorum, voting and the tally.
 
-Secrecy is structural. Casting a vote writes, in one transaction, a participation row (member, box: "has
-voted") and the box's ballots (random id, box, choice: no member, no time). What could still line the two
-up, and what stops it:
+Secrecy rests on encryption, with structure as a second line (threat model: ``docs/ballot-secrecy.md``).
 
-* **Order.** ``ballot_participation.id`` grows in voting order, and a table's physical order follows
-  insertion order (PostgreSQL's ``ctid``; the rowid on SQLite). So every vote *rewrites the whole box*: it
-  reads the box's choices, adds its own, shuffles them with the OS CSPRNG and re-inserts all of them under
-  fresh random ids. Live ballot rows therefore sit in an order drawn at random by the last writer,
-  whatever the order of votes; ids are random and change on every rewrite, so no id survives to be
-  followed between snapshots. (``ballot`` is also ``WITHOUT ROWID`` on SQLite, keyed by the random id.)
-* **Transaction ids.** PostgreSQL stamps each row version with the inserting transaction (``xmin``,
-  readable with a plain SELECT) — the same transaction that wrote the participation row. Because every
-  vote rewrites every ballot of the box, all live ballots carry the *same* xmin (the last writer's), and
-  closing the box rewrites them once more, so afterwards they carry the close's transaction id, which no
-  participation row has.
-* **Logs.** SQLAlchemy's engine log (``echo``, DEBUG) prints statements, parameters and fetched rows. Every
-  statement that touches ``ballot`` goes straight to the DBAPI cursor of the same connection (inside the
-  same transaction), bypassing that logger; nothing in this module logs. Participation writes may be
-  logged: they say only who voted.
-* **Leftovers.** Deleted row versions stay on disk until vacuumed; :func:`scrub_storage` (run when the
-  chair signs off the sitting) rewrites the table on PostgreSQL (``VACUUM FULL``) and truncates SQLite's
-  write-ahead log; SQLite deletes ballots with ``secure_delete`` on, which zeroes the freed bytes.
+* **No choice is ever stored in clear.** Each session's committee has a Paillier keypair, made when the
+  chair opens the sitting (:func:`workflow.sitting.open_sitting`, :mod:`workflow.ballot_keys`). Only the public
+  key is stored. Casting a vote encrypts it before the transaction starts: one ciphertext per choice
+  counter — Enc(1) for the choice taken, Enc(0) for the other two, each with phe's fresh random
+  obfuscation, so two equal choices never give equal rows. The ``ballot`` row holds those three ciphertexts
+  (random id, box, no member, no time); the database, its WAL, its archive, its backups and its replicas see
+  only ciphertexts, and the choice exists in clear only in the voting request's memory.
+* **Only sums are decrypted.** The private key is never stored: it exists as two shares, A with the chair and
+  B with the session's officer (XOR split; either alone is random). To close a box both are entered; the key
+  is rebuilt in memory for that request only (:func:`count_box`), the homomorphic sums of the box's ballots
+  are decrypted into the three counts, and the key is dropped. No function decrypts a single ballot. The
+  shares travel beside the engine's payload (``engine.fire(..., secrets=...)``, ``ctx.secrets``), never in
+  it, so they reach no audit event, log line or row; the panel log records that both were entered, by whom,
+  under which key fingerprint (:func:`record_shares_entered`). Wrong or missing shares refuse the close and
+  change nothing.
+* **Who voted stays in clear.** The participation row (member, box) is written in the same transaction as
+  the ballot, so double votes, proxies, absent and recused members are refused as before.
+* **Recounts work from the ciphertexts** (:func:`workflow.sitting.recount_ballots` with both shares): the
+  sums are recomputed and decrypted again and must equal the official tally stored on the box.
 
-Out of reach by design: someone watching the database server *live* (statement logging with parameters,
-or snapshots taken between two votes) sees each vote's effect — keep PostgreSQL's ``log_statement`` below
-``mod`` and ``log_parameter_max_length`` at 0 for this database, and restrict superuser access. The tally
-exists only when the chair closes the box through the engine.
+What remains of the structural design, kept because both share holders together with a database copy could
+decrypt single ballots (the one party the encryption does not stop):
+
+* **Order.** Every vote *rewrites the whole box*: it reads the box's ciphertexts, adds its own, shuffles them
+  with the OS CSPRNG and re-inserts all of them under fresh random ids, so storage order and ids say nothing
+  about voting order (``ballot`` is ``WITHOUT ROWID`` on SQLite, keyed by the random id). Closing the box
+  rewrites them once more, so on PostgreSQL the live ballots carry the close's transaction id (``xmin``).
+  The WAL still shows which ciphertext each vote's transaction added — harmless without both shares.
+* **Logs.** Every statement that touches ``ballot`` goes straight to the DBAPI cursor of the same connection,
+  bypassing SQLAlchemy's engine log; nothing in this module logs. Participation writes may be logged.
+* **Leftovers.** :func:`scrub_storage` (run when the chair signs off the sitting) rewrites the table on
+  PostgreSQL (``VACUUM FULL``) and truncates SQLite's WAL; SQLite deletes ballots with ``secure_delete`` on.
+
+The tally exists only when the chair closes the box through the engine, with both shares.
 """
 
 from __future__ import annotations
@@ -39,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from .ballot_keys import BallotShares, committee_public_key, decrypt_counts, encrypt_choice, rebuild_key, sum_box
 from .conflicts import RECUSING, detect, recused_ids
 from .db import _WRITE as WRITE_OPTION  # the option db.write() sets on its connections
 from .db import Database
@@ -55,6 +65,7 @@ from .models import (
     Sitting,
     utcnow,
 )
+from .models.panels import CommitteeKey
 from .panel_audit import append_log
 from .roles import Actor
 
@@ -72,6 +83,7 @@ _case = Case.__table__
 _opinion = Opinion.__table__
 _assignment = ReviewAssignment.__table__
 _sitting = Sitting.__table__
+_committee_key = CommitteeKey.__table__
 
 _RECUSING_SQL = ", ".join(repr(s) for s in RECUSING)
 _SEATED_SQL = f"(SELECT COUNT(*) FROM {_seat.name} WHERE session_id = :session_id)"
@@ -88,10 +100,9 @@ _QUORUM_SQL = Statement(_QUORUM)
 _QUORUM_LOCKED_SQL = Statement(_QUORUM, postgresql=_QUORUM + " FOR SHARE OF st")
 """The sitting's state and the quorum's counts in one round trip; the locked form for write transactions."""
 _TALLY_SQL = Statement(
-    f"SELECT b.id, b.closed_at, {_SEATED_SQL}, {_PRESENT_SQL}, {_RECUSED_SQL}, "
-    + ", ".join(f"(SELECT COUNT(*) FROM ballot WHERE box_id = b.id AND choice = '{c}')" for c in CHOICES)
-    + f" FROM {_box.name} b WHERE b.case_id = :case_id AND b.round = :round")
-"""Everything a tally needs in one round trip. It reads ballots, so it runs on the DBAPI cursor (not logged)."""
+    f"SELECT b.id, b.closed_at, {_SEATED_SQL}, {_PRESENT_SQL}, {_RECUSED_SQL} "
+    f"FROM {_box.name} b WHERE b.case_id = :case_id AND b.round = :round")
+"""The box and the quorum's counts in one round trip (the choices are counted from the ciphertexts)."""
 _OPEN_BOX_SQL = Statement(f"INSERT INTO {_box.name} (case_id, round, opened_at, seated, present, eligible, yes, no, "
                           "abstain) VALUES (:case_id, :round, :now, 0, 0, 0, 0, 0, 0) RETURNING id")
 _CLOSE_BOX_SQL = Statement(
@@ -100,9 +111,12 @@ _CLOSE_BOX_SQL = Statement(
     f"AND (SELECT COUNT(*) FROM {_part.name} WHERE box_id = :box_id) = :stored")
 """Close the box only if exactly ``stored`` members took part (the integrity check rides on the update)."""
 
-__all__ = ["CHOICES", "Tally", "cast_vote", "close_box", "compute_tally", "current_box", "open_box",
-           "quorum_refusal", "record_attendance", "recused_ids", "scrub_storage", "sitting_refusal",
-           "submit_opinion", "tally_for"]
+__all__ = ["CHOICES", "BallotShares", "Tally", "cast_vote", "close_box", "compute_tally", "count_box",
+           "current_box", "open_box", "quorum_refusal", "record_attendance", "record_shares_entered",
+           "recused_ids", "scrub_storage", "sitting_refusal", "submit_opinion", "tally_for"]
+
+_SHARES_MISSING = ("计票须由主任委员和经办人分别输入各自的计票密钥份额",
+                   "Counting needs the key shares of both the chair and the officer")
 
 _shuffler = secrets.SystemRandom()
 """The OS CSPRNG: the order ballots are stored in must not be predictable from anything (no seed)."""
@@ -121,6 +135,8 @@ class Tally:
     abstain: int
     quorum_fraction: Fraction
     pass_fraction: Fraction
+    counted: bool = True
+    """False before the close: without both key shares the counts are unknown (and shown as 0)."""
 
     @property
     def eligible(self) -> int:
@@ -140,6 +156,7 @@ class Tally:
     def as_dict(self) -> dict[str, Any]:
         """Counts only (for the audit event and minutes)."""
         d = asdict(self)
+        del d["counted"]
         d.update(quorum_fraction=str(self.quorum_fraction), pass_fraction=str(self.pass_fraction),
                  eligible=self.eligible, quorate=self.quorate, passed=self.passed)
         return d
@@ -205,22 +222,60 @@ def quorum_refusal(conn: Connection, session_id: int | None, fraction: Fraction)
     return None
 
 
-def compute_tally(conn: Connection, case: dict, round_: int, quorum: Fraction, pass_: Fraction) -> Tally | None:
-    """The tally of the open box of ``case`` in ``round_``; None when no open box exists."""
+def _ciphertexts(conn: Connection, box_id: int) -> list[tuple[str, str, str]]:
+    """The box's ballots (ciphertexts only), read on the DBAPI cursor like every ballot statement."""
+    p = "%s" if conn.dialect.name == "postgresql" else "?"
+    cur = _cursor(conn)
+    try:
+        cur.execute(f"SELECT c_yes, c_no, c_abstain FROM ballot WHERE box_id = {p}", (box_id,))
+        return [tuple(r) for r in cur.fetchall()]
+    finally:
+        cur.close()
+
+
+def count_box(conn: Connection, session_id: int | None, box_id: int, shares: BallotShares | None
+              ) -> tuple[int, int, int]:
+    """(yes, no, abstain) of a box: the homomorphic sums of its ballots, decrypted with the key rebuilt from
+    both shares. Only the sums are decrypted; the key lives in this call's frame and is dropped with it."""
+    private_key = rebuild_key(conn, session_id, shares)
+    try:
+        return decrypt_counts(private_key, sum_box(private_key.public_key, _ciphertexts(conn, box_id)))
+    finally:
+        del private_key
+
+
+def compute_tally(conn: Connection, case: dict, round_: int, quorum: Fraction, pass_: Fraction,
+                  shares: BallotShares | None = None) -> Tally | None:
+    """The tally of the open box of ``case`` in ``round_``; None when no open box exists.
+
+    With both key shares the choices are counted (:func:`count_box`); without them only the quorum's counts
+    are known (``counted`` False), which is all the actions offered on a page need.
+    """
     row = _TALLY_SQL.run(conn, {"case_id": case["id"], "round": round_,
                                 "session_id": case["session_id"]}).fetchone()
     if row is None or row[1] is not None:
         return None
-    box_id, _, seated, present, recused, yes, no, abstain = row
-    return Tally(box_id=box_id, seated=seated, present=present, recused=recused, yes=yes, no=no, abstain=abstain,
-                 quorum_fraction=quorum, pass_fraction=pass_)
+    box_id, _, seated, present, recused = row
+    counts, counted = (0, 0, 0), False
+    if shares is not None:
+        counts, counted = count_box(conn, case["session_id"], box_id, shares), True
+    return Tally(box_id=box_id, seated=seated, present=present, recused=recused, yes=counts[0], no=counts[1],
+                 abstain=counts[2], quorum_fraction=quorum, pass_fraction=pass_, counted=counted)
 
 
 def tally_for(ctx: TransitionContext) -> Tally | None:
-    """The tally for the case being fired, computed once per firing."""
+    """The tally for the case being fired, computed once per firing.
+
+    The key shares come beside the engine's payload (``ctx.secrets["ballot_shares"]``), never in it. A firing
+    given secrets without valid shares is refused (InvalidAction); a read-only evaluation (no secrets at all)
+    gets the uncounted tally.
+    """
     if "tally" not in ctx.cache:
+        shares = None
+        if ctx.secrets is not None:
+            shares = ctx.secrets.get("ballot_shares") or BallotShares("", "")
         ctx.cache["tally"] = compute_tally(ctx.conn, ctx.case, ctx.case_data.get("round", 1),
-                                           ctx.fraction("quorum_fraction"), ctx.fraction("pass_fraction"))
+                                           ctx.fraction("quorum_fraction"), ctx.fraction("pass_fraction"), shares)
     return ctx.cache["tally"]
 
 
@@ -228,8 +283,8 @@ def _ballot_sql(conn: Connection) -> dict[str, str]:
     p = "%s" if conn.dialect.name == "postgresql" else "?"
     return {
         # One round trip reads and removes the box's ballots (SQLite ≥ 3.35 and PostgreSQL both return them).
-        "take": f"DELETE FROM ballot WHERE box_id = {p} RETURNING choice",
-        "insert": f"INSERT INTO ballot (id, box_id, choice) VALUES ({p}, {p}, {p})",
+        "take": f"DELETE FROM ballot WHERE box_id = {p} RETURNING c_yes, c_no, c_abstain",
+        "insert": f"INSERT INTO ballot (id, box_id, c_yes, c_no, c_abstain) VALUES ({p}, {p}, {p}, {p}, {p})",
     }
 
 
@@ -238,7 +293,7 @@ def _cursor(conn: Connection):
     return conn.connection.driver_connection.cursor()
 
 
-def _rewrite_box(conn: Connection, box_id: int, extra: str | None = None) -> int:
+def _rewrite_box(conn: Connection, box_id: int, extra: tuple[str, str, str] | None = None) -> int:
     """Re-store every ballot of the box (plus ``extra``) in a fresh random order under fresh random ids.
 
     This is what makes storage order and transaction ids carry nothing about who voted what (module doc).
@@ -251,13 +306,13 @@ def _rewrite_box(conn: Connection, box_id: int, extra: str | None = None) -> int
             # Zero the bytes of deleted cells instead of leaving them in the page's free space.
             cur.execute("PRAGMA secure_delete = ON")
         cur.execute(sql["take"], (box_id,))
-        choices = [r[0] for r in cur.fetchall()]
+        stored = [tuple(r) for r in cur.fetchall()]
         if extra is not None:
-            choices.append(extra)
-        _shuffler.shuffle(choices)
-        if choices:
-            cur.executemany(sql["insert"], [(secrets.token_hex(16), box_id, c) for c in choices])
-        return len(choices)
+            stored.append(extra)
+        _shuffler.shuffle(stored)
+        if stored:
+            cur.executemany(sql["insert"], [(secrets.token_hex(16), box_id, *c) for c in stored])
+        return len(stored)
     finally:
         cur.close()
 
@@ -270,8 +325,11 @@ def close_box(conn: Connection, tally: Tally, now) -> None:
     """Close the box with its tally; after this no vote is accepted.
 
     The ballots are re-stored once more (so they carry the close's transaction id on PostgreSQL) and must
-    number exactly the participation rows — one ballot per member who voted, none lost, none added.
+    number exactly the participation rows — one ballot per member who voted, none lost, none added — and
+    the decrypted sums (``tally``, counted with both key shares) must add up to that number.
     """
+    if not tally.counted:
+        raise InvalidAction(*_SHARES_MISSING)
     stored = _rewrite_box(conn, tally.box_id)
     closed = 0
     if stored == tally.yes + tally.no + tally.abstain:
@@ -283,6 +341,16 @@ def close_box(conn: Connection, tally: Tally, now) -> None:
         voted = _participants(conn, tally.box_id)
         raise InvalidAction(f"票箱校验失败：选票 {stored} 张，投票人 {voted} 人，不能计票",
                             "Ballot box integrity check failed")
+
+
+def record_shares_entered(conn: Connection, case: dict, tally: Tally, actor: Actor, now) -> None:
+    """Write to the panel log (the sitting's minutes trail) that both key shares were entered to count the box,
+    and by whom — which key (its fingerprint), never a share."""
+    fp = conn.execute(select(_committee_key.c.fingerprint).where(
+        _committee_key.c.session_id == case["session_id"])).scalar()
+    append_log(conn, case["session_id"], "ballot_shares_entered", actor, role="panel_chair", case_id=case["id"],
+               payload={"box_id": tally.box_id, "key_fingerprint": fp, "shares": ["chair", "officer"],
+                        "entered_by": actor.user_id}, now=now)
 
 
 def _lock_case(db: Database, conn: Connection, case_id: int) -> dict:
@@ -370,7 +438,9 @@ def cast_vote(db: Database, case_id: int, actor: Actor, choice: str) -> None:
     """Cast one secret vote: present, seated, unrecused members only, once, while the box is open.
 
     The vote is the acting member's own (no proxy: there is no parameter naming anyone else). Runs under the
-    case lock, so a vote racing the close is either counted before it or refused after it.
+    case lock, so a vote racing the close is either counted before it or refused after it. The choice is
+    encrypted under the committee's public key before the transaction starts (encryption is the slow part
+    and must not hold the case lock); only the three ciphertexts are written.
     """
     if choice not in CHOICES:
         raise InvalidAction("无效的表决选项", "Invalid choice")
@@ -378,6 +448,11 @@ def cast_vote(db: Database, case_id: int, actor: Actor, choice: str) -> None:
         raise PermissionDenied("只有评审委员本人可以投票（不得委托投票）", "Only seated members vote (no proxies)")
     # Outside the vote's transaction: a conflict found now must be recorded even though the vote is refused.
     detect(db, case_id, [actor.user_id], actor=actor)
+    with db.read() as conn:
+        session_id = conn.execute(select(_case.c.session_id).where(_case.c.id == case_id)).scalar()
+        public_key = committee_public_key(conn, session_id)
+    ballot = encrypt_choice(public_key, choice) if public_key is not None else None
+    del choice
     with db.write() as conn:
         case = _lock_case(db, conn, case_id)
         box = current_box(conn, case_id, (case["data"] or {}).get("round", 1))
@@ -394,12 +469,14 @@ def cast_vote(db: Database, case_id: int, actor: Actor, choice: str) -> None:
             raise PermissionDenied("您未登记出席，不能投票", "You are not recorded present")
         if actor.user_id in recused_ids(conn, case_id):
             raise PermissionDenied("您与本案存在利益冲突，须回避", "You are recused from this case")
+        if ballot is None or case["session_id"] != session_id:
+            raise InvalidAction("本评审会尚未生成计票密钥，不能投票", "This committee has no ballot key yet")
         try:
             with conn.begin_nested():
                 conn.execute(insert(_part).values(box_id=box["id"], member_id=actor.user_id))
         except IntegrityError:
             raise InvalidAction("您已投过票", "You have already voted") from None
-        _rewrite_box(conn, box["id"], choice)
+        _rewrite_box(conn, box["id"], ballot)
 
 
 def scrub_storage(db: Database) -> None:

@@ -22,7 +22,7 @@ class TransitionContext:
 
     Guards only read. Actions record their effects in ``case_updates`` (columns), ``data_updates`` (keys of
     ``case.data``) and ``payload`` (what the audit event records), or write rows through ``conn`` — all in
-    the same transaction as the state change.
+    the same transaction as the state change. ``secrets`` holds what the firing needs but must never store.
     """
 
     conn: Connection
@@ -41,6 +41,9 @@ class TransitionContext:
     data_updates: dict[str, Any] = field(default_factory=dict)
     payload: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
+    secrets: Mapping[str, Any] | None = field(default=None, repr=False)
+    """What a firing needs but must never record (the ballot key shares): given beside ``data``, never copied
+    into ``payload``, the event or a log. None when nothing is being fired (the actions offered on a page)."""
 
     def param(self, name: str) -> Any:
         """A parameter's value for this case: the session's override, else the pipeline's default."""

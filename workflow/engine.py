@@ -211,8 +211,13 @@ def _update_timers(ctx: TransitionContext, hp: HotPath, cur, new_state: str, seq
 
 def fire(db: Database, case_id: int, trigger: str, actor: Actor, *, comment: str = "",
          data: dict[str, Any] | None = None, expected_version: int | None = None,
-         now: datetime | None = None, _timer_id: int | None = None) -> Fired:
+         now: datetime | None = None, secrets: Mapping[str, Any] | None = None,
+         _timer_id: int | None = None) -> Fired:
     """Fire ``trigger`` on case ``case_id`` as ``actor`` in one transaction.
+
+    ``secrets`` carries what guards and actions need but nothing may record — the ballot key shares a close
+    needs (``{"ballot_shares": BallotShares(...)}``). It reaches them as ``ctx.secrets``; unlike ``data`` it
+    never enters the event payload, the case row or the outbox.
 
     Raises CaseNotFound (404), PermissionDenied (403), InvalidAction / StaleCase / GuardRefused (409) or
     MissingData (422); nothing is written unless everything succeeds.
@@ -244,7 +249,7 @@ def fire(db: Database, case_id: int, trigger: str, actor: Actor, *, comment: str
         _check_requirements(cands[0], comment, data)
         ctx = TransitionContext(conn=conn, case=case, actor=actor, role=role, pipeline=pipeline, trigger=trigger,
                                 params=effective_params(pipeline, case["session_parameters"]), data=data,
-                                comment=comment, now=now)
+                                comment=comment, now=now, secrets=dict(secrets or {}))
         if calendar is not None:
             ctx.cache["calendar"] = calendar  # read with the case row, in this transaction
         if "assessment" in data:

@@ -116,6 +116,9 @@ def ballot_passed(ctx: TransitionContext) -> str | None:
         return refusal
     tally = ballots.tally_for(ctx)
     assert tally is not None
+    if not tally.counted:
+        # No shares, no count: a page offering the close cannot know the result, and must not try to.
+        return None
     if not tally.passed:
         return f"同意 {tally.yes} 票，未达到 {tally.eligible} 人的 {ctx.params['pass_fraction']}"
     return None

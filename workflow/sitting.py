@@ -1,5 +1,9 @@
 """The committee sitting: the chair opens it, presence is recorded, ballots run, the chair signs it off.
 
+Opening the sitting also makes the committee's ballot key (:mod:`workflow.ballot_keys`): the public key is
+stored, the two shares of the private key are handed to the chair and the session's officer once, and every
+box is counted — and recounted (:func:`recount_ballots`) — from its ciphertexts with both shares.
+
 Ballots can only be opened while the sitting is open (:func:`workflow.ballots.quorum_refusal`), attendance
 can only be recorded while it is open, and the chair cannot sign it off while any ballot of the session is
 still open. Sign-off freezes the minutes: their SHA-256 is stored on the sitting and in the panel log, so
@@ -24,6 +28,16 @@ from jinja2 import Environment
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
+from .ballot_keys import (
+    BallotShares,
+    KeyShares,
+    create_committee_key,
+    decrypt_counts,
+    has_committee_key,
+    new_keypair,
+    rebuild_key,
+    sum_box,
+)
 from .ballots import scrub_storage
 from .db import Database
 from .errors import InvalidAction, PermissionDenied
@@ -41,6 +55,8 @@ from .models import (
     as_utc,
     utcnow,
 )
+from .models.committee import PanelLog
+from .models.panels import CommitteeKey
 from .panel_audit import append_log
 from .roles import Actor
 
@@ -54,6 +70,8 @@ _case = Case.__table__
 _event = CaseEvent.__table__
 _session = ReviewSession.__table__
 _user = User.__table__
+_committee_key = CommitteeKey.__table__
+_log = PanelLog.__table__
 
 
 def _require_chair(conn: Connection, session_id: int, actor: Actor) -> None:
@@ -65,9 +83,23 @@ def _require_chair(conn: Connection, session_id: int, actor: Actor) -> None:
         raise PermissionDenied("只有本评审会主任委员可以主持会议", "Only the session's chair may do this")
 
 
-def open_sitting(db: Database, session_id: int, actor: Actor, *, now: datetime | None = None) -> int:
-    """The chair opens the session's sitting; returns its id. Once per session."""
+@dataclass(frozen=True)
+class SittingOpened:
+    """The opened sitting and the shares of the committee's new ballot key, to hand out once (never stored)."""
+
+    sitting_id: int
+    shares: KeyShares | None = field(default=None, repr=False)
+
+
+def open_sitting(db: Database, session_id: int, actor: Actor, *, now: datetime | None = None) -> SittingOpened:
+    """The chair opens the session's sitting, once per session, and the committee's ballot key is made.
+
+    Returns the sitting's id and the two key shares (chair: share A, officer: share B), which the caller shows
+    once to their holders; only the public key is stored (:mod:`workflow.ballot_keys`). A session whose key
+    was made earlier keeps it (``shares`` is then None).
+    """
     now = now or utcnow()
+    keypair = new_keypair()  # before the transaction: making a 2048-bit key takes a while
     try:
         with db.write() as conn:
             _require_chair(conn, session_id, actor)
@@ -79,9 +111,36 @@ def open_sitting(db: Database, session_id: int, actor: Actor, *, now: datetime |
                                                               opened_by=actor.user_id, minutes_hash="")
                                       .returning(_sitting.c.id)).scalar_one()
             append_log(conn, session_id, "sitting_opened", actor, role="panel_chair", now=now)
-            return sitting_id
+            shares = None
+            if not has_committee_key(conn, session_id):
+                shares = _make_key(conn, session_id, actor, now, keypair)
+            return SittingOpened(sitting_id, shares)
     except IntegrityError:  # another request opened it at the same moment
         raise InvalidAction("评审会议已开始", "The sitting was already opened") from None
+
+
+def _make_key(conn: Connection, session_id: int, actor: Actor, now: datetime, keypair) -> KeyShares:
+    shares = create_committee_key(conn, session_id, actor.user_id, now, keypair)
+    append_log(conn, session_id, "ballot_key_created", actor, role="panel_chair",
+               payload={"key_fingerprint": shares.fingerprint, "share_holders": ["chair", "officer"]}, now=now)
+    return shares
+
+
+def create_sitting_key(db: Database, session_id: int, actor: Actor, *, now: datetime | None = None) -> KeyShares:
+    """The chair makes the ballot key of an open sitting that has none (one opened before keys existed).
+
+    Refused once a key exists: a second key would leave ballots that its shares cannot count.
+    """
+    now = now or utcnow()
+    keypair = new_keypair()
+    with db.write() as conn:
+        _require_chair(conn, session_id, actor)
+        closed = conn.execute(select(_sitting.c.closed_at).where(_sitting.c.session_id == session_id)).first()
+        if closed is None or closed[0] is not None:
+            raise InvalidAction("评审会议未在进行中", "The sitting is not open")
+        if has_committee_key(conn, session_id):
+            raise InvalidAction("本评审会已生成计票密钥", "This committee already has a ballot key")
+        return _make_key(conn, session_id, actor, now, keypair)
 
 
 def sitting_status(db: Database, session_id: int) -> dict[str, Any] | None:
@@ -171,10 +230,20 @@ def _minutes(conn: Connection, session_id: int) -> dict[str, Any]:
         tally = (payload or {}).get("tally") or {}
         if "box_id" in tally:
             rules[tally["box_id"]] = (tally.get("quorum_fraction"), tally.get("pass_fraction"))
+    # Who entered both key shares to count each box (the panel log's record; never the shares themselves).
+    entered: dict[int, int | None] = {}
+    for row in conn.execute(select(_log.c.payload, _log.c.actor_id).where(
+            _log.c.session_id == session_id, _log.c.kind == "ballot_shares_entered")).all():
+        entered[(row.payload or {}).get("box_id")] = row.actor_id
+    entered_names = _names(conn, {uid for uid in entered.values() if uid is not None})
     cases = []
     for b in boxes:
         quorum, pass_ = rules.get(b["id"], (None, None))
-        cases.append({
+        extra = {}
+        if b["id"] in entered:
+            # Only boxes counted from ciphertexts carry it, so minutes signed before keys existed hash as before.
+            extra["key_shares"] = {"shares": ["主任委员", "经办人"], "entered_by": entered_names.get(entered[b["id"]])}
+        cases.append({**extra,
             "reference": b["reference"], "applicant": b["applicant"], "target_title": b["target_title"],
             "level": b["level"], "specialty": b["specialty"], "round": b["round"], "seated": b["seated"],
             "present": b["present"], "recused": b["present"] - b["eligible"], "eligible": b["eligible"],
@@ -229,17 +298,17 @@ _SESSION_BOXES = (f"SELECT b2.id FROM {_box.name} b2 JOIN {_case.name} c2 ON c2.
                   "WHERE c2.session_id = :session_id AND b2.closed_at IS NOT NULL")
 _RECOUNT = Statement(
     "SELECT b.id, b.case_id, b.seated, b.present, b.eligible, b.yes, b.no, b.abstain, b.passed, "
-    "COALESCE(v.yes, 0), COALESCE(v.no, 0), COALESCE(v.abstain, 0), COALESCE(v.total, 0), COALESCE(p.voted, 0) "
+    "b.closed_at, COALESCE(v.total, 0), COALESCE(p.voted, 0) "
     f"FROM {_box.name} b "
-    "LEFT JOIN (SELECT box_id, SUM(CASE WHEN choice = 'yes' THEN 1 ELSE 0 END) AS yes, "
-    "SUM(CASE WHEN choice = 'no' THEN 1 ELSE 0 END) AS no, "
-    "SUM(CASE WHEN choice = 'abstain' THEN 1 ELSE 0 END) AS abstain, COUNT(*) AS total "
+    "LEFT JOIN (SELECT box_id, COUNT(*) AS total "
     f"FROM ballot WHERE box_id IN ({_SESSION_BOXES}) GROUP BY box_id) v ON v.box_id = b.id "
     f"LEFT JOIN (SELECT box_id, COUNT(*) AS voted FROM {BallotParticipation.__tablename__} "
     f"WHERE box_id IN ({_SESSION_BOXES}) GROUP BY box_id) p ON p.box_id = b.id "
     f"WHERE b.id IN ({_SESSION_BOXES}) ORDER BY b.id")
-"""Every closed box of the session: what the close recorded next to the ballots and participants now stored.
-It reads the ballot table, so it runs on the DBAPI cursor, outside SQLAlchemy's statement log."""
+"""Every closed box of the session: what the close recorded next to how many ballots and participants are now
+stored. It reads the ballot table, so it runs on the DBAPI cursor, outside SQLAlchemy's statement log."""
+_CIPHERTEXTS = Statement(f"SELECT box_id, c_yes, c_no, c_abstain FROM ballot WHERE box_id IN ({_SESSION_BOXES})")
+"""Every ballot (ciphertexts only) of the session's closed boxes, for the homomorphic recount."""
 _CLOSE_RULES_FROM = (f"FROM {_event.name} e JOIN {_case.name} c ON c.id = e.case_id "
                      "WHERE c.session_id = :session_id AND e.trigger = 'close_ballot'")
 _CLOSE_RULES = Statement(
@@ -257,7 +326,7 @@ class RecountedBox:
     box_id: int
     case_id: int
     recorded: tuple[int, int, int]
-    counted: tuple[int, int, int]
+    counted: tuple[int, int, int] | None
     ballots: int
     participants: int
     problem: str
@@ -270,6 +339,11 @@ class Recount:
     boxes: int
     ballots: int
     discrepancies: list[RecountedBox] = field(default_factory=list)
+    decrypted: bool = False
+    """True when both key shares were given and every box's counts were recomputed from its ciphertexts."""
+    legacy: int = 0
+    """Boxes closed before their session had a committee key (their clear ballots were removed by migration
+    0016): only their recorded counts and result are checked."""
 
     @property
     def ok(self) -> bool:
@@ -277,30 +351,58 @@ class Recount:
         return not self.discrepancies
 
 
-def _recount_problem(row: tuple, rules: tuple[str, str] | None) -> str | None:
-    (_, _, seated, present, eligible, yes, no, abstain, passed, c_yes, c_no, c_abstain, total, voted) = row
-    if (c_yes, c_no, c_abstain) != (yes, no, abstain):
-        return "选票与记录的票数不符"
-    if total != c_yes + c_no + c_abstain:
-        return "票箱中有无效选票"
-    if total != voted:
-        return "选票张数与投票人数不符"
+def _recount_problem(row: tuple, rules: tuple[str, str] | None, counted: tuple[int, int, int] | None,
+                     legacy: bool) -> str | None:
+    (_, _, seated, present, eligible, yes, no, abstain, passed, _, total, voted) = row
+    if not legacy:
+        if counted is not None and counted != (yes, no, abstain):
+            return "选票与记录的票数不符"
+        if total != yes + no + abstain:
+            return "选票与记录的票数不符"
+        if counted is not None and total != sum(counted):
+            return "票箱中有无效选票"
+        if total != voted:
+            return "选票张数与投票人数不符"
     if rules is None:
         return "未找到该票箱的计票记录"
     quorum, pass_ = Fraction(rules[0]), Fraction(rules[1])
     quorate = seated > 0 and present >= quorum * seated
-    if bool(passed) != (quorate and eligible > 0 and c_yes >= pass_ * eligible):
+    if bool(passed) != (quorate and eligible > 0 and yes >= pass_ * eligible):
         return "表决结果与票数不符"
     return None
 
 
-def recount_ballots(db: Database, session_id: int, actor: Actor) -> Recount:
-    """Recount every closed ballot of the session's sitting from the stored ballots, for the committee or the
-    organisers: the ballots of each box must add up to the counts its close recorded, number exactly its
-    participants, and bear out the recorded result under the quorum and pass fractions the close applied.
+def _homomorphic_counts(conn: Connection, session_id: int, shares: BallotShares, box_ids: set[int]
+                        ) -> dict[int, tuple[int, int, int] | None]:
+    """Each box's counts from the sums of its ciphertexts, decrypted with the key rebuilt from both shares
+    (None for a box whose sums do not decrypt to counts: forged ciphertexts). Only sums are decrypted."""
+    private_key = rebuild_key(conn, session_id, shares)
+    try:
+        by_box: dict[int, list[tuple[str, str, str]]] = {b: [] for b in box_ids}
+        for box_id, c_yes, c_no, c_abstain in _CIPHERTEXTS.run(conn, {"session_id": session_id}).fetchall():
+            if box_id in by_box:
+                by_box[box_id].append((c_yes, c_no, c_abstain))
+        out: dict[int, tuple[int, int, int] | None] = {}
+        for box_id, rows in by_box.items():
+            try:
+                out[box_id] = decrypt_counts(private_key, sum_box(private_key.public_key, rows))
+            except (InvalidAction, ValueError, OverflowError):
+                out[box_id] = None
+        return out
+    finally:
+        del private_key
 
-    Counts only, like the minutes: nothing here can tell who voted how. One set-based pass, however many
-    cases the sitting decided (5,000 cases take well under a second; see ``titlereview bench``).
+
+def recount_ballots(db: Database, session_id: int, actor: Actor, *, shares: BallotShares | None = None) -> Recount:
+    """Recount every closed ballot of the session's sitting from the stored ballots, for the committee or the
+    organisers: each box must hold exactly as many ballots as its close recorded votes and as it has
+    participants, and the recorded result must follow from the counts under the fractions the close applied.
+
+    With both key shares (``shares``) the counts themselves are recomputed from the ciphertexts — their
+    homomorphic sums, decrypted with the key rebuilt in memory for this call — and must equal the official
+    tally; wrong shares are refused (InvalidAction) before anything is counted. Counts only, like the minutes:
+    no single ballot is decrypted. Without shares: one set-based pass, however many cases the sitting decided
+    (5,000 cases take well under a second; see ``titlereview bench``).
     """
     with db.read() as conn:
         _require_minutes_access(conn, session_id, actor)
@@ -310,14 +412,27 @@ def recount_ballots(db: Database, session_id: int, actor: Actor) -> Recount:
             if box_id is not None and quorum is not None and pass_ is not None:
                 rules[int(box_id)] = (str(quorum), str(pass_))
         rows = _RECOUNT.run(conn, params).fetchall()
+        key_made = conn.execute(select(_committee_key.c.created_at).where(
+            _committee_key.c.session_id == session_id)).scalar()
+        closed = conn.execute(select(_box.c.id, _box.c.closed_at).join(_case, _case.c.id == _box.c.case_id).where(
+            _case.c.session_id == session_id, _box.c.closed_at.is_not(None))).all()
+        empty = {r[0] for r in rows if r[10] == 0}
+        # Only a box with no ballot left can be one migration 0016 emptied; one holding ciphertexts is checked.
+        legacy = {b for b, at in closed if b in empty and (key_made is None or as_utc(at) < as_utc(key_made))}
+        counted: dict[int, tuple[int, int, int] | None] = {}
+        if shares is not None:
+            counted = _homomorphic_counts(conn, session_id, shares, {r[0] for r in rows} - legacy)
     found = []
     for row in rows:
-        problem = _recount_problem(row, rules.get(row[0]))
+        box_counts = counted.get(row[0])
+        problem = _recount_problem(row, rules.get(row[0]), box_counts, row[0] in legacy)
+        if problem is None and shares is not None and row[0] not in legacy and box_counts is None:
+            problem = "票箱中有无效选票"
         if problem is not None:
             found.append(RecountedBox(box_id=row[0], case_id=row[1], recorded=(row[5], row[6], row[7]),
-                                      counted=(row[9], row[10], row[11]), ballots=row[12], participants=row[13],
-                                      problem=problem))
-    return Recount(boxes=len(rows), ballots=sum(r[12] for r in rows), discrepancies=found)
+                                      counted=box_counts, ballots=row[10], participants=row[11], problem=problem))
+    return Recount(boxes=len(rows), ballots=sum(r[10] for r in rows), discrepancies=found,
+                   decrypted=shares is not None, legacy=len(legacy))
 
 
 MINUTES_TEMPLATE = """<!doctype html>
@@ -385,6 +500,13 @@ MINUTES_TEMPLATE = """<!doctype html>
   {% endfor %}
 </table>
 <p>共表决 {{ m.totals.cases }} 件，通过 {{ m.totals.passed }} 件，未通过 {{ m.totals.not_passed }} 件。</p>
+{% set keyed = m.cases | selectattr("key_shares") | list %}
+{% if keyed %}
+<p class="note">计票：
+{%- for c in keyed %}{{ c.reference }} 由{{ c.key_shares.shares | join("和") }}分别输入计票密钥份额后计票
+（{{ c.key_shares.entered_by }} 提交）{% if not loop.last %}；{% endif %}{% endfor -%}
+。选票以密文保存，只解密每个票箱的合计票数。</p>
+{% endif %}
 
 <div class="sign">
   <div>主任委员（签字）：{{ m.sitting.closed_by if m.sitting and m.sitting.closed_by else "________" }}</div>

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from driver import actor_for_role, case_row, happy_path, prepare
+from driver import actor_for_role, ballot_shares, case_row, happy_path, prepare
 from webhelpers import case_state, case_version, open_case
 
 from workflow import ballots, timers
@@ -116,6 +116,9 @@ def test_walk_a_case_from_submission_to_certificate(api, cast, token_for):
             f"/api/v1/cases/{case_id}/actions/{trigger}", json={"expected_version": options["case_version"]})
         assert_problem(refused, 403)
         body = {"expected_version": options["case_version"], "comment": "同意" if "comment" in cand.requires else ""}
+        if trigger == "close_ballot":
+            shares = ballot_shares(world)
+            body["ballot_shares"] = {"chair": shares.chair, "officer": shares.officer}
         data = {"corrections": ["补充材料"], "assessment": {"result": "合格", "summary": "年度考核合格"},
                 "reason": "测试理由，足够长的说明"}
         body["data"] = {k: v for k, v in data.items() if k in cand.requires}

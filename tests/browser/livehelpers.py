@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from driver import _SHARES, remember_shares
 from sqlalchemy import select
 
 from seed.cast import World, read_world
+from workflow.ballot_keys import BallotShares
 from workflow.models import Case
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -89,6 +91,23 @@ class Person:
     def close(self) -> None:
         """Close the context."""
         self.context.close()
+
+
+def read_key_shares(person: Person, db, session_id: int) -> BallotShares:
+    """Both key shares off the page shown once when the sitting opened, kept as their holders would keep them
+    (:func:`driver.remember_shares`) for the closes later in the run."""
+    shares = BallotShares(person.page.locator("#share-chair pre").text_content().strip(),
+                          person.page.locator("#share-officer pre").text_content().strip())
+    assert shares.chair.startswith("TRBK1-A-") and shares.officer.startswith("TRBK1-B-")
+    remember_shares(db, session_id, shares)
+    return shares
+
+
+def enter_key_shares(person: Person, db, session_id: int, case_id: int) -> None:
+    """Type both key shares into the case's close form on the sitting page (the chair's and the officer's)."""
+    shares = _SHARES[(str(db.url), session_id)]
+    person.page.fill(f"#close-{case_id}-chair-share", shares.chair)
+    person.page.fill(f"#close-{case_id}-officer-share", shares.officer)
 
 
 def live_world(db) -> World:

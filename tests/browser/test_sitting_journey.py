@@ -16,7 +16,7 @@ from datetime import date
 
 import pytest
 from driver import advance
-from livehelpers import Person, case_state, live_world
+from livehelpers import Person, case_state, live_world, read_key_shares
 from panel_helpers import add_pool
 from sqlalchemy import select
 
@@ -75,7 +75,7 @@ def test_admin_maintains_the_pool_and_draws_a_committee(people, live_db, tmp_pat
     admin.shot("committee-draw-verified")
 
 
-def test_a_full_sitting(people, live_db):
+def test_a_full_sitting(people, live_db, tmp_path):
     world = live_world(live_db)
     case_id = world.open("industry-session")
     advance(world, case_id, "pre_review")
@@ -89,6 +89,17 @@ def test_a_full_sitting(people, live_db):
     chair = people("chair")
     chair.go(session_url)
     _submit(chair, "form[action$='/sitting/open'] button")
+    # the committee's ballot key is made: its two shares are shown once; the chair keeps share A (typed in at
+    # the close), the officer downloads share B as a file
+    assert "计票密钥份额" in chair.page.content() and "只显示这一次" in chair.page.content()
+    chair.shot("sitting-key-shares")
+    shares = read_key_shares(chair, live_db, world.session_id)
+    chair.page.click("#share-officer summary")
+    with chair.page.expect_download() as download:
+        chair.page.click("#share-officer a[download]")
+    officer_file = tmp_path / download.value.suggested_filename
+    download.value.save_as(officer_file)
+    assert officer_file.read_text().strip() == shares.officer and "share-B-officer" in officer_file.name
     for uid in seated:
         chair.go(session_url)
         button = chair.page.locator(f"form:has(input[name=user_id][value='{uid}']) button")
@@ -141,6 +152,8 @@ def test_a_full_sitting(people, live_db):
         assert "投票成功" in member.page.content()
     chair.go(session_url)
     chair.shot("panel-sitting-before-close")
+    chair.page.fill(f"#close-{case_id}-chair-share", shares.chair)
+    chair.page.set_input_files(f"#close-{case_id}-officer-file", str(officer_file))
     _submit(chair, f"form[action='/cases/{case_id}/actions/close_ballot'] button")
     assert case_state(live_db, case_id) == "result_notice"
 
@@ -150,7 +163,7 @@ def test_a_full_sitting(people, live_db):
     assert "会议已结束" in chair.page.content()
     chair.go(f"{session_url}/minutes")
     html = chair.page.content()
-    assert "纪要校验码" in html and "出席 7 人" in html
+    assert "纪要校验码" in html and "出席 7 人" in html and "分别输入计票密钥份额后计票" in html
     cells = [c.strip() for c in chair.page.locator("table").nth(1).locator("tr").nth(1)
              .locator("td").all_inner_texts()]
     assert cells[6:12] == ["7", "1", "6", "5", "0", "1"] and cells[-1] == "通过"

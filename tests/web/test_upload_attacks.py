@@ -279,13 +279,17 @@ def test_a_pdf_that_cannot_be_read_is_refused_with_its_own_message(app, cast, br
     assert _rows(cast.db, case_id) == [] and _files(app.config["UPLOAD_FOLDER"]) == []
 
 
-def test_a_password_protected_pdf_is_refused_an_owner_password_alone_is_not(app, cast, browser):
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-128", "AES-256"])
+def test_a_password_protected_pdf_is_refused_an_owner_password_alone_is_not(app, cast, browser, algorithm):
     from pypdf import PdfWriter
+    from pypdf.actions import JavaScript
 
-    def encrypted(user_password: str) -> bytes:
+    def encrypted(user_password: str, javascript: bool = False) -> bytes:
         writer = PdfWriter()
         writer.add_blank_page(595, 842)
-        writer.encrypt(user_password, "owner-secret", algorithm="RC4-128")
+        if javascript:
+            writer.add_open_action(JavaScript("app.alert('x');"))
+        writer.encrypt(user_password, "owner-secret", algorithm=algorithm)
         out = io.BytesIO()
         writer.write(out)
         return out.getvalue()
@@ -295,6 +299,9 @@ def test_a_password_protected_pdf_is_refused_an_owner_password_alone_is_not(app,
     response = _upload(b, case_id, encrypted("open-sesame"), "locked.pdf")
     assert response.status_code == 422 and "PDF 文件已加密" in response.get_data(as_text=True)
     assert _upload(b, case_id, encrypted(""), "restricted.pdf").status_code == 303  # opens without a password
+    # … and is read like any other: a script inside an encrypted file is still found
+    response = _upload(b, case_id, encrypted("", javascript=True), "scripted.pdf")
+    assert response.status_code == 422 and "PDF 文件已加密" not in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("content", [

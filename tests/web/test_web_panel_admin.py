@@ -7,6 +7,7 @@ import io
 import re
 from datetime import date
 
+from driver import close_secrets
 from panel_helpers import add_pool, case_at_vote
 from sqlalchemy import select
 
@@ -254,7 +255,7 @@ def test_minutes_show_counts_and_never_choices_by_member(cast, browser):
     everyone = [cast.chair, *cast.members]
     for i, actor in enumerate(everyone):
         ballots.cast_vote(cast.db, case_id, actor, "yes" if i < 5 else ("no" if i == 5 else "abstain"))
-    engine.fire(cast.db, case_id, "close_ballot", cast.chair)
+    engine.fire(cast.db, case_id, "close_ballot", cast.chair, secrets=close_secrets(cast))
     chair = browser("chair")
     session_url = f"/panel/sessions/{cast.session_id}"
     assert "会议纪要" in chair.get(session_url).get_data(as_text=True)

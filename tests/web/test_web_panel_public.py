@@ -3,6 +3,9 @@ public pages (result notices with named objections, certificate verification).""
 
 from __future__ import annotations
 
+import io
+import re
+
 from driver import advance
 from sqlalchemy import func, select
 from webhelpers import case_state, case_version, demo_case, open_case
@@ -41,7 +44,11 @@ def test_the_committee_reviews_and_votes_through_the_web(cast, browser):
 
     session_url = f"/panel/sessions/{cast.session_id}"
     assert "宣布开会" in chair.get(session_url).get_data(as_text=True)
-    assert chair.post(f"{session_url}/sitting/open").status_code == 303
+    opened = chair.post(f"{session_url}/sitting/open")
+    # The key's two shares are shown once (never cached), each with its own share file to download.
+    assert opened.status_code == 200 and opened.headers["Cache-Control"] == "no-store"
+    chair_share, officer_share = share_texts(opened.get_data(as_text=True))
+    assert "宣布开会" not in chair.get(session_url).get_data(as_text=True)
     everyone = [cast.chair, *cast.members]
     for actor in everyone[:-1]:
         assert chair.post(f"{session_url}/attendance", data={"user_id": str(actor.user_id)}).status_code == 303
@@ -65,14 +72,35 @@ def test_the_committee_reviews_and_votes_through_the_web(cast, browser):
         assert "您已投票" in member.get(f"/cases/{case_id}").get_data(as_text=True)
     with cast.db.read() as conn:
         assert conn.execute(select(func.count()).select_from(BallotParticipation.__table__)).scalar_one() == 7
+    page = chair.get(session_url).get_data(as_text=True)
+    assert 'name="chair_share"' in page and 'name="officer_share_file"' in page
+    version = str(case_version(cast.db, case_id))
+    for wrong, message in (({}, "分别输入"), ({"chair_share": chair_share, "officer_share": chair_share}, "应为B份额"),
+                           ({"chair_share": chair_share, "officer_share_file": (io.BytesIO(b"\xff\xfe"), "b.txt")},
+                            "份额文件无效")):
+        response = chair.post(f"/cases/{case_id}/actions/close_ballot", data={"version": version, **wrong},
+                              content_type="multipart/form-data")
+        body = response.get_data(as_text=True)
+        assert response.status_code in (409, 422) and message in body, (wrong, body[-500:])
+        assert case_state(cast.db, case_id) == "committee_vote" and chair_share not in body
+    # The chair types share A; the officer uploads the share file B.
     response = chair.post(f"/cases/{case_id}/actions/close_ballot", data={
-        "version": str(case_version(cast.db, case_id))})
+        "version": version, "chair_share": chair_share,
+        "officer_share_file": (io.BytesIO(officer_share.encode() + b"\n"), "share-B.txt")},
+        content_type="multipart/form-data")
     assert response.status_code == 303 and case_state(cast.db, case_id) == "result_notice"
     # the dossier closes to the committee once the case leaves it; the chair lands on the panel page
     assert response.headers["Location"].endswith("/panel/")
     page = browser("zhang").get(f"/cases/{case_id}").get_data(as_text=True)
     assert "同意 6" in page and "弃权 1" in page  # the count, never who voted how
     assert "同意推荐" not in page  # pre-review opinions are for the committee only
+
+
+def share_texts(page: str) -> tuple[str, str]:
+    """The chair's and the officer's shares from the page shown once when the sitting opens."""
+    found = re.findall(r'<pre class="share-text[^"]*">\s*(TRBK1-[AB]-[^<\s]+)\s*</pre>', page)
+    assert len(found) == 2 and "-A-" in found[0] and "-B-" in found[1], page[-2000:]
+    return found[0], found[1]
 
 
 def test_only_the_review_group_gives_opinions(cast, browser):

@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from workflow import api_tokens, engine, queries
 from workflow.access import dossier_relations
+from workflow.ballot_keys import BallotShares
 from workflow.catalog import get_pipeline
 from workflow.errors import WorkflowError
 from workflow.notices import visible_notice
@@ -361,8 +362,12 @@ def fire(case_id: int, trigger: str, json: s.FireRequest):
     data = json.data.model_dump(exclude_none=True)
     if objection and len((data.get("reason") or "").strip()) < 10:
         fail(422, TEXT["objection_short"])
+    secrets = None
+    if trigger == "close_ballot" and json.ballot_shares is not None:
+        # Beside the data, never in it: the engine records data and must not record the key shares.
+        secrets = {"ballot_shares": BallotShares(json.ballot_shares.chair, json.ballot_shares.officer)}
     fired = engine.fire(db, case_id, trigger, actor, comment=json.comment, data=data,
-                        expected_version=json.expected_version)
+                        expected_version=json.expected_version, secrets=secrets)
     return s.Fired(case_id=fired.case_id, trigger=fired.trigger, from_state=fired.from_state,
                    to_state=fired.to_state, version=fired.version, role=fired.role)
 

@@ -125,12 +125,21 @@ class FireData(_In):
     assessment: Assessment | None = None
 
 
+class BallotSharesIn(_In):
+    """Both ballot key shares (the chair's share A and the officer's share B), needed to close a ballot."""
+
+    chair: str = Field(min_length=1, max_length=4096)
+    officer: str = Field(min_length=1, max_length=4096)
+
+
 class FireRequest(_In):
-    """Fire one transition; ``expected_version`` (the case's ``version`` you saw) guards against stale writes."""
+    """Fire one transition; ``expected_version`` (the case's ``version`` you saw) guards against stale writes.
+    ``ballot_shares`` is for ``close_ballot`` only: used for that count, never recorded."""
 
     comment: str = Field(default="", max_length=2000)
     data: FireData = FireData()
     expected_version: int | None = Field(default=None, ge=0, le=2**31 - 1)
+    ballot_shares: BallotSharesIn | None = None
 
 
 class Fired(_Out):

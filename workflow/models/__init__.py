@@ -6,6 +6,7 @@ from ._types import as_utc, utcnow
 from .api_tokens import ApiToken  # noqa: F401 - registers the api_token table
 from .attachments import Attachment
 from .cases import Case, CaseEvent, Notification, OutboxMessage, Timer
+from .checkpoints import AuditCheckpoint
 from .committee import CommitteeDraw, Defence, PanelLog, ReviewAssignment, Sitting
 from .definitions import CalendarOverride, PipelineVersion, StandardDraft, StandardVersion
 from .experts import Expert
@@ -22,6 +23,7 @@ __all__ = [
     "ApplicantProfile",
     "Attachment",
     "Attendance",
+    "AuditCheckpoint",
     "Ballot",
     "BallotBox",
     "BallotParticipation",

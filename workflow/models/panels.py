@@ -94,7 +94,8 @@ class BallotParticipation(SQLModel, table=True):
 
 
 class Ballot(SQLModel, table=True):
-    """One secret choice (yes/no/abstain). Random primary key, no member, no time: unlinkable by design."""
+    """One secret ballot: a Paillier ciphertext per choice counter under the committee key (hex), never the
+    choice in clear. Random primary key, no member, no time: unlinkable by design."""
 
     __tablename__ = "ballot"
     # No hidden rowid on SQLite: rows are kept in (random) primary-key order, not in the order cast.
@@ -102,4 +103,20 @@ class Ballot(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=32)
     box_id: int = Field(foreign_key="ballot_box.id", index=True)
-    choice: str = Field(max_length=8)
+    c_yes: str
+    c_no: str
+    c_abstain: str
+
+
+class CommitteeKey(SQLModel, table=True):
+    """The public half of a session's ballot key (Paillier ``n``, hex). The private key is never stored: it
+    exists only as two shares held by the chair and the session's officer (workflow.ballot_keys)."""
+
+    __tablename__ = "committee_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="review_session.id", unique=True)
+    n: str
+    fingerprint: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by: int | None = Field(default=None, foreign_key="user_account.id")
