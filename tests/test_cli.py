@@ -147,3 +147,14 @@ def test_served_responses_name_no_server_software(tmp_path):
             proc.kill()
             proc.wait()
         proc.stderr.close()
+
+
+def test_the_benchmarks_are_not_installed_with_the_package():
+    """bench/ runs from a checkout (``titlereview bench``); a server installing the wheel gets no bench package."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    found = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    assert not any(pattern.startswith("bench") for pattern in found["include"])
+    assert (root / "bench" / "run.py").is_file()  # still runnable from here

@@ -19,7 +19,7 @@ from workflow import engine, migrate
 from workflow.administration import save_session
 from workflow.db import Database
 from workflow.dossier import update_declaration
-from workflow.errors import MissingData
+from workflow.errors import MissingData, StaleCase
 from workflow.models import Case, CommitteeSeat, Organisation, ReviewSession, User
 
 SENIOR = "hunan-sme-advanced-manufacturing-senior"  # 工程, 副高
@@ -224,3 +224,35 @@ def test_the_migration_gives_existing_sessions_the_standards_of_their_series(any
                       "OLD-LAW": []}  # no standard of its series is stored: it accepts none until one is listed
     _run(any_db, "downgrade", "0011")  # and back, in place as well, with the seats still there
     migrate.upgrade(any_db)
+
+
+# ------------------------------------------------------------------------------------ the declaration's history
+
+
+def test_changing_the_declaration_raises_the_version_and_leaves_an_event(world):
+    """Two edits made from the same page must not both succeed; each change is in the case's chained history."""
+    from workflow.audit import verify_chains
+    from workflow.models import CaseEvent
+
+    case_id = world.open("industry-session", level="副高")
+    with world.db.session() as s:
+        before = s.get(Case, case_id)
+        version, title = before.version, before.target_title
+    update_declaration(world.db, case_id, world.applicant, expected_version=version,
+                       target_title="高级工程师（轨道交通）", specialty="轨道交通车辆")
+    with pytest.raises(StaleCase):  # the second edit from the same page
+        update_declaration(world.db, case_id, world.applicant, expected_version=version, target_title="别的职称")
+    with world.db.session() as s:
+        case = s.get(Case, case_id)
+        assert (case.version, case.target_title) == (version + 1, "高级工程师（轨道交通）")
+        event = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.seq == version + 1)).one()
+    assert event.trigger == "update_declaration" and event.actor_id == world.applicant.user_id
+    assert event.from_state == event.to_state == case.state
+    assert event.payload["changed"]["target_title"] == {"from": title, "to": "高级工程师（轨道交通）"}
+    assert "specialty" in event.payload["changed"] and "level" not in event.payload["changed"]
+    assert verify_chains(world.db)[1] == []
+    # saving the page unchanged writes nothing
+    update_declaration(world.db, case_id, world.applicant, expected_version=version + 1,
+                       target_title="高级工程师（轨道交通）", level="副高")
+    with world.db.session() as s:
+        assert s.get(Case, case_id).version == version + 1

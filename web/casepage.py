@@ -67,6 +67,8 @@ def transition_label(p: Pipeline, trigger: str, from_state: str | None, to_state
     """The label of the transition an event records (the branch that was taken)."""
     if trigger == "create":
         return _("创建申报")
+    if trigger == "update_declaration":
+        return _("修改申报信息")
     cands = p.by_trigger_source.get((trigger, from_state or ""), [])
     for c in cands:
         if c.dest == to_state:
@@ -109,6 +111,14 @@ def _event_details(payload: dict[str, Any]) -> list[tuple[str, Any]]:
         except (KeyError, ValueError):
             due = d.get("due_at", "")
         details.append((name, due))
+    if payload.get("changed"):
+        names = {"target_title": _("申报职称"), "specialty": _("专业"), "level": _("申报级别"),
+                 "standard_id": _("评价标准"), "account_evidence": _("兜底申报证明")}
+        for name, change in payload["changed"].items():
+            if name == "account_evidence":  # a structured record: say that it changed, not its fields
+                details.append((names[name], _("已更新")))
+            else:
+                details.append((names.get(name, name), f"{change.get('from') or '—'} → {change.get('to') or '—'}"))
     if payload.get("integrity_record_until"):
         details.append((_("诚信记录至"), payload["integrity_record_until"]))
     if payload.get("round") and payload.get("round") != 1:

@@ -21,6 +21,7 @@ from flask_login import current_user, login_required
 from workflow import attachments as attachment_store
 from workflow import engine, queries
 from workflow.access import dossier_relations
+from workflow.ballot_keys import BallotShares
 from workflow.catalog import get_pipeline
 from workflow.errors import WorkflowError
 from workflow.notices import visible_notice
@@ -110,6 +111,13 @@ def act(case_id: int, trigger: str):
             return _refuse(case, 422, _("核实的条目无效，请刷新页面后重试。"), form, trigger, viewer)
         data["verification"] = {"digest": request.form.get("profile_digest", "")[:128],
                                 **{key: sorted({int(v) for v in values}) for key, values in chosen.items()}}
+    secrets = None
+    if trigger == "close_ballot":
+        # The key shares go beside the data, never in it: the engine records data, and must not record these.
+        shares = ballot_shares_from_request()
+        if isinstance(shares, str):
+            return _refuse(case, 422, shares, form, trigger, viewer)
+        secrets = {"ballot_shares": shares}
     evidence = None
     if objection:
         evidence = _store_evidence(db, case_id, actor)
@@ -119,7 +127,7 @@ def act(case_id: int, trigger: str):
             data["evidence"] = evidence[0]
     try:
         fired = engine.fire(db, case_id, trigger, actor, comment=form.comment.data or "", data=data,
-                            expected_version=int(form.version.data))
+                            expected_version=int(form.version.data), secrets=secrets)
     except BaseException as err:
         if evidence is not None:
             _forget_evidence(db, *evidence)
@@ -139,6 +147,31 @@ def act(case_id: int, trigger: str):
         still = dossier_relations(db, actor, {**case, "state": fired.to_state})[0]
         target = url_for("cases.show", case_id=case_id) if still else url_for(home_endpoint(current_user))
     return redirect(target, 303)
+
+
+SHARE_FILE_MAX = 4096
+"""A share file is one line of a few hundred characters; anything much larger is not one."""
+
+
+def ballot_shares_from_request() -> BallotShares | str:
+    """Both ballot key shares from the close form — typed, or each holder's share file — or why not (text).
+
+    The values are only passed on to the engine (``secrets``); nothing here logs, stores or echoes them.
+    """
+    values = {}
+    for role in ("chair", "officer"):
+        text = (request.form.get(f"{role}_share") or "").strip()
+        upload = request.files.get(f"{role}_share_file")
+        if not text and upload is not None and upload.filename:
+            raw = upload.stream.read(SHARE_FILE_MAX + 1)
+            try:
+                text = raw.decode("ascii").strip() if len(raw) <= SHARE_FILE_MAX else ""
+            except UnicodeDecodeError:
+                text = ""
+            if not text:
+                return _("份额文件无效：请上传开会时下载的份额文件（.txt）。")
+        values[role] = text[:SHARE_FILE_MAX]
+    return BallotShares(values["chair"], values["officer"])
 
 
 def _store_evidence(db, case_id: int, actor) -> tuple[int, str] | UploadRejected | WorkflowError | None:
@@ -215,17 +248,25 @@ def download(case_id: int, attachment_id: int):
 @bp.get("/messages")
 @login_required
 def messages():
-    """The signed-in user's in-app messages (case notices); opening the page marks them read."""
+    """The signed-in user's in-app messages (case notices), unread ones marked; reading changes nothing."""
+    db = current_app.extensions["titlereview_db"]
+    with db.read() as conn:
+        rows = queries.notifications(conn, current_user.id)
+    return render_template("cases/messages.html", rows=rows, unread=sum(1 for r in rows if r["read_at"] is None))
+
+
+@bp.post("/messages/read")
+@login_required
+def mark_messages_read():
+    """Mark every message of the signed-in user read (a GET never writes: prefetchers and crawlers follow GETs)."""
     from sqlalchemy import update
 
     from workflow.models import Notification, utcnow
 
+    note = Notification.__table__
     db = current_app.extensions["titlereview_db"]
-    with db.read() as conn:
-        rows = queries.notifications(conn, current_user.id)
-    if any(r["read_at"] is None for r in rows):
-        note = Notification.__table__
-        with db.write() as conn:
-            conn.execute(update(note).where(note.c.user_id == current_user.id, note.c.read_at.is_(None))
-                         .values(read_at=utcnow()))
-    return render_template("cases/messages.html", rows=rows)
+    with db.write() as conn:
+        conn.execute(update(note).where(note.c.user_id == current_user.id, note.c.read_at.is_(None))
+                     .values(read_at=utcnow()))
+    flash(_("消息已全部标为已读。"), "success")
+    return redirect(url_for("cases.messages"), 303)

@@ -21,10 +21,11 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
+from .audit import event_hash
 from .catalog import get_pipeline
 from .db import Database
 from .errors import CaseNotFound, InvalidAction, MissingData, PermissionDenied, StaleCase
-from .models import ApplicantProfile, Case, utcnow
+from .models import ApplicantProfile, Case, CaseEvent, utcnow
 from .profiles import (
     PROFILE_SCHEMA_VERSION,
     Achievement,
@@ -51,6 +52,7 @@ from .standards_store import latest_version, level_mismatch, not_accepted
 
 _profile = ApplicantProfile.__table__
 _case = Case.__table__
+_event = CaseEvent.__table__
 
 
 @dataclass(frozen=True)
@@ -568,12 +570,16 @@ def update_declaration(db: Database, case_id: int, actor: Actor, *, expected_ver
     """Change the case's declared details while it is with the applicant (draft or correction).
 
     The occupation standard can change only in the draft: the first submission pins its version. A new
-    standard must be one the case's session accepts.
+    standard must be one the case's session accepts. A change raises the case's version (so an edit made
+    from the same page twice, or racing another, is refused rather than silently overwriting) and appends
+    an ``update_declaration`` event with each changed field's old and new value to the case's hash-chained
+    history; saving without a change writes nothing.
     """
     with db.write() as conn:
         case = conn.execute(select(_case.c.id, _case.c.applicant_id, _case.c.state, _case.c.version,
                                    _case.c.pipeline_id, _case.c.pipeline_version, _case.c.data, _case.c.level,
-                                   _case.c.standard_id, _case.c.standard_version, _case.c.session_id)
+                                   _case.c.standard_id, _case.c.standard_version, _case.c.session_id,
+                                   _case.c.target_title, _case.c.specialty, _case.c.last_event_hash)
                             .where(_case.c.id == case_id)).mappings().first()
         if case is None:
             raise CaseNotFound(f"案件 {case_id} 不存在", f"Case {case_id} does not exist")
@@ -585,7 +591,8 @@ def update_declaration(db: Database, case_id: int, actor: Actor, *, expected_ver
             raise InvalidAction("案件已提交审核，申报信息不能再修改", "The case is under review; details are fixed")
         if case["version"] != expected_version:
             raise StaleCase("案件已被他人更新，请刷新页面后重试", "The case changed meanwhile; reload and try again")
-        values: dict[str, Any] = {"updated_at": utcnow()}
+        now = utcnow()
+        values: dict[str, Any] = {}
         if target_title is not None:
             if not target_title.strip():
                 raise MissingData("请填写申报职称", "Enter the title applied for")
@@ -617,7 +624,33 @@ def update_declaration(db: Database, case_id: int, actor: Actor, *, expected_ver
                                       None if "standard_id" in values else case["standard_version"])
             if mismatch is not None:
                 raise mismatch
+        changes = _declared_changes(case, values)
+        if not changes:
+            return
+        event = {"case_id": case_id, "seq": case["version"] + 1, "actor_id": actor.user_id, "actor_role": "applicant",
+                 "trigger": "update_declaration", "from_state": case["state"], "to_state": case["state"],
+                 "comment": "", "payload": {"changed": changes}, "created_at": now,
+                 "prev_hash": case["last_event_hash"]}
+        event["hash"] = event_hash(event)
         changed = conn.execute(update(_case).where(_case.c.id == case_id, _case.c.version == expected_version,
-                                                   _case.c.state == case["state"]).values(**values)).rowcount
+                                                   _case.c.state == case["state"]).values(
+            **values, version=event["seq"], last_event_hash=event["hash"], updated_at=now)).rowcount
         if changed != 1:
             raise StaleCase("案件已被他人更新，请刷新页面后重试", "The case changed meanwhile; reload and try again")
+        conn.execute(insert(_event).values(**event))
+
+
+def _declared_changes(case: Any, values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each declared field whose new value differs from the stored one: {field: {"from": old, "to": new}}.
+
+    The account evidence of a fallback (兜底) case is compared as such, not the whole case document.
+    """
+    changes: dict[str, dict[str, Any]] = {}
+    for name, new in values.items():
+        if name == "data":
+            old = (case["data"] or {}).get("account_evidence")
+            if old != new["account_evidence"]:
+                changes["account_evidence"] = {"from": old, "to": new["account_evidence"]}
+        elif case[name] != new:
+            changes[name] = {"from": case[name], "to": new}
+    return changes

@@ -66,6 +66,8 @@ MATRIX: list[tuple[str, str, str, dict[str, object]]] = [
     ("public.index", "GET", "/", everyone(200)),
     ("public.notices", "GET", "/notices", everyone(200)),
     ("public.verify", "GET", "/verify", everyone(200)),
+    ("public.audit_checkpoints", "GET", "/audit-checkpoints", everyone(200)),  # signed digests: public by design
+    ("public.audit_checkpoints_file", "GET", "/audit-checkpoints.jsonl", everyone(200)),
     ("public.objection", "GET", "/notices/{notice}/objection",
      everyone(404, anon=LOGIN, A=200, hrA=200)),  # a unit notice: those its print page allows only
     ("public.objection", "GET", "/notices/{case_a}/objection", everyone(404, anon=LOGIN)),  # not under notice
@@ -146,6 +148,7 @@ MATRIX: list[tuple[str, str, str, dict[str, object]]] = [
      only(("A", "hrA", "officer", "seated", "admin"), 200)),
     ("cases.download", "GET", "/cases/{case_b}/materials/{att_a}", only(("B", "hrB", "officer", "admin"), 404)),
     ("cases.messages", "GET", "/messages", everyone(200, anon=LOGIN)),
+    ("cases.mark_messages_read", "POST", "/messages/read", everyone(303, anon=LOGIN)),
     # administration
     ("admin.home", "GET", "/admin/", only(("admin",), 200)),
     ("admin.users", "GET", "/admin/users", only(("admin",), 200)),

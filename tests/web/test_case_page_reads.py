@@ -205,7 +205,10 @@ def test_the_unread_badge_read_with_the_case_follows_the_messages(demo_app, demo
     client = Browser(demo_app.test_client(), DEMO_PASSWORD).login(username)
     badge = f'<span class="badge text-bg-danger" id="unread-count">{unread}</span>'
     assert badge in client.get(f"/cases/{case_id}").get_data(as_text=True)
-    assert client.get("/messages").status_code == 200
+    page = client.get("/messages").get_data(as_text=True)
+    assert badge in page and 'id="mark-read-form"' in page  # reading the list changes nothing
+    assert badge in client.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert client.post("/messages/read", data={"csrf_token": client.token("/messages")}).status_code == 303
     for url in (f"/cases/{case_id}", "/account"):
         response = client.get(url)
         assert response.status_code == 200, url
