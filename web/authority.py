@@ -13,7 +13,7 @@ from sqlalchemy import select
 from workflow import queries
 from workflow.models import Case, Certificate
 
-from .inbox import AUTHORITY_TABS, FINAL, capped_badges, open_states, pick_tab
+from .inbox import capped_badges, final_states, open_states, pick_tab, tabs_for
 from .security import roles_required
 from .unit import _page_number
 
@@ -23,10 +23,8 @@ CLOSED_COUNT_CAP = 999
 """Closed cases are counted up to here ("999+" beyond): an authority's history grows without end, its queues
 do not, so the badges cost the same after a million cases as after ten thousand."""
 
-HISTORY_TABS = frozenset({"done", "all"})
-"""Tabs that list the closed history: their pagination counts no further than :data:`HISTORY_COUNT_LIMIT`."""
-
 HISTORY_COUNT_LIMIT = 10_000
+"""The tabs that list the closed history (closed cases, every case) count their pages no further than this."""
 
 
 @bp.get("/")
@@ -36,18 +34,19 @@ def inbox():
     db = current_app.extensions["titlereview_db"]
     org_id = current_user.org_id or -1
     states = open_states(db)
+    tabs = tabs_for(db, "authority")
     with db.read() as conn:
         # Open states exactly, the closed history only up to a cap: counting every case the authority ever
         # handled made this page slower with every year of history (p95 ×4 from 10k to 100k cases).
         counts = queries.state_counts(conn, authority_org_id=org_id, states=states)
-        closed = queries.count_upto(conn, CLOSED_COUNT_CAP + 1, authority_org_id=org_id, states=FINAL)
-        tab = pick_tab(AUTHORITY_TABS, request.args.get("tab"), counts)
+        closed = queries.count_upto(conn, CLOSED_COUNT_CAP + 1, authority_org_id=org_id, states=final_states(db))
+        tab = pick_tab(tabs, request.args.get("tab"), counts)
         page = queries.list_cases(conn, authority_org_id=org_id, states=tab.states, submitted_only=True,
                                   search=request.args.get("q", ""), page=_page_number(),
                                   per_page=current_app.config["PER_PAGE"], oldest_first=tab.actionable,
-                                  count_limit=HISTORY_COUNT_LIMIT if tab.key in HISTORY_TABS else None)
-    tabs = capped_badges(AUTHORITY_TABS, counts, closed, CLOSED_COUNT_CAP)
-    return render_template("authority/inbox.html", tabs=tabs, tab=tab, page=page, q=request.args.get("q", ""),
+                                  count_limit=HISTORY_COUNT_LIMIT if tab.final or tab.states is None else None)
+    badges = capped_badges(tabs, counts, closed, CLOSED_COUNT_CAP)
+    return render_template("authority/inbox.html", tabs=badges, tab=tab, page=page, q=request.args.get("q", ""),
                            org_name=current_user.org_name)
 
 

@@ -1,60 +1,53 @@
-"""Inbox tabs: which states each reviewing role sees under which heading.
+"""Inbox tabs: which states each reviewing role sees under which heading, read from the definitions.
 
-The four pipelines share their state names, so tabs name states directly; a state a future pipeline adds
-that no tab names still appears under "all in progress" (``ALL``), never disappears.
+The tabs and their order are in ``definitions/inboxes.yaml``; each state of each current pipeline names the
+tab that lists it (``inbox:`` in the pipeline), so a pipeline with states of its own appears in the work lists
+without a change here. The final tab lists every pipeline's final states; the "all" tab every submitted case.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
-
 from workflow.catalog import latest_pipelines
+from workflow.inboxes import inboxes
 
-FINAL = ("certified", "closed_not_passed", "rejected", "withdrawn", "revoked")
+from .i18n import current_lang
 
 
 @dataclass(frozen=True)
 class Tab:
-    """One inbox tab: key (URL), label, the states it lists, and whether they wait for this role."""
+    """One inbox tab: key (URL), label, the states it lists (None: every case), whether they wait for this
+    role, and whether it is the tab of closed cases."""
 
     key: str
-    label: object
+    label: str
     states: tuple[str, ...] | None
     actionable: bool = False
+    final: bool = False
 
 
-ALL = "all"
+def final_states(db) -> tuple[str, ...]:
+    """Every final state of the current pipelines."""
+    return tuple(sorted({s.name for p in latest_pipelines(db) for s in p.states if s.final}))
 
-UNIT_TABS = (
-    Tab("review", _l("待初审"), ("unit_review",), True),
-    Tab("notice", _l("公示中"), ("unit_notice", "unit_notice_objection"), True),
-    Tab("recommend", _l("待考核推荐"), ("unit_recommendation",), True),
-    Tab("correction", _l("待申报人补正"), ("correction", "authority_correction")),
-    Tab("progress", _l("已推荐在审"), ("superior_review", "formal_check", "eligibility_recheck", "pre_review",
-                                   "defence", "committee_vote", "result_notice", "result_notice_objection",
-                                   "filing", "certification", "not_passed", "appeal_review")),
-    Tab("done", _l("已办结"), FINAL),
-    Tab(ALL, _l("全部"), None),
-)
-"""The employer HR's / agency's inbox."""
 
-AUTHORITY_TABS = (
-    Tab("formal_check", _l("形式审查"), ("formal_check",), True),
-    Tab("recheck", _l("资格复核"), ("eligibility_recheck",), True),
-    Tab("notice", _l("结果公示"), ("result_notice", "result_notice_objection"), True),
-    Tab("filing", _l("确认备案"), ("filing",), True),
-    Tab("certification", _l("待发证书"), ("certification",), True),
-    Tab("appeal", _l("复查"), ("appeal_review", "not_passed"), True),
-    Tab("correction", _l("待补正"), ("authority_correction",)),
-    Tab("panel", _l("评审中"), ("pre_review", "defence", "committee_vote")),
-    Tab("upstream", _l("单位及主管部门在办"), ("unit_review", "correction", "unit_notice", "unit_notice_objection",
-                                        "unit_recommendation", "superior_review")),
-    Tab("done", _l("已办结"), FINAL),
-    Tab(ALL, _l("全部"), None),
-)
-"""The authority officer's inboxes by stage."""
+def tabs_for(db, inbox: str) -> tuple[Tab, ...]:
+    """The tabs of ``inbox`` (``unit`` or ``authority``), each with the states of the current pipelines it lists,
+    labelled in the page's language."""
+    pipelines = latest_pipelines(db)
+    english = current_lang() == "en"
+    finals = final_states(db)
+    tabs = []
+    for tab in inboxes()[inbox].tabs:
+        if tab.all:
+            states: tuple[str, ...] | None = None
+        elif tab.final:
+            states = finals
+        else:
+            states = tuple(sorted({s.name for p in pipelines for s in p.states if s.inbox.get(inbox) == tab.key}))
+        tabs.append(Tab(tab.key, tab.label.en if english else tab.label.zh, states, tab.actionable, tab.final))
+    return tuple(tabs)
 
 
 def pick_tab(tabs: tuple[Tab, ...], key: str | None, counts: dict[str, int]) -> Tab:
@@ -69,7 +62,7 @@ def pick_tab(tabs: tuple[Tab, ...], key: str | None, counts: dict[str, int]) -> 
 
 
 def tab_count(tab: Tab, counts: dict[str, int]) -> int:
-    """Cases in the tab (all submitted cases for ``ALL``)."""
+    """Cases in the tab (every submitted case for the tab that lists them all)."""
     if tab.states is None:
         return sum(counts.values())
     return sum(counts.get(s, 0) for s in tab.states)
@@ -77,7 +70,7 @@ def tab_count(tab: Tab, counts: dict[str, int]) -> int:
 
 def open_states(db) -> list[str]:
     """Every state of the current pipelines that is not final: these are counted exactly."""
-    return sorted({s for p in latest_pipelines(db) for s in p.state_map} - set(FINAL))
+    return sorted({s.name for p in latest_pipelines(db) for s in p.states if not s.final})
 
 
 def capped_badges(tabs: tuple[Tab, ...], counts: dict[str, int], closed: int,
@@ -94,7 +87,7 @@ def capped_badges(tabs: tuple[Tab, ...], counts: dict[str, int], closed: int,
     for t in tabs:
         if t.states is None:
             badges.append((t, everything))
-        elif set(t.states) <= set(FINAL):
+        elif t.final:
             badges.append((t, closed_badge))
         else:
             badges.append((t, tab_count(t, counts)))

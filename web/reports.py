@@ -31,7 +31,7 @@ from workflow.roles import ROLES
 from workflow.spreadsheet import XLSX_MIMETYPE, Sheet, safe_filename, workbook_bytes
 
 from .i18n import label
-from .inbox import AUTHORITY_TABS, UNIT_TABS, pick_tab
+from .inbox import pick_tab, tabs_for
 from .security import roles_required
 from .templating import pipeline_label, state_label
 
@@ -301,7 +301,8 @@ def _local(value: datetime | None) -> datetime | None:
     return as_utc(value).astimezone(CHINA_TZ) if value is not None else None
 
 
-def _queue_export(tabs, scope_kw: dict[str, Any], stem: str, title: str) -> Response:
+def _queue_export(inbox: str, scope_kw: dict[str, Any], stem: str, title: str) -> Response:
+    tabs = tabs_for(_db(), inbox)
     with _db().read() as conn:
         counts = queries.state_counts(conn, **scope_kw)
         tab = pick_tab(tabs, request.args.get("tab"), counts)
@@ -315,7 +316,7 @@ def _queue_export(tabs, scope_kw: dict[str, Any], stem: str, title: str) -> Resp
 @roles_required("authority_officer")
 def export_authority_inbox():
     """The authority's work queue (the tab and search of the page) as .xlsx."""
-    return _queue_export(AUTHORITY_TABS, {"authority_org_id": current_user.org_id or -1}, "authority-inbox",
+    return _queue_export("authority", {"authority_org_id": current_user.org_id or -1}, "authority-inbox",
                          _("职改办工作台"))
 
 
@@ -323,7 +324,7 @@ def export_authority_inbox():
 @roles_required("unit_reviewer", "agency_reviewer")
 def export_unit_inbox():
     """The unit's (or agency's) work queue as .xlsx."""
-    return _queue_export(UNIT_TABS, {"unit_org_id": current_user.org_id or -1}, "unit-inbox", _("单位审核"))
+    return _queue_export("unit", {"unit_org_id": current_user.org_id or -1}, "unit-inbox", _("单位审核"))
 
 
 @bp.get("/export/my-cases")

@@ -261,11 +261,11 @@ def _preview_rows(draft_standard: Standard, current: Standard | None) -> tuple[l
         if uid not in names:
             continue
         profile = _stored_profile(uid)
-        row: dict[str, Any] = {"user": names[uid], "current": None, "draft": None, "problem": None}
+        row: dict[str, Any] = {"user": names[uid], "current": None, "with_draft": None, "problem": None}
         if profile is None:
             row["problem"] = _("该申报人尚未填写个人信息。")
         else:
-            row["draft"], row["problem"] = _evaluate(draft_standard, profile, route, as_of)
+            row["with_draft"], row["problem"] = _evaluate(draft_standard, profile, route, as_of)
             if current is not None and row["problem"] is None:
                 row["current"], _unused = _evaluate(current, profile, route, as_of)
         rows.append(row)

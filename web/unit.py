@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from workflow import queries
 
-from .inbox import ALL, FINAL, UNIT_TABS, capped_badges, open_states, pick_tab
+from .inbox import capped_badges, final_states, open_states, pick_tab, tabs_for
 from .security import roles_required, small_int
 
 bp = Blueprint("unit", __name__, url_prefix="/unit")
@@ -19,10 +19,8 @@ CLOSED_COUNT_CAP = 999
 so the badges cost the same for a unit with ten years of cases as for a new one (the authority inbox does
 the same)."""
 
-HISTORY_TABS = frozenset({"done", ALL})
-"""Tabs that list the closed history: their pagination counts no further than :data:`HISTORY_COUNT_LIMIT`."""
-
 HISTORY_COUNT_LIMIT = 10_000
+"""The tabs that list the closed history (closed cases, every case) count their pages no further than this."""
 
 
 def _page_number() -> int:
@@ -37,19 +35,20 @@ def inbox():
     db = current_app.extensions["titlereview_db"]
     org_id = current_user.org_id or -1
     states = open_states(db)
+    tabs = tabs_for(db, "unit")
     with db.read() as conn:
         # Open states exactly, the closed history only up to a cap, both from ix_case_unit_queue: counting
         # every case the unit ever handled made each visit slower with every year of history.
         counts = queries.state_counts(conn, unit_org_id=org_id, states=states)
-        closed = queries.count_upto(conn, CLOSED_COUNT_CAP + 1, unit_org_id=org_id, states=FINAL)
-        tab = pick_tab(UNIT_TABS, request.args.get("tab"), counts)
+        closed = queries.count_upto(conn, CLOSED_COUNT_CAP + 1, unit_org_id=org_id, states=final_states(db))
+        tab = pick_tab(tabs, request.args.get("tab"), counts)
         page = queries.list_cases(conn, unit_org_id=org_id, states=tab.states, submitted_only=True,
                                   search=request.args.get("q", ""), page=_page_number(),
                                   per_page=current_app.config["PER_PAGE"], oldest_first=tab.actionable,
-                                  count_limit=HISTORY_COUNT_LIMIT if tab.key in HISTORY_TABS else None)
+                                  count_limit=HISTORY_COUNT_LIMIT if tab.final or tab.states is None else None)
         notices = queries.unit_notices(conn, org_id) if current_user.org_id else []
-    tabs = capped_badges(UNIT_TABS, counts, closed, CLOSED_COUNT_CAP)
-    return render_template("unit/inbox.html", tabs=tabs, tab=tab, page=page, q=request.args.get("q", ""),
+    badges = capped_badges(tabs, counts, closed, CLOSED_COUNT_CAP)
+    return render_template("unit/inbox.html", tabs=badges, tab=tab, page=page, q=request.args.get("q", ""),
                            notices=notices, org_name=current_user.org_name)
 
 

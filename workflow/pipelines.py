@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from .inboxes import inbox_problems
 from .registry import ACTIONS, GUARDS, load_builtin_hooks
 from .roles import ROLES
 from .yamlsource import DefinitionError, Problem, describe_loc, load_yaml, locate
@@ -85,6 +86,10 @@ class StateDef(_Strict):
     stage: Literal[STAGES]  # type: ignore[valid-type]
     final: bool = False
     help: Label | None = None
+    inbox: dict[str, str] = {}
+    """The tab of each reviewing role's inbox that lists this state (``{unit: review, authority: upstream}``;
+    the tabs are in ``definitions/inboxes.yaml``). Only the initial state (the applicant's draft) and final
+    states may name none."""
 
 
 class TransitionDef(_Strict):
@@ -200,6 +205,7 @@ def _graph_problems(p: Pipeline, raw: Any) -> list[Problem]:
         problems.append(Problem(f"initial state {p.initial!r} is not a defined state", at("initial")))
     if not p.finals:
         problems.append(Problem("no state is marked final: a case could never finish", at("states")))
+    problems.extend(inbox_problems(p.states, p.initial, lambda i: at("states", i)))
 
     for i, t in enumerate(p.transitions):
         where = f"transition {t.trigger!r}"
