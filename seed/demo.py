@@ -18,6 +18,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -129,11 +130,16 @@ def demo_is_loaded(db: Database) -> bool:
                             .where(User.__table__.c.username == MARKER_USER)).scalar() is not None
 
 
-def load_demo(db: Database, existing: bool = False, now: datetime | None = None) -> list[DemoLogin]:
+def load_demo(db: Database, existing: bool = False, now: datetime | None = None,
+              shares_dir: Path | None = None) -> list[DemoLogin]:
     """Load the demo into a migrated database with the pipelines stored; return the logins.
 
     Idempotent: when the demo is already there nothing is written. ``existing=True`` only returns the
     logins (and refuses if the demo is not loaded). A database with other data is refused.
+
+    ``shares_dir``: where to write each demo committee's two ballot-key share files, so that whoever tries
+    the demo can play both the chair and the officer and count the ballot the demo leaves open. In
+    production the shares go to two people and never to a file on the server (docs/ballot-secrecy.md).
     """
     if demo_is_loaded(db):
         return demo_logins()
@@ -152,8 +158,24 @@ def load_demo(db: Database, existing: bool = False, now: datetime | None = None)
         raise DemoLoadError(f"pipelines not stored: {', '.join(sorted(missing))} (run `titlereview init-db` first)")
     # Cases are judged against occupation standards: store the shipped ones (only new versions are added).
     sync_standards(db)
-    _Loader(db, now or utcnow()).run()
+    loader = _Loader(db, now or utcnow())
+    loader.run()
+    if shares_dir is not None:
+        _write_shares(loader, shares_dir)
     return demo_logins()
+
+
+def _write_shares(loader: _Loader, directory: Path) -> None:
+    """Each demo session's key shares as the files the chair and the officer would download (demo only)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for code, info in loader.sessions.items():
+        shares = loader.key_shares.get(info["id"])
+        if shares is None:
+            continue
+        for role, label, text in (("chair", "A", shares.chair), ("officer", "B", shares.officer)):
+            path = directory / f"{code.lower()}-session-{info['id']}-share-{label}-{role}.txt"
+            path.write_text(text + "\n", encoding="utf-8")
+            path.chmod(0o600)
 
 
 # --------------------------------------------------------------------------------------------- profiles

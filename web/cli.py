@@ -52,11 +52,22 @@ def init_db(ctx: click.Context) -> None:
         click.echo(f"  stored pipeline {pid} v{version}")
 
 
-def _print_logins(logins) -> None:
+def _print_logins(logins, shares_dir: Path | None = None) -> None:
     click.echo("演示账号 / demo logins:")
     width = max(len(login.username) for login in logins)
     for login in logins:
         click.echo(f"  {login.username:<{width}}  {login.password}  {login.role_label}  {login.description}")
+    if shares_dir is not None and shares_dir.is_dir():
+        click.echo("演示评委会的计票密钥分片（A 主任委员、B 经办人；结束投票时两份都要填写或上传；仅限演示——"
+                   "正式环境由两人各自保管，不存放在服务器上）/ the demo committees' ballot-key shares (demo only): "
+                   f"{shares_dir}")
+
+
+def _demo_shares_dir(db) -> Path:
+    """Where the demo writes its committees' key shares: beside the SQLite demo database (else ./instance)."""
+    if db.is_sqlite and db.engine.url.database:
+        return Path(db.engine.url.database).resolve().parent / "demo-ballot-shares"
+    return Path("instance") / "demo-ballot-shares"
 
 
 @main.command()
@@ -67,7 +78,8 @@ def seed(ctx: click.Context) -> None:
 
     db = _db(ctx)
     _init(db)
-    _print_logins(load_demo(db))
+    shares = _demo_shares_dir(db)
+    _print_logins(load_demo(db, shares_dir=shares), shares)
 
 
 @main.command()
@@ -87,9 +99,10 @@ def demo(ctx: click.Context, host: str, port: int, fresh: bool) -> None:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         db = _db(ctx)
     _init(db)
-    logins = load_demo(db) if not demo_is_loaded(db) else load_demo(db, existing=True)
+    shares = _demo_shares_dir(db)
+    logins = load_demo(db, shares_dir=shares) if not demo_is_loaded(db) else load_demo(db, existing=True)
     click.echo(f"titlereview demo: http://{host}:{port}/")
-    _print_logins(logins)
+    _print_logins(logins, shares)
     # The demo is served over plain HTTP: a Secure session cookie would never come back (production: HTTPS).
     os.environ.setdefault("TITLEREVIEW_COOKIE_SECURE", "0")
     _serve(ctx.obj["database_url"], f"{host}:{port}", workers=1, threads=4)

@@ -248,3 +248,24 @@ def test_each_session_accepts_the_standards_its_cases_use(demo_db):
         accepted = {row.id: set(row.standard_ids) for row in conn.execute(select(s.c.id, s.c.standard_ids))}
         used = conn.execute(select(c.c.session_id, c.c.standard_id).distinct()).all()
     assert used and all(standard in accepted[session] for session, standard in used)
+
+
+def test_the_demo_keeps_its_committees_key_shares_so_a_visitor_can_count_the_open_ballot(sqlite_template: Path,
+                                                                                          tmp_path: Path):
+    """The demo plays both holders: each session's shares are written as the files the chair and the officer
+    would download, and together they rebuild that committee's key (production never writes them anywhere)."""
+    from workflow.ballot_keys import BallotShares, rebuild_key
+    from workflow.models import ReviewSession
+
+    shutil.copyfile(sqlite_template, tmp_path / "fresh.db")
+    db = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
+    ensure_attachment_table(db)
+    load_demo(db, shares_dir=tmp_path / "shares")
+    with db.read() as conn:
+        sessions = conn.execute(select(ReviewSession.__table__.c.id)).scalars().all()
+        for session_id in sessions:
+            chair = next((tmp_path / "shares").glob(f"*-session-{session_id}-share-A-chair.txt"))
+            officer = next((tmp_path / "shares").glob(f"*-session-{session_id}-share-B-officer.txt"))
+            assert chair.stat().st_mode & 0o077 == 0
+            rebuild_key(conn, session_id, BallotShares(chair.read_text(), officer.read_text()))
+    db.dispose()
