@@ -103,9 +103,19 @@ def test_migrations_on_postgres(pg_db):
 
 
 def test_served_responses_name_no_server_software(tmp_path):
-    """``titlereview serve`` (gunicorn, as deployed) on a free loopback port: no ``Server: gunicorn`` banner.
+    """``titlereview serve`` (gunicorn, as deployed) on a free loopback port: no ``Server: gunicorn`` banner."""
+    for path, (status, headers) in served_headers(f"sqlite:///{tmp_path / 'serve.db'}", tmp_path).items():
+        assert status == 200, path
+        assert not headers.get("Server"), headers.get("Server")
+        assert all("gunicorn" not in value.lower() for _name, value in headers.items())
+        assert headers.get("X-Content-Type-Options") == "nosniff"
 
-    The server runs under coreutils' ``timeout``, so it ends by itself even if this test dies half-way; the test
+
+def served_headers(database_url: str, instance, paths=("/static/favicon.svg", "/api/v1/openapi.json")) -> dict:
+    """GET each of ``paths`` from ``titlereview serve`` (gunicorn, as deployed, one worker) on a free loopback
+    port over ``database_url``: path → (status, headers as ``http.client`` read them).
+
+    The server runs under coreutils' ``timeout``, so it ends by itself even if the caller dies half-way; this
     waits for gunicorn's own "Listening at" line, not for a length of time.
     """
     import http.client
@@ -116,12 +126,12 @@ def test_served_responses_name_no_server_software(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "TITLEREVIEW_INSTANCE_PATH": str(tmp_path), "PYTHONPATH": str(root)}
+    env = {**os.environ, "TITLEREVIEW_INSTANCE_PATH": str(instance), "PYTHONPATH": str(root)}
     command = ["timeout", "120", sys.executable, "-c", "from web.cli import main; main()",
-               "--database-url", f"sqlite:///{tmp_path / 'serve.db'}",
-               "serve", "--bind", "127.0.0.1:0", "--workers", "1", "--threads", "1"]
+               "--database-url", database_url, "serve", "--bind", "127.0.0.1:0", "--workers", "1", "--threads", "1"]
     proc = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             text=True)
+    found = {}
     try:
         port = None
         for line in proc.stderr:  # ends when the server does (at the latest when `timeout` stops it)
@@ -129,16 +139,13 @@ def test_served_responses_name_no_server_software(tmp_path):
                 port = int(m.group(1))
                 break
         assert port, "gunicorn did not start"
-        for path in ("/static/favicon.svg", "/api/v1/openapi.json"):
+        for path in paths:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
             conn.request("GET", path)
             response = conn.getresponse()
             response.read()
             conn.close()
-            assert response.status == 200, path
-            assert not response.getheader("Server"), response.getheader("Server")
-            assert all("gunicorn" not in value.lower() for _name, value in response.getheaders())
-            assert response.getheader("X-Content-Type-Options") == "nosniff"
+            found[path] = (response.status, response.msg)
     finally:
         proc.terminate()
         try:
@@ -147,6 +154,7 @@ def test_served_responses_name_no_server_software(tmp_path):
             proc.kill()
             proc.wait()
         proc.stderr.close()
+    return found
 
 
 def test_the_benchmarks_are_not_installed_with_the_package():

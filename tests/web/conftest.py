@@ -17,6 +17,7 @@ from webhelpers import PASSWORD, Browser, ensure_attachment_table, make_app
 
 from seed.cast import World, build_world, read_world
 from seed.demo import DEMO_PASSWORD, load_demo
+from workflow.bootstrap import open_database
 from workflow.db import Database
 from workflow.models import User
 from workflow.passwords import hash_password
@@ -46,12 +47,17 @@ def cast_template(sqlite_template: Path, tmp_path_factory) -> Path:
     """A migrated database with the test cast (tests/conftest.py's world) and known passwords."""
     directory = tmp_path_factory.mktemp("cast")
     db = _copy(sqlite_template, directory, "cast.db")
+    _stage_cast(db)
+    db.dispose()
+    return directory / "cast.db"
+
+
+def _stage_cast(db: Database) -> None:
+    """Put the test cast into the migrated ``db``, every account with the known password ``PASSWORD``."""
     ensure_attachment_table(db)
     build_world(db)  # the cast's applicants come with a profile that meets the seed standards
     with db.write() as conn:
         conn.execute(update(User.__table__).values(password_hash=hash_password(PASSWORD)))
-    db.dispose()
-    return directory / "cast.db"
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +83,44 @@ def cast_db(cast_template: Path, tmp_path: Path) -> Iterator[Database]:
 def cast(cast_db: Database) -> World:
     """The test cast's actors and organisations (ids read back from the copied database)."""
     return read_world(cast_db)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_cast_db(request, tmp_path: Path) -> Iterator[Database]:
+    """The cast database on SQLite and on PostgreSQL (as ``any_db`` in tests/conftest.py): on SQLite a copy of
+    ``cast_template`` as ``cast_db`` makes, on PostgreSQL a fresh migrated database (``pg_url``, dropped after
+    the test) with the same cast and the same known password for every account."""
+    if request.param == "sqlite":
+        db = _copy(request.getfixturevalue("cast_template"), tmp_path, "cast.db")
+    else:
+        db = open_database(request.getfixturevalue("pg_url"))  # tests/conftest.py's make_database
+        _stage_cast(db)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def any_cast(any_cast_db: Database) -> World:
+    """The test cast's actors and organisations in ``any_cast_db`` (ids read back from that database)."""
+    return read_world(any_cast_db)
+
+
+@pytest.fixture
+def any_app(any_cast_db: Database, tmp_path: Path):
+    """The app on ``any_cast_db`` (SQLite or PostgreSQL)."""
+    return make_app(any_cast_db, tmp_path)
+
+
+@pytest.fixture
+def any_browser(any_app) -> Callable[[str | None], Browser]:
+    """``any_browser("zhang")``: as ``browser``, on the app over ``any_cast_db`` (SQLite or PostgreSQL)."""
+
+    def make(username: str | None = None) -> Browser:
+        """A new client, signed in as ``username`` unless None."""
+        b = Browser(any_app.test_client(), PASSWORD)
+        return b.login(username) if username else b
+
+    return make
 
 
 @pytest.fixture
