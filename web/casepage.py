@@ -17,7 +17,7 @@ from markupsafe import Markup
 from workflow import attachments as attachment_store
 from workflow import engine, queries, verification
 from workflow.access import dossier_relations, viewing_relations
-from workflow.catalog import get_pipeline
+from workflow.catalog import get_pipeline, screen_state
 from workflow.dossier import ACCOUNT_EVIDENCE_KINDS, PROFILE_SECTIONS
 from workflow.errors import PermissionDenied
 from workflow.objector_privacy import is_objection_event, redact_objectors
@@ -205,7 +205,8 @@ def build_case_context(case_id: int, *, error: str | None = None, kept: dict[str
     p = gathered["pipeline"]
     events = gathered.pop("events")
     timers = gathered.pop("timers")
-    state_def = p.state_map[case["state"]]
+    # The pinned version's state, with what the screens need from the newest version (workflow.catalog).
+    state_def = screen_state(db, p.id, p.version, case["state"])
     shown = []
     for o in gathered.pop("options"):
         cands = p.by_trigger_source.get((o.trigger, case["state"]), [])
@@ -215,7 +216,8 @@ def build_case_context(case_id: int, *, error: str | None = None, kept: dict[str
             continue  # recorded through the panel forms below, which keep the committee's own records
         shown.append(o)
     panel = bool(PANEL_ROLES.intersection(relations))
-    panel_ctx = _panel_context(db, case, actor, relations) if panel or "authority_officer" in relations else {}
+    panel_ctx = (_panel_context(db, case, state_def, actor, relations) if panel or "authority_officer" in relations
+                 else {})
     editable = attachment_store.materials_editable(db, case, actor)
     data = case["data"] or {}
     lang = current_lang()
@@ -296,7 +298,7 @@ def _eligibility(records: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
     return None
 
 
-def _panel_context(db, case: dict[str, Any], actor, relations: list[str]) -> dict[str, Any]:
+def _panel_context(db, case: dict[str, Any], state, actor, relations: list[str]) -> dict[str, Any]:
     """The committee's side of the case: review group, opinions, defence, sitting — for those who run it."""
     from workflow import prereview, sitting
     from workflow.errors import WorkflowError
@@ -316,7 +318,7 @@ def _panel_context(db, case: dict[str, Any], actor, relations: list[str]) -> dic
             names = queries.user_names(conn, group)
     organiser = "panel_chair" in relations or "authority_officer" in relations
     return {"review_group": [(uid, names.get(uid, str(uid))) for uid in group], "opinions": opinions,
-            "defence": defence, "organiser": organiser and case["state"] in ("pre_review", "defence"),
+            "defence": defence, "organiser": organiser and state.panel_step in ("opinions", "interview"),
             "sitting": sitting.sitting_status(db, case["session_id"]) if case["session_id"] else None,
             "defence_results": prereview.DEFENCE_RESULTS}
 

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from workflow import ballots, engine, queries
 from workflow.access import seat_role
+from workflow.catalog import latest_pipelines, state_names
 from workflow.errors import WorkflowError
 
 from .casepage import render_case
@@ -18,9 +19,17 @@ from .security import roles_required, small_int
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 
-PANEL_STATES = ("pre_review", "defence", "committee_vote")
-DECIDED_STATES = ("result_notice", "result_notice_objection", "filing", "certification", "certified", "not_passed",
-                  "closed_not_passed", "appeal_review", "revoked")
+
+
+def _panel_states() -> tuple[str, ...]:
+    """States in which the committee works on a case (opinions, interview, ballot), from the definitions."""
+    return state_names(_db(), lambda s: s.panel_step is not None)
+
+
+def _decided_states() -> tuple[str, ...]:
+    """States of cases the committee has voted on, from the definitions."""
+    return state_names(_db(), lambda s: s.decided)
+
 SCORE_KEYS = {"achievement": "业绩成果", "ability": "专业能力", "works": "代表作"}
 
 
@@ -35,14 +44,15 @@ def home():
     with _db().read() as conn:
         seats = queries.seated_sessions(conn, current_user.id)
         session_ids = [s["id"] for s in seats]
-        active = queries.list_cases(conn, session_ids=session_ids, states=PANEL_STATES, per_page=500,
+        active = queries.list_cases(conn, session_ids=session_ids, states=_panel_states(), per_page=500,
                                     oldest_first=True).rows if session_ids else []
-        decided = queries.list_cases(conn, session_ids=session_ids, states=DECIDED_STATES,
+        decided = queries.list_cases(conn, session_ids=session_ids, states=_decided_states(),
                                      per_page=50).rows if session_ids else []
         progress = queries.panel_progress(conn, [c["id"] for c in active], current_user.id)
         recused = {c["id"] for c in active if current_user.id in ballots.recused_ids(conn, c["id"])}
+    steps = {s.name: s.panel_step for p in latest_pipelines(_db()) for s in p.states if s.panel_step}
     return render_template("panel/home.html", seats=seats, active=active, decided=decided, progress=progress,
-                           recused=recused)
+                           recused=recused, steps=steps)
 
 
 def _standing(session_id: int) -> dict:
@@ -70,7 +80,7 @@ def session(session_id: int):
     db = _db()
     with db.read() as conn:
         seats = queries.session_seats(conn, session_id)
-        cases = queries.list_cases(conn, session_ids=[session_id], states=PANEL_STATES, per_page=500,
+        cases = queries.list_cases(conn, session_ids=[session_id], states=_panel_states(), per_page=500,
                                    oldest_first=True).rows
         progress = queries.panel_progress(conn, [c["id"] for c in cases], current_user.id)
     present = sum(1 for s in seats if s["recorded_at"] is not None)
@@ -223,7 +233,7 @@ def schedule_defence(case_id: int):
     from workflow.calendar import CHINA_TZ
 
     values = {k: request.form.get(k, "").strip() for k in ("scheduled_at", "place")}
-    kept = {"form": "defence", "values": values}
+    kept = {"form": "interview", "values": values}
     try:
         when = datetime.fromisoformat(values["scheduled_at"]).replace(tzinfo=CHINA_TZ)
     except ValueError:

@@ -82,16 +82,21 @@ STATE_BADGE = {
 """Bootstrap badge colour per stage."""
 
 
+OUTCOME_BADGE = {"favourable": "success", "unfavourable": "danger"}
+"""Bootstrap badge colour of a settled outcome (a conferred title green, a refusal or revocation red)."""
+
+
 def state_badge(pipeline_id: str, version: int, state: str) -> str:
-    """The badge colour of a state (by its stage; certificates green, failures red)."""
-    if state in ("certified",):
-        return "success"
-    if state in ("rejected", "revoked", "closed_not_passed", "not_passed"):
-        return "danger"
+    """The badge colour of a state: by its outcome when the definition settles one, else by its stage."""
+    from workflow.catalog import screen_state
+
     p = _pipeline(pipeline_id, version)
     if p is None or state not in p.state_map:
         return "secondary"
-    return STATE_BADGE.get(p.state_map[state].stage, "secondary")
+    definition = screen_state(current_app.extensions["titlereview_db"], pipeline_id, version, state)
+    if definition.outcome is not None:
+        return OUTCOME_BADGE[definition.outcome]
+    return STATE_BADGE.get(definition.stage, "secondary")
 
 
 def field_display(f: Any, value: Any) -> str:

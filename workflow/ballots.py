@@ -49,6 +49,7 @@ from sqlalchemy import Connection, and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from .ballot_keys import BallotShares, committee_public_key, decrypt_counts, encrypt_choice, rebuild_key, sum_box
+from .catalog import screen_state
 from .conflicts import RECUSING, detect, recused_ids
 from .db import _WRITE as WRITE_OPTION  # the option db.write() sets on its connections
 from .db import Database
@@ -354,13 +355,19 @@ def record_shares_entered(conn: Connection, case: dict, tally: Tally, actor: Act
 
 
 def _lock_case(db: Database, conn: Connection, case_id: int) -> dict:
-    stmt = select(_case.c.id, _case.c.state, _case.c.session_id, _case.c.data).where(_case.c.id == case_id)
+    stmt = select(_case.c.id, _case.c.state, _case.c.session_id, _case.c.data, _case.c.pipeline_id,
+                  _case.c.pipeline_version).where(_case.c.id == case_id)
     if db.is_postgres:
         stmt = stmt.with_for_update()
     row = conn.execute(stmt).mappings().first()
     if row is None:
         raise CaseNotFound("案件不存在", "No such case")
     return dict(row)
+
+
+def _step(db: Database, case: dict) -> str | None:
+    """The committee's step on the case in its current state, as its pipeline defines it (never by name)."""
+    return screen_state(db, case["pipeline_id"], case["pipeline_version"], case["state"]).panel_step
 
 
 def _seat_of(conn: Connection, session_id: int | None, user_id: int | None) -> str | None:
@@ -412,7 +419,7 @@ def submit_opinion(db: Database, case_id: int, actor: Actor, recommendation: str
     detect(db, case_id, [actor.user_id] if actor.user_id is not None else [], actor=actor)
     with db.write() as conn:
         case = _lock_case(db, conn, case_id)
-        if case["state"] != "pre_review":
+        if _step(db, case) != "opinions":
             raise InvalidAction("案件不在评议阶段，不能提交评议意见", "The case is not in pre-review")
         if _seat_of(conn, case["session_id"], actor.user_id) is None:
             raise PermissionDenied("您不是本评审会委员", "You are not on this committee")
@@ -458,7 +465,7 @@ def cast_vote(db: Database, case_id: int, actor: Actor, choice: str) -> None:
         box = current_box(conn, case_id, (case["data"] or {}).get("round", 1))
         if box is not None and box["closed_at"] is not None:
             raise InvalidAction("投票已结束，不再接受投票", "The ballot is closed")
-        if case["state"] != "committee_vote":
+        if _step(db, case) != "ballot":
             raise InvalidAction("案件不在表决阶段", "The case is not at the vote")
         if box is None:
             raise InvalidAction("投票尚未开启", "The ballot is not open")

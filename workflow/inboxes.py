@@ -92,10 +92,11 @@ def inboxes() -> dict[str, InboxDef]:
     return parse_inboxes(INBOXES_FILE.read_text(encoding="utf-8"), str(INBOXES_FILE))
 
 
-def inbox_problems(states, initial: str, at) -> list[Problem]:
+def inbox_problems(states, initial: str, at, *, require_inbox: bool = True) -> list[Problem]:
     """What is wrong with where ``states`` say they belong: an unknown inbox or tab, a final state placed in a
     tab (final states are listed by the inboxes' final tab), and a state between the first and the last that no
-    inbox lists (its cases would vanish from every work list). ``at(i)`` gives the line of state ``i``."""
+    inbox lists (its cases would vanish from every work list; not asked of ``require_inbox=False``, a version
+    stored before states named their tabs). ``at(i)`` gives the line of state ``i``."""
     catalogue = inboxes()
     problems: list[Problem] = []
     for i, state in enumerate(states):
@@ -110,7 +111,7 @@ def inbox_problems(states, initial: str, at) -> list[Problem]:
         if state.final and state.inbox:
             problems.append(Problem(f"state {state.name!r} is final: the inboxes' final tab lists it, so it names "
                                     "no tab", at(i)))
-        if not state.final and state.name != initial and not state.inbox:
+        if require_inbox and not state.final and state.name != initial and not state.inbox:
             example = ", ".join(f"{name}: {box.listing_tabs()[0]}" for name, box in catalogue.items()
                                 if box.listing_tabs())
             problems.append(Problem(f"state {state.name!r} is in no inbox: its cases would be missing from every "

@@ -90,6 +90,13 @@ class StateDef(_Strict):
     """The tab of each reviewing role's inbox that lists this state (``{unit: review, authority: upstream}``;
     the tabs are in ``definitions/inboxes.yaml``). Only the initial state (the applicant's draft) and final
     states may name none."""
+    panel_step: Literal["opinions", "interview", "ballot"] | None = None
+    """The committee's work on a case in this state: the review group's written opinions, the defence
+    interview, or the secret ballot. The panel pages and the panel's commands read it (never the name)."""
+    decided: bool = False
+    """The committee has voted on a case in this state (it is listed among the panel's decided cases)."""
+    outcome: Literal["favourable", "unfavourable"] | None = None
+    """How the case ended or stands for the applicant, when that is settled (colours its badge)."""
 
 
 class TransitionDef(_Strict):
@@ -188,7 +195,7 @@ class Pipeline(_Strict):
         }
 
 
-def _graph_problems(p: Pipeline, raw: Any) -> list[Problem]:
+def _graph_problems(p: Pipeline, raw: Any, *, stored: bool = False) -> list[Problem]:
     """Everything the schema cannot see: names that do not resolve, unreachable states, dead ends, traps."""
     load_builtin_hooks()
     problems: list[Problem] = []
@@ -205,7 +212,7 @@ def _graph_problems(p: Pipeline, raw: Any) -> list[Problem]:
         problems.append(Problem(f"initial state {p.initial!r} is not a defined state", at("initial")))
     if not p.finals:
         problems.append(Problem("no state is marked final: a case could never finish", at("states")))
-    problems.extend(inbox_problems(p.states, p.initial, lambda i: at("states", i)))
+    problems.extend(inbox_problems(p.states, p.initial, lambda i: at("states", i), require_inbox=not stored))
 
     for i, t in enumerate(p.transitions):
         where = f"transition {t.trigger!r}"
@@ -311,8 +318,13 @@ def _graph_problems(p: Pipeline, raw: Any) -> list[Problem]:
     return problems
 
 
-def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
-    """Parse and fully check one pipeline definition; raise DefinitionError listing every problem."""
+def parse_pipeline(text: str, source: str = "<pipeline>", *, stored: bool = False) -> Pipeline:
+    """Parse and fully check one pipeline definition; raise DefinitionError listing every problem.
+
+    ``stored``: the text of a version already in the database, which running cases may be pinned to. It was
+    checked when it was stored; rules added since (every state in an inbox) apply to new versions only, so
+    an older stored version still loads.
+    """
     raw = load_yaml(text, source)
     if not isinstance(raw, dict):
         raise DefinitionError("a pipeline definition must be a mapping", line=1, source=source)
@@ -324,7 +336,7 @@ def parse_pipeline(text: str, source: str = "<pipeline>") -> Pipeline:
             for e in err.errors()
         ]
         raise DefinitionError(source=source, problems=problems) from None
-    problems = _graph_problems(pipeline, raw)
+    problems = _graph_problems(pipeline, raw, stored=stored)
     if problems:
         raise DefinitionError(source=source, problems=problems)
     return pipeline

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from . import engine
-from .catalog import get_pipeline
+from .catalog import get_pipeline, screen_state
 from .committee import administering_role, run_draw
 from .conflicts import detect, recused_ids
 from .db import Database
@@ -50,6 +50,11 @@ DEFENCE_RESULTS = {"pass": "答辩合格", "fail": "答辩不合格"}
 
 DEFAULT_MIN_PRE_REVIEWERS = 3
 """Used only for a pipeline that does not define ``min_pre_reviewers`` (人社部令第40号: at least 3)."""
+
+
+def _step(db: Database, case: dict[str, Any]) -> str | None:
+    """The committee's step on the case in its current state (opinions, interview, ballot), from its pipeline."""
+    return screen_state(db, case["pipeline_id"], case["pipeline_version"], case["state"]).panel_step
 
 
 def _case_row(conn: Connection, case_id: int, *, lock: bool) -> dict[str, Any]:
@@ -108,7 +113,7 @@ def assign_reviewers(db: Database, case_id: int, actor: Actor, *, count: int | N
     with db.write() as conn:
         case = _case_row(conn, case_id, lock=True)
         role = _organiser_role(conn, case, actor)
-        if case["state"] != "pre_review":
+        if _step(db, case) != "opinions":
             raise InvalidAction("案件不在评议阶段，不能组建评议组", "The case is not in pre-review")
         round_ = _round(case)
         needed = max(int(count or 0), min_pre_reviewers(db, case))
@@ -193,7 +198,7 @@ def schedule_defence(db: Database, case_id: int, actor: Actor, *, scheduled_at: 
     with db.write() as conn:
         case = _case_row(conn, case_id, lock=True)
         role = _organiser_role(conn, case, actor)
-        if case["state"] != "defence":
+        if _step(db, case) != "interview":
             raise InvalidAction("案件不在答辩阶段", "The case is not at the defence stage")
         round_ = _round(case)
         recused = recused_ids(conn, case_id)
@@ -238,7 +243,7 @@ def record_defence(db: Database, case_id: int, actor: Actor, *, record: str, res
     with db.write() as conn:
         case = _case_row(conn, case_id, lock=True)
         role = _organiser_role(conn, case, actor)
-        if case["state"] != "defence":
+        if _step(db, case) != "interview":
             raise InvalidAction("案件不在答辩阶段", "The case is not at the defence stage")
         row = conn.execute(select(_defence.c.id).where(_defence.c.case_id == case_id,
                                                        _defence.c.round == _round(case))).scalar()

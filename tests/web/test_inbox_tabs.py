@@ -7,10 +7,13 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
+
 from workflow.catalog import sync_pipelines
 from workflow.inboxes import inboxes
 from workflow.pipelines import load_pipeline_dir
 from workflow.standards import DEFINITIONS_DIR
+from workflow.yamlsource import DefinitionError
 
 MINIMAL = Path(__file__).resolve().parents[1] / "fixtures" / "pipelines" / "minimal.yaml"
 
@@ -69,3 +72,35 @@ def test_no_inbox_tab_names_a_state_in_the_web_layer():
     states = {s.name for p, _ in load_pipeline_dir(DEFINITIONS_DIR / "pipelines").values() for s in p.states}
     code = (Path(__file__).resolve().parents[2] / "web" / "inbox.py").read_text(encoding="utf-8")
     assert not [s for s in states if re.search(rf"[\"']{s}[\"']", code)]
+
+
+def _older_version(text: str, version: int) -> str:
+    """The pipeline as it was written before states said what screens need (no inbox, step or outcome)."""
+    text = re.sub(r"inbox: \{[^}]*\}, ", "", text)
+    text = re.sub(r"(panel_step: [a-z]+|decided: true|outcome: [a-z]+), ", "", text)
+    return re.sub(r"^version: \d+$", f"version: {version}", text, count=1, flags=re.M)
+
+
+def test_a_case_pinned_to_a_version_from_before_keeps_its_screens(cast_db):
+    """A stored version that names no tabs still loads (running cases are pinned to it), and what the screens
+    need about its states comes from the newest version of the same pipeline."""
+    from sqlalchemy import insert
+
+    from workflow.catalog import get_pipeline, latest_versions, screen_state
+    from workflow.models import PipelineVersion
+    from workflow.pipelines import parse_pipeline
+
+    newest = latest_versions(cast_db)["industry-session"]
+    older = _older_version((DEFINITIONS_DIR / "pipelines" / "industry-session.yaml").read_text(encoding="utf-8"),
+                           newest - 1)
+    with pytest.raises(DefinitionError, match="is in no inbox"):
+        parse_pipeline(older, "new.yaml")  # a new version must say where its states belong
+    with cast_db.write() as conn:
+        conn.execute(insert(PipelineVersion.__table__).values(pipeline_id="industry-session", version=newest - 1,
+                                                              source_text=older, sha256="x" * 64))
+    pinned = get_pipeline(cast_db, "industry-session", newest - 1)
+    assert pinned.state_map["pre_review"].panel_step is None
+    seen = screen_state(cast_db, "industry-session", newest - 1, "pre_review")
+    assert (seen.panel_step, seen.inbox) == ("opinions", {"unit": "progress", "authority": "panel"})
+    assert seen.label == pinned.state_map["pre_review"].label
+    assert screen_state(cast_db, "industry-session", newest - 1, "certified").outcome == "favourable"
