@@ -194,6 +194,11 @@ def test_staff_object_to_their_own_units_notice(demo_db, demo_browser):
 def test_the_authority_revokes_with_a_reason(cast, browser):
     case_id = open_case(cast)
     advance(cast, case_id, "certified")
+    # the new title holder reads that the process is over; revoking is the authority's, never their next step
+    page = browser("zhang").get(f"/cases/{case_id}").get_data(as_text=True)
+    next_steps = page[page.index('id="next-h"'):]
+    next_steps = next_steps[:next_steps.index("</section>")]
+    assert "流程已办结" in next_steps and "撤销职称" not in next_steps
     b = browser("officer")
     version = case_version(cast.db, case_id)
     assert b.post(f"/cases/{case_id}/actions/revoke", data={"version": str(version)}).status_code == 422
