@@ -56,9 +56,9 @@ def test_init_db_is_idempotent_and_tick_fires_due_timers(tmp_path):
     world = build_world(db)
     case_id = world.open("industry-session")
     advance(world, case_id, "unit_notice")
-    bad = runner.invoke(main, ["--database-url", url, "tick", "--now", "2030-01-01T09:00:00"])
-    assert bad.exit_code == 2 and "time zone" in bad.output
-    result = runner.invoke(main, ["--database-url", url, "tick", "--now", "2030-01-01T09:00:00+08:00"])
+    bad = runner.invoke(main, ["--database-url", url, "tick", "--now", "next tuesday"])
+    assert bad.exit_code == 2 and "ISO 8601" in bad.output
+    result = runner.invoke(main, ["--database-url", url, "tick", "--now", "2030-01-01T09:00:00"])  # Beijing time
     assert result.exit_code == 0 and "fired 1" in result.output, result.output
     assert case_row(db, case_id).state == "unit_recommendation"
     repeat = runner.invoke(main, ["--database-url", url, "tick", "--now", "2030-01-01T09:00:00+08:00"])
@@ -166,3 +166,27 @@ def test_the_benchmarks_are_not_installed_with_the_package():
     found = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
     assert not any(pattern.startswith("bench") for pattern in found["include"])
     assert (root / "bench" / "run.py").is_file()  # still runnable from here
+
+
+def test_tick_lets_a_notice_period_pass_in_working_days(tmp_path):
+    """``--advance 5wd`` is what a newcomer needs to see a five-working-day notice end: not a day earlier."""
+    url = f"sqlite:///{tmp_path / 'advance.db'}"
+    runner = CliRunner()
+    runner.invoke(main, ["--database-url", url, "init-db"])
+    db = Database(url)
+    world = build_world(db)
+    case_id = world.open("industry-session")
+    advance(world, case_id, "unit_notice")  # a 5-working-day notice from when it started
+    from workflow.models import as_utc
+
+    started = as_utc(case_row(db, case_id).state_entered_at).isoformat()  # fixed: no race with the clock
+    early = runner.invoke(main, ["--database-url", url, "tick", "--now", started, "--advance", "4wd"])
+    assert early.exit_code == 0 and "fired 0" in early.output, early.output
+    assert "pretending it is" in early.output and "(Beijing time)" in early.output
+    done = runner.invoke(main, ["--database-url", url, "tick", "--now", started, "--advance", "5wd"])
+    assert "fired 1" in done.output and case_row(db, case_id).state == "unit_recommendation"
+    for bad in ("5", "5w", "-1d", "99999d", "wd"):
+        refused = runner.invoke(main, ["--database-url", url, "tick", "--advance", bad])
+        assert refused.exit_code == 2 and "5wd" in refused.output, bad
+    assert "fired 0" in runner.invoke(main, ["--database-url", url, "tick", "--now", started, "--advance",
+                                             "30d"]).output

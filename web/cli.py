@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
@@ -355,11 +356,37 @@ def audit_export_checkpoints(ctx: click.Context, out: Path | None, with_lists: b
     click.echo(f"checkpoints written to {out}")
 
 
+_ADVANCE = re.compile(r"^(\d{1,4})(wd|d|h)$")
+
+
+def _advanced(db: Database, now: datetime, text: str) -> datetime:
+    """``now`` moved on by ``text``: ``5d`` calendar days, ``36h`` hours, or ``5wd`` working days — the moment a
+    period of five working days begun now runs out, as the notice periods count them (holidays and adjusted
+    working days included)."""
+    match = _ADVANCE.match(text.strip().lower())
+    if match is None:
+        raise click.BadParameter("use a number and a unit: 5d (days), 5wd (working days) or 36h (hours)",
+                                 param_hint="--advance")
+    n, unit = int(match.group(1)), match.group(2)
+    if unit == "d":
+        return now + timedelta(days=n)
+    if unit == "h":
+        return now + timedelta(hours=n)
+    from workflow.workdays import calendar_from_db
+
+    with db.read() as conn:
+        return calendar_from_db(conn).period_end(now, n)
+
+
 @main.command()
-@click.option("--now", "now_text", default=None, help="Pretend it is this ISO time (testing, catch-up).")
+@click.option("--now", "now_text", default=None,
+              help="Pretend it is this ISO time (testing, catch-up); Beijing time unless an offset is given.")
+@click.option("--advance", "advance_text", default=None,
+              help="Pretend time has moved on from now (or --now): 5d, 36h, or 5wd for five working days.")
 @click.pass_context
-def tick(ctx: click.Context, now_text: str | None) -> None:
+def tick(ctx: click.Context, now_text: str | None, advance_text: str | None) -> None:
     """Fire due deadlines, send reminders and deliver the outbox (safe to run from several hosts)."""
+    from workflow.calendar import CHINA_TZ
     from workflow.mailer import SmtpSettings, send_pending
     from workflow.models import utcnow
     from workflow.notify import dispatch
@@ -370,10 +397,14 @@ def tick(ctx: click.Context, now_text: str | None) -> None:
         try:
             now = datetime.fromisoformat(now_text)
         except ValueError:
-            raise click.BadParameter("use ISO 8601, e.g. 2026-12-01T09:00:00+08:00", param_hint="--now") from None
-        if now.tzinfo is None:
-            raise click.BadParameter("include a time zone offset, e.g. +08:00", param_hint="--now")
+            raise click.BadParameter("use ISO 8601, e.g. 2026-12-01T09:00 (Beijing time) or with an offset",
+                                     param_hint="--now") from None
+        if now.tzinfo is None:  # the people running the demo and the deadlines both live in Beijing time
+            now = now.replace(tzinfo=CHINA_TZ)
     db = _db(ctx)
+    if advance_text:
+        now = _advanced(db, now, advance_text)
+        click.echo(f"pretending it is {now.astimezone(CHINA_TZ).isoformat(timespec='minutes')} (Beijing time)")
     report = run_tick(db, now=now)
     delivered = dispatch(db)
     mail = ""
