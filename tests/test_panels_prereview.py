@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from driver import advance, case_row, step
+from driver import advance, case_row, prepare, step
 from panel_helpers import seat_members
 
 from workflow import ballots, committee, conflicts, engine, prereview
@@ -158,3 +158,15 @@ def test_pre_review_draw_record_is_in_the_session_chain(world):
         kinds = conn.execute(select(CommitteeDraw.__table__.c.kind, func.count())
                              .group_by(CommitteeDraw.__table__.c.kind)).all()
     assert dict(kinds) == {"pre_review": 1}
+
+
+@pytest.mark.parametrize(("level", "label"), [("副高", "评议完成，提交表决"), ("正高", "评议完成，安排答辩")])
+def test_the_chairs_button_says_where_the_case_goes(world, level, label):
+    """One action, two branches (a defence only for the levels that need one): the button names the branch
+    the case will take, not the first one written."""
+    case_id = world.open("industry-session", level=level)
+    advance(world, case_id, "pre_review")
+    prepare(world, case_id, "complete_pre_review")
+    options = {o.trigger: o for o in engine.available_actions(world.db, case_id, world.chair)}
+    assert options["complete_pre_review"].allowed
+    assert options["complete_pre_review"].label["zh"] == label

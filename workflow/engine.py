@@ -405,15 +405,16 @@ def _options(db: Database, conn: Connection, case: CaseRow, actor: Actor, now: d
                                 trigger=trigger, params=params, data={}, comment="", now=now)
         reasons: list[str] = []
         allowed = False
+        shown = cands[0]
         for cand in cands:
             refusal = next((r for g in cand.guards if (r := GUARDS[g].func(ctx))), None)
             if refusal is None:
-                allowed = True
+                allowed, shown = True, cand  # the button says what pressing it will do: this branch
                 break
             reasons.append(refusal)
         if allowed or include_refused:
-            first = cands[0]
-            options.append(ActionOption(trigger, first.label.model_dump(), first.style, tuple(first.requires),
+            # What the form asks for is what firing checks: the first branch's requirements (engine.fire).
+            options.append(ActionOption(trigger, shown.label.model_dump(), shown.style, tuple(cands[0].requires),
                                         allowed, () if allowed else tuple(dict.fromkeys(reasons))))
     return options
 

@@ -28,6 +28,7 @@ from .models import (
     Notification,
     Opinion,
     Organisation,
+    ReviewAssignment,
     ReviewSession,
     Timer,
     User,
@@ -50,6 +51,7 @@ _part = BallotParticipation.__table__
 _cert = Certificate.__table__
 _profile = ApplicantProfile.__table__
 _note = Notification.__table__
+_assignment = ReviewAssignment.__table__
 
 _TIME_COLUMNS = ("created_at", "updated_at", "state_entered_at", "submitted_at", "due_at", "remind_at",
                  "next_due", "uploaded_at", "recorded_at", "submitted_at", "opened_at", "closed_at", "read_at")
@@ -439,15 +441,20 @@ def seated_sessions(conn: Connection, user_id: int) -> list[dict[str, Any]]:
 
 
 def panel_progress(conn: Connection, case_ids: list[int], user_id: int) -> dict[int, dict[str, Any]]:
-    """Per case: opinions this round, whether the user gave one, ballot open/closed, votes cast, user voted.
+    """Per case: opinions this round, whether the user is in this round's review group and gave one, ballot
+    open/closed, votes cast, user voted.
 
-    Three grouped queries for any number of cases.
+    Four grouped queries for any number of cases.
     """
     if not case_ids:
         return {}
     rounds = dict(conn.execute(select(_case.c.id, _case.c.data).where(_case.c.id.in_(case_ids))).all())
-    progress = {cid: {"opinions": 0, "my_opinion": False, "box": None, "voted": 0, "i_voted": False}
-                for cid in case_ids}
+    progress = {cid: {"opinions": 0, "my_opinion": False, "in_group": False, "box": None, "voted": 0,
+                      "i_voted": False} for cid in case_ids}
+    for cid, round_ in conn.execute(select(_assignment.c.case_id, _assignment.c.round).where(
+            _assignment.c.case_id.in_(case_ids), _assignment.c.reviewer_id == user_id)):
+        if round_ == (rounds[cid] or {}).get("round", 1):
+            progress[cid]["in_group"] = True
     for cid, reviewer, round_ in conn.execute(select(_opinion.c.case_id, _opinion.c.reviewer_id, _opinion.c.round)
                                               .where(_opinion.c.case_id.in_(case_ids))):
         if round_ == (rounds[cid] or {}).get("round", 1):

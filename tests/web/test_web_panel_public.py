@@ -8,7 +8,7 @@ import re
 
 from driver import advance
 from sqlalchemy import func, select
-from webhelpers import case_state, case_version, demo_case, open_case
+from webhelpers import case_reference, case_state, case_version, demo_case, open_case
 
 from workflow import engine
 from workflow.models import Attendance, BallotParticipation, Certificate, Opinion
@@ -103,12 +103,25 @@ def share_texts(page: str) -> tuple[str, str]:
     return found[0], found[1]
 
 
+def _todo(page: str, reference: str) -> str:
+    """The "to do" cell of the case's row on the member's panel page."""
+    row = page[page.index(f">{reference}</a>"):]
+    return row[:row.index("</tr>")].rsplit("<td", 1)[1]
+
+
 def test_only_the_review_group_gives_opinions(cast, browser):
     case_id = open_case(cast)
     advance(cast, case_id, "pre_review")
+    reference = case_reference(cast.db, case_id)
+    # no review group yet: no member is asked for an opinion (the to-do led to a dead end)
+    assert all("提交评议意见" not in _todo(browser(f"expert{i}").get("/panel/").get_data(as_text=True), reference)
+               for i in range(1, len(cast.members) + 1))
     browser("chair").post(f"/panel/cases/{case_id}/reviewers")
     group = set(assigned_reviewers(cast.db, case_id))
+    inside = next(i for i, m in enumerate(cast.members, 1) if m.user_id in group)
+    assert "提交评议意见" in _todo(browser(f"expert{inside}").get("/panel/").get_data(as_text=True), reference)
     outside = next(i for i, m in enumerate(cast.members, 1) if m.user_id not in group)
+    assert "提交评议意见" not in _todo(browser(f"expert{outside}").get("/panel/").get_data(as_text=True), reference)
     member = browser(f"expert{outside}")
     assert "不在本案本轮评议组" in member.get(f"/cases/{case_id}").get_data(as_text=True)
     response = member.post(f"/panel/cases/{case_id}/opinion", data={"recommendation": "yes"})

@@ -96,6 +96,12 @@ def case_version(db: Database, case_id: int) -> int:
         return conn.execute(select(Case.__table__.c.version).where(Case.__table__.c.id == case_id)).scalar_one()
 
 
+def case_reference(db: Database, case_id: int) -> str:
+    """The case's reference number (as pages show it)."""
+    with db.read() as conn:
+        return conn.execute(select(Case.__table__.c.reference).where(Case.__table__.c.id == case_id)).scalar_one()
+
+
 def demo_case(db: Database, username: str, index: int = 0) -> int:
     """The id of a demo applicant's case (their ``index``-th, in creation order)."""
     c, u = Case.__table__, User.__table__
