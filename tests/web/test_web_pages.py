@@ -166,3 +166,20 @@ def test_the_eligibility_check_is_shown_and_explained(demo_db, demo_browser):
     # a draft that does not meet its standard cannot be submitted, and says why before anyone tries
     body = demo_browser("zhangwei").get(f"/cases/{demo_case(demo_db, 'zhangwei', 1)}").get_data(as_text=True)
     assert "以下事项暂不能办理" in body and "高级技师" in body
+
+
+def test_the_agency_reads_its_own_name_in_the_fallback_channel(cast, browser):
+    """兜底: a personnel agency does the unit's steps; its pages and buttons say 代理机构, not 单位."""
+    from driver import advance
+    from webhelpers import open_case
+
+    case_id = open_case(cast, "fallback-filing", data={"account_evidence": {
+        "kind": "labour_contract", "contract_months": 12, "social_insurance": True}})
+    advance(cast, case_id, "unit_review")
+    agency = browser("agency")
+    page = agency.get("/unit/").get_data(as_text=True)
+    inbox = page[page.index('<main'):]
+    assert "代理机构审核" in inbox and "代理机构公示不少于5个工作日" in inbox and "单位公示" not in inbox
+    case_page = agency.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "开始代理机构公示" in case_page and "开始单位公示" not in case_page
+    assert "单位审核" in browser("unit_hr").get("/unit/").get_data(as_text=True)
