@@ -21,7 +21,7 @@ from .roles import ROLES
 from .yamlsource import DefinitionError, Problem, describe_loc, load_yaml, locate
 
 REQUIREMENTS: dict[str, dict[str, str]] = {
-    "comment": {"zh": "说明", "en": "a comment"},
+    "comment": {"zh": "意见", "en": "an opinion"},  # the word the form's field is labelled with
     "corrections": {"zh": "一次性告知的补正清单", "en": "the complete list of corrections"},
     "assessment": {"zh": "单位考核结果", "en": "the unit assessment record"},
     "reason": {"zh": "理由", "en": "a reason"},

@@ -159,3 +159,14 @@ def test_error_pages_never_show_a_traceback(cast, browser, status):
     response = _act(b, *target)
     body = response.get_data(as_text=True)
     assert response.status_code == status and "Traceback" not in body and "湖南省职称评审服务平台" in body
+
+
+def test_a_missing_opinion_is_called_what_its_field_is_called(cast, browser):
+    """The field is labelled 意见, so the refusal asks for 意见 (it said 说明, a word the page never shows)."""
+    case_id = open_case(cast)
+    advance(cast, case_id, "unit_recommendation")
+    b = browser("unit_hr")
+    page = b.get(f"/cases/{case_id}").get_data(as_text=True)
+    assert 'for="comment-recommend">意见' in page
+    response = _act(b, case_id, "recommend", case_version(cast.db, case_id), comment="")
+    assert response.status_code == 422 and "请填写：意见" in response.get_data(as_text=True)
