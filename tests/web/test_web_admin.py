@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 from webhelpers import Browser
 
@@ -187,3 +188,16 @@ def test_the_notice_restart_option_is_a_session_parameter_that_keeps_the_others(
     data.pop("restart_notice")
     assert b.post(f"/admin/sessions/{row['id']}", data=data).status_code == 303
     assert _session_by_code(cast.db, "2026-XC-AI")["parameters"] == {"committee_size": 9}
+
+
+@pytest.mark.parametrize(("url", "area"), [
+    ("/admin/", "概览"), ("/admin/users", "用户"), ("/admin/orgs", "单位"), ("/admin/sessions", "评审会"),
+    ("/admin/standards/", "评价标准"), ("/admin/standards/new", "评价标准"), ("/admin/experts/", "专家库"),
+    ("/admin/calendar", "工作日历")])
+def test_every_admin_page_has_the_same_navigation_with_its_area_marked(browser, url, area):
+    page = browser("admin").get(url).get_data(as_text=True)
+    nav = page[page.index('<nav aria-label="系统管理">'):]
+    nav = nav[:nav.index("</nav>")]
+    for name in ("概览", "用户", "单位", "评审会", "评价标准", "专家库", "工作日历"):
+        assert f">{name}</a>" in nav, (url, name)
+    assert re.findall(r'aria-current="page">([^<]+)</a>', nav) == [area]
