@@ -199,8 +199,13 @@ def certificate_for_case(conn: Connection, case_id: int) -> dict[str, Any] | Non
 
 
 def certificate_by_number(conn: Connection, number: str) -> dict[str, Any] | None:
-    """A certificate by its number (what the public verification page looks up)."""
-    row = conn.execute(select(_cert).where(_cert.c.number == number.strip().upper())).mappings().first()
+    """A certificate by its number (what the public verification page looks up), with the holder's employer
+    as the case declared it (``employer_name``; None for a 兜底 case without one), so that two holders of one
+    name can be told apart."""
+    row = conn.execute(select(_cert, _org.c.name.label("employer_name"))
+                       .select_from(_cert.join(_case, _case.c.id == _cert.c.case_id)
+                                    .outerjoin(_org, _org.c.id == _case.c.employer_org_id))
+                       .where(_cert.c.number == number.strip().upper())).mappings().first()
     return _plain(row) if row else None
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from webhelpers import case_reference, case_state, case_version, demo_case, open_case
 
 from workflow import engine
-from workflow.models import Attendance, BallotParticipation, Certificate, Opinion
+from workflow.models import Attendance, BallotParticipation, Case, Certificate, Opinion, Organisation
 from workflow.prereview import assigned_reviewers
 
 
@@ -153,10 +153,19 @@ def test_certificate_verification(demo_db, demo_browser):
     with demo_db.read() as conn:
         certs = {r["holder_name"]: r for r in conn.execute(select(Certificate.__table__)).mappings()}
     valid, revoked = certs["李娜"], certs["罗成"]
+    employers = {}
+    with demo_db.read() as conn:
+        for name, cert in (("valid", valid), ("revoked", revoked)):
+            org_id = conn.execute(select(Case.__table__.c.employer_org_id)
+                                  .where(Case.__table__.c.id == cert["case_id"])).scalar_one()
+            employers[name] = conn.execute(select(Organisation.__table__.c.name)
+                                           .where(Organisation.__table__.c.id == org_id)).scalar_one()
     body = b.get(f"/verify?number={valid['number'].lower()}").get_data(as_text=True)
     assert 'data-result="valid"' in body and "证书有效" in body and "李娜" in body
+    # the status stands out, and the employer tells two holders of one name apart
+    assert 'id="verify-status"' in body and f'id="verify-employer">{employers["valid"]}<' in body
     body = b.get(f"/verify?number={revoked['number']}").get_data(as_text=True)
-    assert 'data-result="revoked"' in body and "已撤销" in body
+    assert 'data-result="revoked"' in body and "已撤销" in body and employers["revoked"] in body
     body = b.get("/verify?number=HN20269999999").get_data(as_text=True)
     assert 'data-result="unknown"' in body and "查无此证" in body
     body = b.get("/verify?number=<script>").get_data(as_text=True)

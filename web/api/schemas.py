@@ -179,6 +179,7 @@ class CertificateOut(_Out):
     status: Literal["valid", "revoked"] | str
     revoked_on: date | None
     revocation_reason: str
+    employer_name: str | None = None
 
 
 class SessionOut(_Out):
