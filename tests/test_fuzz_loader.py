@@ -24,15 +24,20 @@ from hypothesis import strategies as st
 
 from workflow.calendar import WorkingCalendar
 from workflow.catalog import PIPELINES_DIR
-from workflow.pipelines import MAX_DEADLINE_DAYS, Pipeline, parse_pipeline
+from workflow.pipelines import MAX_DEADLINE_DAYS, Pipeline, load_pipeline_dir, parse_pipeline
 from workflow.yamlsource import MAX_DEPTH, DefinitionError
 
 SOURCE = "fuzzed.yaml"
 CALENDAR = WorkingCalendar()
 NOW = datetime(2026, 9, 30, 8, 0, tzinfo=UTC)  # just before the National Day holiday: the longest stretch
-REAL = {p.name: p.read_text(encoding="utf-8") for p in sorted(PIPELINES_DIR.glob("*.yaml"))}
+REAL = {f"{pid}.yaml": text for pid, (_p, text) in sorted(load_pipeline_dir(PIPELINES_DIR).items())}
+"""The shipped pipelines as stored: each fully resolved against the base it extends."""
+EXTENDING = {f"{p.stem}.extends.yaml": p.read_text(encoding="utf-8") for p in sorted(PIPELINES_DIR.glob("*.yaml"))}
+"""The shipped pipeline files as written: only their differences from the base (``extends:``)."""
 MINIMAL = (Path(__file__).parent / "fixtures" / "pipelines" / "minimal.yaml").read_text(encoding="utf-8")
 TEXTS = {"minimal.yaml": MINIMAL, **REAL}
+MUTABLE = {**TEXTS, **EXTENDING}
+"""What the mutation tests start from: whole definitions and the files that extend the base."""
 
 FUZZ = settings(derandomize=True, deadline=None, database=None, print_blob=False,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
@@ -175,10 +180,10 @@ def test_pipeline_shaped_structures(value):
 
 
 @settings(FUZZ, max_examples=60)
-@given(st.sampled_from(sorted(TEXTS)), st.data())
+@given(st.sampled_from(sorted(MUTABLE)), st.data())
 def test_a_subtree_replaced_or_removed(name, data):
     """Any one value of a (real or minimal) definition replaced by arbitrary data, or its key removed."""
-    doc = plain(name)
+    doc = copy.deepcopy(yaml.load(MUTABLE[name], Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)))
     path = data.draw(st.sampled_from(paths(doc)), label="path")
     parent = _parent(doc, path)
     if data.draw(st.booleans(), label="remove"):
@@ -209,9 +214,9 @@ def _mutate_lines(text: str, data) -> str:
 
 
 @settings(FUZZ, max_examples=60)
-@given(st.sampled_from(sorted(TEXTS)), st.data())
+@given(st.sampled_from(sorted(MUTABLE)), st.data())
 def test_real_files_with_a_line_deleted_duplicated_swapped_or_a_token_changed(name, data):
-    text = TEXTS[name]
+    text = MUTABLE[name]
     for _ in range(data.draw(st.integers(1, 3), label="mutations")):
         text = _mutate_lines(text, data)
     check(text)

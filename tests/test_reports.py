@@ -166,8 +166,8 @@ EXPECTED_RATES = {
 def test_pass_rates_on_the_demo(demo, dimension):
     with demo.read() as conn:
         rows = reports.pass_rates(conn, _pipelines(demo), dimension, ALL, NO_FILTER)
-    got = {(r["code"] if dimension == "session" else r["key"]): (r["decided"], r["passed"], r["failed"], r["certified"])
-           for r in rows}
+    got = {(r["code"] if dimension == "session" else r["key"]):
+           (r["decided"], r["passed"], r["failed"], r["certificates"]) for r in rows}
     assert got == EXPECTED_RATES[dimension]
     for r in rows:
         assert r["rate"] == pytest.approx(r["passed"] / r["decided"])
@@ -370,7 +370,7 @@ def test_demo_report_is_the_same_on_postgresql(pg_db):
     load_demo(pg_db, now=NOW)
     report = reports.build_report(pg_db, ALL, NO_FILTER, NOW)
     assert report.stages == EXPECTED_STAGES
-    got = {r["key"]: (r["decided"], r["passed"], r["failed"], r["certified"]) for r in report.rates["firm_type"]}
+    got = {r["key"]: (r["decided"], r["passed"], r["failed"], r["certificates"]) for r in report.rates["firm_type"]}
     assert got == EXPECTED_RATES["firm_type"]
     waits = {w["id"]: w["working_days"] for w in report.waits}
     for username, pipeline_id, _state, expected in HAND_WAITS:

@@ -3,36 +3,38 @@
 ``POST /cases/<id>/actions/<trigger>`` answers, in this order: 404 when the case does not exist, 403 when
 the user may not take this action on it, 409 when the page was stale or the action is not possible now or a
 rule refuses it, 422 when required input is missing — each time re-rendering the page the form came from
-with the message in the user's language and the typed input kept.
+with the message in the user's language and the typed input kept. The order, the acting role and the
+objection rules are the command layer's (:mod:`workflow.commands`, which the API calls too): this view only
+reads the form and renders the answer.
 
 A named objection may carry one evidence file (field ``evidence``, PDF/JPEG/PNG by content). It is checked
 and stored before the objection is fired and recorded by the objection's event; when the file is refused the
-objection is not filed, and when the objection is refused the file and its row are removed again.
+objection is not filed, and when the objection is refused the file and its row are removed again (the
+command does this; the files go to the upload folder through :class:`UploadFolder`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, BinaryIO
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from workflow import attachments as attachment_store
-from workflow import engine, queries
+from workflow import commands, queries
 from workflow.access import dossier_relations
 from workflow.ballot_keys import BallotShares
 from workflow.catalog import get_pipeline
-from workflow.errors import WorkflowError
-from workflow.notices import visible_notice
-from workflow.permissions import acting_role
+from workflow.errors import CaseNotFound, FileRefused, MissingData, WorkflowError
 
-from .casepage import OBJECTION_ROLES, render_case, transition_label
+from .casepage import render_case, transition_label
 from .errors import render_error
+from .extensions import get_db
 from .forms import TransitionForm, parse_corrections, safe_next
 from .i18n import current_lang
 from .security import home_endpoint, small_int
-from .uploads import UploadRejected, discard, path_of, safe_display_name, sniff_file, store
+from .uploads import StoredFile, UploadRejected, discard, path_of, safe_display_name, sniff_file, store
 
 bp = Blueprint("cases", __name__)
 
@@ -44,98 +46,46 @@ def show(case_id: int):
     return render_case(case_id)
 
 
-def _refuse(case: dict[str, Any], status: int, message: str, form: TransitionForm, trigger: str,
-            can_view: bool):
+def _refuse(command: commands.CaseCommand, err: WorkflowError, form: TransitionForm, trigger: str):
     """Re-render the page the form came from with the refusal and the typed input."""
+    message = err.message(current_lang())
+    if err.status == 403 and not command.may_view:
+        return render_error(403, message)  # people without a relation to the case learn nothing more
     if form.return_to.data == "objection":
         from .public import render_objection
 
-        return render_objection(case["id"], status=status, error=message, kept={"reason": form.reason.data or ""})
-    if can_view:
-        return render_case(case["id"], status, error=message, kept=form.kept(trigger))
-    return render_error(status, message)
+        return render_objection(command.case["id"], status=err.status, error=message,
+                                kept={"reason": form.reason.data or ""})
+    if command.may_view:
+        return render_case(command.case["id"], err.status, error=message, kept=form.kept(trigger))
+    return render_error(err.status, message)
 
 
 @bp.post("/cases/<int:case_id>/actions/<trigger>")
 @login_required
 def act(case_id: int, trigger: str):
-    """Fire ``trigger`` on the case as the signed-in user (see the module docstring for the statuses)."""
-    db = current_app.extensions["titlereview_db"]
+    """Fire ``trigger`` on the case as the signed-in user (see the module docstring for the statuses).
+
+    The checks, their order and the objection rules are the command layer's (:mod:`workflow.commands`); this
+    view reads the form into a submission and renders the outcome.
+    """
+    db = get_db()
     actor = current_user.actor
     lang = current_lang()
     form = TransitionForm()
-    with db.read() as conn:
-        case = queries.case_detail(conn, case_id)
-    if case is None:
-        return render_error(404, _("案件不存在。"))
-    viewer = bool(dossier_relations(db, actor, case)[0])
-    with db.read() as conn:
-        pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
-        cands = pipeline.by_trigger_source.get((trigger, case["state"]), [])
-        objection = bool(cands) and set(cands[0].roles) <= OBJECTION_ROLES
-        if objection and not viewer and visible_notice(conn, case_id, actor.org_id) is None:
-            # A unit-internal notice exists only for the unit's staff (the print page's rule): to anyone else
-            # the case is on no notice, and the refusal below must not tell them otherwise.
-            cands, objection = [], False
-        if form.return_to.data == "objection" and trigger == "file_objection" and not cands:
-            # The notice ended or is paused since the form was opened (a notice is public, so saying so is fine).
-            return _refuse(case, 409, _("该公示已结束或暂停，不再受理异议。"), form, trigger, viewer)
-        # Outsiders learn nothing about a case beyond "not yours"; the only actions open to people without a
-        # relation to the case are named objections during a notice.
-        if not viewer and not objection:
-            return render_error(403, _("您无权对该案件执行此操作。"))
-        posted = small_int(form.version.data)
-        if viewer and posted is not None and posted != case["version"]:
-            # A stale page is the likelier story than a forbidden action: say so first.
-            return _refuse(case, 409, _("案件已被他人更新，请查看最新状态后重试。"), form, trigger, viewer)
-        if cands and acting_role(cands[0].roles, actor, case, conn) is None:
-            return _refuse(case, 403, _("您无权执行“%(action)s”。", action=transition_label(
-                pipeline, trigger, case["state"], cands[0].dest)), form, trigger, viewer)
-    if not form.validate():
-        return _refuse(case, 422, form.error_text(), form, trigger, viewer)
-    if objection and len((form.reason.data or "").strip()) < 10:
-        # A named objection suspends a notice: it must say what is wrong, not just that something is.
-        return _refuse(case, 422, _("异议内容请写10到2000字"), form, trigger, viewer)
-    requires = cands[0].requires if cands else []
-    data: dict[str, Any] = {}
-    if "reason" in requires:
-        data["reason"] = (form.reason.data or "").strip()
-    if "corrections" in requires:
-        data["corrections"] = parse_corrections(form.corrections.data)
-    if "assessment" in requires:
-        data["assessment"] = {"result": form.assessment_result.data or "",
-                              "summary": (form.assessment_summary.data or "").strip()}
-    if "verification" in requires:
-        chosen = {key: request.form.getlist(f"verify_{key}") for key in ("achievements", "works")}
-        if any(not v.isdecimal() or len(v) > 4 for values in chosen.values() for v in values):
-            return _refuse(case, 422, _("核实的条目无效，请刷新页面后重试。"), form, trigger, viewer)
-        data["verification"] = {"digest": request.form.get("profile_digest", "")[:128],
-                                **{key: sorted({int(v) for v in values}) for key, values in chosen.items()}}
-    secrets = None
-    if trigger == "close_ballot":
-        # The key shares go beside the data, never in it: the engine records data, and must not record these.
-        shares = ballot_shares_from_request()
-        if isinstance(shares, str):
-            return _refuse(case, 422, shares, form, trigger, viewer)
-        secrets = {"ballot_shares": shares}
-    evidence = None
-    if objection:
-        evidence = _store_evidence(db, case_id, actor)
-        if isinstance(evidence, UploadRejected | WorkflowError):
-            return _refuse(case, evidence.status, evidence.message(lang), form, trigger, viewer)
-        if evidence is not None:
-            data["evidence"] = evidence[0]
     try:
-        fired = engine.fire(db, case_id, trigger, actor, comment=form.comment.data or "", data=data,
-                            expected_version=int(form.version.data), secrets=secrets)
-    except BaseException as err:
-        if evidence is not None:
-            _forget_evidence(db, *evidence)
-        if isinstance(err, WorkflowError):
-            return _refuse(case, err.status, err.message(lang), form, trigger, viewer)
-        raise
+        command = commands.prepare(db, actor, case_id, trigger)
+    except CaseNotFound as err:
+        return render_error(404, err.message(lang))
+    try:
+        acted = command.run(_submission(form, trigger),
+                            files=UploadFolder(current_app.config["UPLOAD_FOLDER"],
+                                               current_app.config["MAX_UPLOAD_BYTES"]))
+    except WorkflowError as err:
+        return _refuse(command, err, form, trigger)
+    fired, pipeline = acted.fired, command.pipeline
     done = transition_label(pipeline, trigger, fired.from_state, fired.to_state)
-    if objection:
+    if acted.objection:
         flash(_("您的异议已提交，公示期暂停，待核查后处理。"), "success")
         return redirect(safe_next(form.next.data) or url_for("public.notices"), 303)
     flash(_("已办理：%(action)s。案件现处于“%(state)s”。", action=done,
@@ -144,9 +94,42 @@ def act(case_id: int, trigger: str):
     target = safe_next(form.next.data)
     if target is None:
         # A step can end the actor's access (the committee sees a dossier only while it is before them).
-        still = dossier_relations(db, actor, {**case, "state": fired.to_state})[0]
+        still = dossier_relations(db, actor, {**command.case, "state": fired.to_state})[0]
         target = url_for("cases.show", case_id=case_id) if still else url_for(home_endpoint(current_user))
     return redirect(target, 303)
+
+
+def _submission(form: TransitionForm, trigger: str) -> commands.Submission:
+    """The posted form as a submission: every data field it carries, and what could not be read (the command
+    decides which of it the action takes and when a problem is refused)."""
+    unreadable: dict[str, WorkflowError] = {}
+    if not form.validate():
+        unreadable["form"] = MissingData(form.error_text())  # already in the user's language
+    data: dict[str, Any] = {
+        "reason": form.reason.data or "", "corrections": parse_corrections(form.corrections.data),
+        "assessment": {"result": form.assessment_result.data or "",
+                       "summary": (form.assessment_summary.data or "").strip()}}
+    chosen = {key: request.form.getlist(f"verify_{key}") for key in ("achievements", "works")}
+    if any(not v.isdecimal() or len(v) > 4 for values in chosen.values() for v in values):
+        unreadable["verification"] = MissingData(_("核实的条目无效，请刷新页面后重试。"))
+    else:
+        data["verification"] = {"digest": request.form.get("profile_digest", "")[:128],
+                                **{key: sorted({int(v) for v in values}) for key, values in chosen.items()}}
+    secrets = None
+    if trigger == "close_ballot":
+        # The key shares go beside the data, never in it: the engine records data, and must not record these.
+        shares = ballot_shares_from_request()
+        if isinstance(shares, str):
+            unreadable["ballot_shares"] = MissingData(shares)
+        else:
+            secrets = {"ballot_shares": shares}
+    upload = request.files.get("evidence")
+    # The file is optional (browsers send an empty part when none was chosen).
+    evidence = (commands.EvidenceFile(safe_display_name(upload.filename), upload.stream)
+                if upload is not None and upload.filename else None)
+    return commands.Submission(comment=form.comment.data or "", data=data,
+                               expected_version=small_int(form.version.data), secrets=secrets, evidence=evidence,
+                               unreadable=unreadable)
 
 
 SHARE_FILE_MAX = 4096
@@ -174,38 +157,24 @@ def ballot_shares_from_request() -> BallotShares | str:
     return BallotShares(values["chair"], values["officer"])
 
 
-def _store_evidence(db, case_id: int, actor) -> tuple[int, str] | UploadRejected | WorkflowError | None:
-    """Check, store and record the objection's evidence file: (attachment id, stored name), the refusal, or
-    None when no file was chosen. Nothing stays on disk or in the database when it is refused."""
-    upload = request.files.get("evidence")
-    if upload is None or not upload.filename:
-        return None  # the file is optional (browsers send an empty part when none was chosen)
-    folder = current_app.config["UPLOAD_FOLDER"]
-    try:
-        stored = store(upload.stream, folder, current_app.config["MAX_UPLOAD_BYTES"])
-    except UploadRejected as err:
-        return err
-    try:
-        att_id = attachment_store.add_objection_evidence(
-            db, case_id, actor, original_name=safe_display_name(upload.filename), stored_name=stored.stored_name,
-            content_type=stored.content_type, size=stored.size, sha256=stored.sha256)
-    except BaseException as err:
-        discard(folder, stored.stored_name)
-        if isinstance(err, WorkflowError):
-            return err
-        raise
-    return att_id, stored.stored_name
+class UploadFolder:
+    """The upload folder as the command layer's file store (:class:`workflow.commands.FileStore`): files are
+    checked by content and written by :func:`web.uploads.store`, refusals are the core's FileRefused."""
 
+    def __init__(self, folder: str, max_bytes: int) -> None:
+        self.folder = folder
+        self.max_bytes = max_bytes
 
-def _forget_evidence(db, attachment_id: int, stored_name: str) -> None:
-    """Remove the file and row of an objection that was not filed (no event references them)."""
-    discard(current_app.config["UPLOAD_FOLDER"], stored_name)
-    try:
-        attachment_store.drop_evidence(db, attachment_id)
-    except Exception:
-        # The refusal (or the original failure) is what the objector must see; an unreferenced row with no
-        # file behind it is listed nowhere and harms nothing.
-        current_app.logger.exception("could not delete evidence row %s of an objection not filed", attachment_id)
+    def save(self, stream: BinaryIO) -> StoredFile:
+        """Check and write one file (nothing is left on disk when it is refused)."""
+        try:
+            return store(stream, self.folder, self.max_bytes)
+        except UploadRejected as err:
+            raise FileRefused(err.zh, err.en, status=err.status) from None
+
+    def discard(self, stored_name: str) -> None:
+        """Remove a file written here."""
+        discard(self.folder, stored_name)
 
 
 @bp.get("/cases/<int:case_id>/materials/<int:attachment_id>")
@@ -213,7 +182,7 @@ def _forget_evidence(db, attachment_id: int, stored_name: str) -> None:
 def download(case_id: int, attachment_id: int):
     """Send one uploaded file as a download, to people who may see the case only — or, for an objection's
     evidence, to the objector, the people deciding the objection, the authority and administrators only."""
-    db = current_app.extensions["titlereview_db"]
+    db = get_db()
     actor = current_user.actor
     with db.read() as conn:
         case = queries.case_detail(conn, case_id)
@@ -249,7 +218,7 @@ def download(case_id: int, attachment_id: int):
 @login_required
 def messages():
     """The signed-in user's in-app messages (case notices), unread ones marked; reading changes nothing."""
-    db = current_app.extensions["titlereview_db"]
+    db = get_db()
     with db.read() as conn:
         rows = queries.notifications(conn, current_user.id)
     return render_template("cases/messages.html", rows=rows, unread=sum(1 for r in rows if r["read_at"] is None))
@@ -264,7 +233,7 @@ def mark_messages_read():
     from workflow.models import Notification, utcnow
 
     note = Notification.__table__
-    db = current_app.extensions["titlereview_db"]
+    db = get_db()
     with db.write() as conn:
         conn.execute(update(note).where(note.c.user_id == current_user.id, note.c.read_at.is_(None))
                      .values(read_at=utcnow()))

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from workflow.pipelines import Pipeline
+from workflow.stages import stage_catalogue
 
 HUB_MIN_SOURCES = 4
 """An outcome entered from at least this many states is drawn without its incoming edges."""
@@ -39,15 +40,6 @@ GAP_Y = 30
 GAP_X = 36
 LANE_STEP = 9
 MARGIN = 16
-
-STAGE_FILL = {
-    "submission": "#f1f5fb", "unit": "#eef7f0", "superior": "#f4f1fa", "authority": "#fdf5e8",
-    "panel": "#eaf4f8", "publication": "#fbeff2", "filing": "#f3f6e9", "closed": "#f2f2f2",
-}
-"""Background of each stage's boxes (light tints: the highlighted state must stand out)."""
-
-_SIDE_TRIGGERS = {"withdraw", "return_for_correction", "file_objection", "decline_recommendation",
-                  "reject_ineligible", "appeal", "revoke", "superior_return", "uphold_objection"}
 
 
 @dataclass
@@ -92,14 +84,23 @@ class _Live:
     hrefs: dict[str, str]
 
 
+def _stage_fill(stage_key: str) -> str:
+    """Background of a stage's boxes (``definitions/stages.yaml``; white for a stage it does not list)."""
+    stage = stage_catalogue().stage(stage_key)
+    return stage.fill if stage else "#ffffff"
+
+
 def _text_width(text: str, size: float = 13.0) -> float:
     """Rough rendered width: CJK and full-width characters are square, Latin ones about half as wide."""
     return sum(size if ord(ch) > 0x2E80 else size * 0.56 for ch in text)
 
 
 def _main_path(p: Pipeline) -> list[str]:
-    """The shortest route from the initial state to a certificate without side paths (the spine)."""
-    goal = "certified" if "certified" in p.state_map else (p.finals[0] if p.finals else p.initial)
+    """The shortest route from the initial state to a favourable end (a certificate) along the ordinary
+    forward steps (the spine). Side paths — withdrawals, returns, objections, refusals, revocation — are the
+    transitions a definition styles as other than ``primary``, so the spine is read from the definition."""
+    favourable = [s.name for s in p.states if s.final and s.outcome == "favourable"]
+    goal = favourable[0] if favourable else (p.finals[0] if p.finals else p.initial)
     queue = deque([(p.initial, [p.initial])])
     seen = {p.initial}
     while queue:
@@ -107,7 +108,7 @@ def _main_path(p: Pipeline) -> list[str]:
         if state == goal:
             return path
         for t in p.transitions:
-            if state in t.source and t.dest not in seen and t.trigger not in _SIDE_TRIGGERS:
+            if state in t.source and t.dest not in seen and t.style == "primary":
                 seen.add(t.dest)
                 queue.append((t.dest, [*path, t.dest]))
     return [p.initial]
@@ -319,7 +320,7 @@ def _render(layout: _Layout, current: str, locale: str, live: _Live | None = Non
             parts.append(_live_node(layout, nd, x, y, live, en))
             continue
         is_current = name == current
-        fill = "#0d5bd7" if is_current else STAGE_FILL.get(nd.stage, "#ffffff")
+        fill = "#0d5bd7" if is_current else _stage_fill(nd.stage)
         stroke = "#0a47a8" if is_current else ("#4a5562" if nd.final else "#9aa5b1")
         width = 2.5 if is_current or nd.final else 1
         dash = ' stroke-dasharray="4,3"' if nd.hub_sources else ""
@@ -353,7 +354,7 @@ def _live_node(layout: _Layout, nd: _Node, x: float, y: float, live: _Live, en: 
     """
     count = live.counts.get(nd.name, 0)
     busy = count > 0
-    fill = STAGE_FILL.get(nd.stage, "#ffffff") if busy else "#fbfcfd"
+    fill = _stage_fill(nd.stage) if busy else "#fbfcfd"
     stroke = "#0a47a8" if busy else ("#7d8894" if nd.final else "#b8c1cb")
     width = 2.5 if busy else (1.6 if nd.final else 1)
     dash = ' stroke-dasharray="4,3"' if nd.hub_sources else ""
@@ -414,6 +415,25 @@ def pipeline_svg(pipeline: Pipeline, current: str, locale: str = "zh_CN") -> str
     with _lock:
         _svgs.setdefault(key, svg)
     return svg
+
+
+@dataclass(frozen=True)
+class DiagramState:
+    """One box of the diagram in words: the state's label, whether the case is there, whether it ends the case."""
+
+    name: str
+    label: str
+    current: bool
+    final: bool
+
+
+def diagram_states(pipeline: Pipeline, current: str, locale: str = "zh_CN") -> list[DiagramState]:
+    """The diagram's text equivalent: every state in the order it is drawn (top to bottom, left to right),
+    ``current`` marked, so a reader who cannot see the drawing gets the same list of steps."""
+    lang = "en" if locale.startswith("en") else "zh"
+    layout = _cached_layout(pipeline, lang)
+    order = sorted(layout.nodes, key=lambda n: (layout.y_of[n], layout.x_of[n]))
+    return [DiagramState(n, layout.nodes[n].label, n == current, layout.nodes[n].final) for n in order]
 
 
 def live_svg(pipeline: Pipeline, counts: Mapping[str, int], hrefs: Mapping[str, str], locale: str = "zh_CN") -> str:

@@ -29,7 +29,9 @@ from workflow.catalog import latest_versions
 from workflow.models import Case, Certificate, ReviewSession, utcnow
 from workflow.roles import ROLES
 from workflow.spreadsheet import XLSX_MIMETYPE, Sheet, safe_filename, workbook_bytes
+from workflow.stages import stage_catalogue
 
+from .extensions import get_db
 from .i18n import label
 from .inbox import pick_tab, tabs_for
 from .security import roles_required
@@ -46,20 +48,13 @@ MIN_YEAR, MAX_YEAR = 1990, 2999
 EXPORT_LIMIT = 20000
 """Most rows a listing export holds (a listing page shows 50; a whole authority's year is a few thousand)."""
 
-STAGE_LABELS = {
-    "submission": _l("申报提交"),
-    "unit_recommendation": _l("单位推荐"),
-    "panel_review": _l("评审"),
-    "result_publication": _l("结果公示"),
-    "closed": _l("已办结"),
-}
 FIRM_LABELS = {"little_giant": _l("专精特新“小巨人”"), "specialised": _l("专精特新"), "other": _l("其他企业")}
 DIMENSION_LABELS = {"session": _l("评审会"), "series": _l("系列"), "level": _l("级别"), "pipeline": _l("流程"),
                     "firm_type": _l("企业类型")}
 
 
 def _db():
-    return current_app.extensions["titlereview_db"]
+    return get_db()
 
 
 def _now() -> datetime:
@@ -166,7 +161,7 @@ def bar_chart(items: Sequence[tuple[str, float, str]], *, title: str, series: Se
                      f'<text x="{x + 16}" y="14" font-size="12">{escape(name)}</text>')
     for i, (name, value, text) in enumerate(items):
         y = top + i * row_h
-        width = round(bar_w * value / peak, 1)
+        width = max(0.0, round(bar_w * value / peak, 1))  # a negative value (clock skew in data) draws no bar
         # Long names (a session's full title) are shortened to fit; the whole name stays in a tooltip.
         shown = name if len(name) <= _LABEL_CHARS else name[: _LABEL_CHARS - 1] + "…"
         parts.append(f'<text x="{label_w - 6}" y="{y + 15}" font-size="12" text-anchor="end">'
@@ -177,7 +172,7 @@ def bar_chart(items: Sequence[tuple[str, float, str]], *, title: str, series: Se
         if values2:
             second = values2[i]
             if second is not None:
-                w2 = round(bar_w * second / peak, 1)
+                w2 = max(0.0, round(bar_w * second / peak, 1))
                 parts.append(f'<rect x="{label_w}" y="{y + 15}" width="{w2}" height="{thick}" fill="#9dbfe6"/>')
                 parts.append(f'<text x="{label_w + w2 + 4}" y="{y + 26}" font-size="11">{second:.2f}</text>')
     parts.append("</svg>")
@@ -204,7 +199,8 @@ def _roles_text(roles: Sequence[str]) -> str:
 
 def _tables(report: rep.Report) -> dict[str, Any]:
     """The figures as displayed (rounded as on the page); the xlsx is built from the same values."""
-    stages = [{"key": k, "label": str(STAGE_LABELS[k]), "n": report.stages[k]} for k in rep.BIG_STAGES]
+    stages = [{"key": r.key, "label": label(r.label), "n": report.stages[r.key]}
+              for r in stage_catalogue().report_stages]
     states = [{**r, "pipeline": pipeline_label(r["pipeline_id"], r["version"]),
                "label": state_label(r["pipeline_id"], r["version"], r["state"])} for r in report.states]
     rates = {d: [{**r, "label": _rate_key_label(d, r), "percent": round(100 * r["rate"], 1)} for r in rows]
@@ -230,7 +226,7 @@ def _sheets(t: dict[str, Any]) -> list[Sheet]:
         dim = str(DIMENSION_LABELS[d])
         sheets.append(Sheet(_("通过率（按%(dim)s）", dim=dim),
                             [dim, _("已决"), _("通过"), _("未通过"), _("取得证书"), _("通过率")],
-                            [(r["label"], r["decided"], r["passed"], r["failed"], r["certified"], r["rate"])
+                            [(r["label"], r["decided"], r["passed"], r["failed"], r["certificates"], r["rate"])
                              for r in t["rates"][d]], formats=(None, None, None, None, None, "0.0%")))
     sheets.append(Sheet(_("停留时间（工作日）"), [_("状态"), _("次数"), _("平均"), _("中位数"), _("P90")],
                         [(r["label"], r["n"], r["mean"], r["p50"], r["p90"]) for r in t["times"]],

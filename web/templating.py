@@ -5,13 +5,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, request, url_for
 from flask_login import current_user
 
 from workflow import queries
 from workflow.catalog import UnknownPipeline, get_pipeline
 from workflow.roles import ROLES
+from workflow.stages import stage_catalogue
 
+from .extensions import get_db
 from .i18n import (
     LANGUAGES,
     N_,
@@ -46,7 +48,7 @@ def role_label(role: str) -> str:
 
 def _pipeline(pipeline_id: str, version: int):
     try:
-        return get_pipeline(current_app.extensions["titlereview_db"], pipeline_id, version)
+        return get_pipeline(get_db(), pipeline_id, version)
     except UnknownPipeline:
         return None
 
@@ -69,17 +71,10 @@ def pipeline_label(pipeline_id: str, version: int | None = None) -> str:
     """A pipeline's display name."""
     from workflow.catalog import latest_versions
 
-    db = current_app.extensions["titlereview_db"]
+    db = get_db()
     version = version or latest_versions(db).get(pipeline_id)
     p = _pipeline(pipeline_id, version) if version else None
     return label(p.label) if p else pipeline_id
-
-
-STATE_BADGE = {
-    "submission": "secondary", "unit": "info", "superior": "info", "authority": "warning", "panel": "primary",
-    "publication": "primary", "filing": "success", "closed": "dark",
-}
-"""Bootstrap badge colour per stage."""
 
 
 OUTCOME_BADGE = {"favourable": "success", "unfavourable": "danger"}
@@ -93,10 +88,11 @@ def state_badge(pipeline_id: str, version: int, state: str) -> str:
     p = _pipeline(pipeline_id, version)
     if p is None or state not in p.state_map:
         return "secondary"
-    definition = screen_state(current_app.extensions["titlereview_db"], pipeline_id, version, state)
+    definition = screen_state(get_db(), pipeline_id, version, state)
     if definition.outcome is not None:
         return OUTCOME_BADGE[definition.outcome]
-    return STATE_BADGE.get(definition.stage, "secondary")
+    stage = stage_catalogue().stage(definition.stage)
+    return stage.badge if stage else "secondary"
 
 
 def field_display(f: Any, value: Any) -> str:

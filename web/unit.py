@@ -8,7 +8,10 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from workflow import queries
+from workflow.catalog import states_acted_on_by
+from workflow.notices import unit_notice_rows
 
+from .extensions import get_db
 from .inbox import capped_badges, final_states, open_states, pick_tab, tabs_for
 from .security import roles_required, small_int
 
@@ -32,7 +35,7 @@ def _page_number() -> int:
 @roles_required("unit_reviewer", "agency_reviewer")
 def inbox():
     """Cases of the reviewer's organisation, by tab (review, notice, recommendation, …)."""
-    db = current_app.extensions["titlereview_db"]
+    db = get_db()
     org_id = current_user.org_id or -1
     states = open_states(db)
     tabs = tabs_for(db, "unit")
@@ -46,7 +49,7 @@ def inbox():
                                   search=request.args.get("q", ""), page=_page_number(),
                                   per_page=current_app.config["PER_PAGE"], oldest_first=tab.actionable,
                                   count_limit=HISTORY_COUNT_LIMIT if tab.final or tab.states is None else None)
-        notices = queries.unit_notices(conn, org_id) if current_user.org_id else []
+        notices = unit_notice_rows(db, conn, org_id) if current_user.org_id else []
     badges = capped_badges(tabs, counts, closed, CLOSED_COUNT_CAP)
     return render_template("unit/inbox.html", tabs=badges, tab=tab, page=page, q=request.args.get("q", ""),
                            notices=notices, org_name=current_user.org_name)
@@ -56,9 +59,9 @@ def inbox():
 @roles_required("superior_reviewer")
 def superior_inbox():
     """Cases waiting for this department's review at their current level, and cases it reviewed before."""
-    db = current_app.extensions["titlereview_db"]
+    db = get_db()
     org_id = current_user.org_id or -1
     with db.read() as conn:
-        queue = queries.superior_queue(conn, org_id, ("superior_review",))
+        queue = queries.superior_queue(conn, org_id, states_acted_on_by(db, "superior_reviewer"))
         history = queries.superior_history(conn, org_id)
     return render_template("unit/superior.html", queue=queue, history=history, org_name=current_user.org_name)

@@ -11,7 +11,7 @@ from . import ballots
 from .context import TransitionContext
 from .eligibility.dates import anniversary
 from .hotpath import Statement, hot_path
-from .models import Certificate, IntegrityRecord, Organisation, User
+from .models import Certificate, CertificateStatus, IntegrityRecord, Organisation, User
 from .registry import action
 
 _cert = Certificate.__table__
@@ -112,7 +112,7 @@ def revoke_certificate(ctx: TransitionContext) -> None:
     today = ctx.today
     reason = ctx.data["reason"]
     ctx.conn.execute(update(_cert).where(_cert.c.case_id == ctx.case["id"])
-                     .values(status="revoked", revoked_on=today, revocation_reason=reason))
+                     .values(status=CertificateStatus.REVOKED.value, revoked_on=today, revocation_reason=reason))
     years = int(ctx.param("integrity_block_years"))
     ends = anniversary(today, years)  # over on the Nth anniversary (rules.md §7.5)
     ctx.conn.execute(insert(_integrity).values(user_id=ctx.case["applicant_id"], case_id=ctx.case["id"],

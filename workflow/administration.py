@@ -111,6 +111,7 @@ def create_account(db: Database, actor: Actor, *, username: str, display_name: s
         org = s.get(Organisation, org_id) if org_id else None
         user = create_user(s, username, display_name.strip(), roles, org=org, password=password,
                            email=email.strip() or None, phone=phone.strip() or None)
+        assert user.id is not None  # create_user flushed the new row, which gave it its key
         return user.id
 
 
@@ -225,14 +226,16 @@ def save_org(db: Database, actor: Actor, org_id: int | None, *, name: str, kind:
         if clash is not None and clash != org_id:
             raise InvalidAction(f"单位“{name}”已存在", f"{name!r} already exists")
         if org_id is None:
-            return create_org(s, **fields).id
+            created = create_org(s, **fields)
+            assert created.id is not None  # create_org flushed the new row, which gave it its key
+            return created.id
         org = s.get(Organisation, org_id)
         if org is None:
             raise CaseNotFound("单位不存在", "No such organisation")
         for key, value in fields.items():
             setattr(org, key, value)
         s.add(org)
-        return org.id
+        return org_id  # the key org was read by
 
 
 def save_session(db: Database, actor: Actor, session_id: int | None, *, code: str, name: str, name_en: str = "",
@@ -265,9 +268,10 @@ def save_session(db: Database, actor: Actor, session_id: int | None, *, code: st
         raise MissingData("受理截止日期不能早于开始日期", "Closing date is before the opening date")
     if sitting_on and closes_on and sitting_on < closes_on:
         raise MissingData("评审会日期不能早于受理截止日期", "The sitting is before applications close")
-    fields = dict(code=code, name=name, name_en=name_en.strip(), series=series.strip(), industry=industry.strip(),
-                  year=year, pipeline_ids=list(dict.fromkeys(pipeline_ids)), authority_org_id=authority_org_id,
-                  opens_on=opens_on, closes_on=closes_on, sitting_on=sitting_on, status=status)
+    fields: dict[str, Any] = dict(
+        code=code, name=name, name_en=name_en.strip(), series=series.strip(), industry=industry.strip(), year=year,
+        pipeline_ids=list(dict.fromkeys(pipeline_ids)), authority_org_id=authority_org_id, opens_on=opens_on,
+        closes_on=closes_on, sitting_on=sitting_on, status=status)
     if relaxations is not None:
         fields["relaxations"] = session_relaxations(relaxations)
     with db.session(write=True) as s:
@@ -280,9 +284,10 @@ def save_session(db: Database, actor: Actor, session_id: int | None, *, code: st
         if session_id is None:
             row = ReviewSession(**fields)
         else:
-            row = s.get(ReviewSession, session_id)
-            if row is None:
+            stored = s.get(ReviewSession, session_id)
+            if stored is None:
                 raise CaseNotFound("评审会不存在", "No such session")
+            row = stored
             for key, value in fields.items():
                 setattr(row, key, value)
         # Checked in this transaction, against the standards stored now and the series being saved.
@@ -296,6 +301,7 @@ def save_session(db: Database, actor: Actor, session_id: int | None, *, code: st
             row.parameters = parameters
         s.add(row)
         s.flush()
+        assert row.id is not None  # flush() just above stored the row, which gave a new one its key
         return row.id
 
 

@@ -206,7 +206,10 @@ def restore(db: Database, path: Path, *, force: bool = False) -> RestoreReport:
 # --- SQLite ----------------------------------------------------------------------------------------------------
 
 def _sqlite_path(db: Database) -> Path:
-    return Path(db.engine.url.database).resolve()
+    name = db.engine.url.database
+    if not name:  # Database refuses a SQLite URL without a file, so only a non-SQLite database gets here
+        raise BackupError("数据库地址未指明 SQLite 文件 / the database URL names no SQLite file")
+    return Path(name).resolve()
 
 
 def _sqlite_check(conn: sqlite3.Connection, db: Database, what: tuple[str, str]) -> str:

@@ -111,7 +111,14 @@ def state_names(db: Database, test: Callable[[StateDef], bool]) -> tuple[str, ..
     return tuple(sorted({s.name for p in latest_pipelines(db) for s in p.states if test(s)}))
 
 
-_SCREEN_FIELDS = ("inbox", "panel_step", "decided", "outcome")
+def states_acted_on_by(db: Database, role: str) -> tuple[str, ...]:
+    """The states of the current pipelines from which ``role`` may fire a transition: where a case waits for
+    that role (e.g. the superior departments' queue)."""
+    return tuple(sorted({src for p in latest_pipelines(db) for t in p.transitions if role in t.roles
+                         for src in t.source}))
+
+
+_SCREEN_FIELDS = ("inbox", "panel_step", "decided", "outcome", "notice")
 """What a state says about how screens treat it, as opposed to how the engine runs it."""
 
 
@@ -132,3 +139,17 @@ def screen_state(db: Database, pipeline_id: str, version: int, name: str) -> Sta
     if newest is None:
         return pinned
     return pinned.model_copy(update={field: getattr(newest, field) for field in _SCREEN_FIELDS})
+
+
+def screen_pipeline(db: Database, pipeline_id: str, version: int) -> Pipeline:
+    """The pinned pipeline version with every state's screen attributes read as :func:`screen_state` reads them,
+    for code that reasons over whole definitions (reports, listings) rather than one state."""
+    pinned = get_pipeline(db, pipeline_id, version)
+    newest_version = latest_versions(db).get(pipeline_id)
+    if newest_version is None or newest_version == version:
+        return pinned
+    states = [screen_state(db, pipeline_id, version, st.name) for st in pinned.states]
+    if states == pinned.states:
+        return pinned
+    return Pipeline.model_validate({**pinned.model_dump(), "states": [st.model_dump() for st in states]})
+

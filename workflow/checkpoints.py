@@ -316,7 +316,7 @@ def sign_checkpoint(db: Database, key: Ed25519PrivateKey, *, now: datetime | Non
         previous = _load_one(conn, last_seq) if last_seq is not None else None
         heads = _case_heads(conn)
         tallies = _closed_tallies(conn)
-        body = {
+        body: dict[str, Any] = {
             "format": FORMAT,
             "seq": (last_seq or 0) + 1,
             "previous": previous.digest if previous is not None else None,
@@ -446,7 +446,7 @@ def _events_at(conn: Connection, pairs: list[tuple[int, int]]) -> dict[tuple[int
     return found
 
 
-def _check_heads(db: Database, cp: Checkpoint, findings: list[Finding]) -> list[int]:
+def _check_heads(db: Database, cp: Checkpoint, findings: list[Finding]) -> dict[int, int]:
     """Every case the checkpoint signed still exists and its chain still passes the signed head.
 
     Returns the cases whose head changed (an event at or before it was edited and the chain rebuilt), each

@@ -376,10 +376,10 @@ def _draw_problems(row: dict[str, Any], prev: dict[str, Any] | None) -> list[str
 def verify_draw(db: Database, draw_id: int) -> DrawCheck:
     """Re-check one recorded draw: its hash, its link to the previous record, and the draw re-run from its seed."""
     with db.read() as conn:
-        row = conn.execute(select(_draw).where(_draw.c.id == draw_id)).mappings().first()
-        if row is None:
+        found = conn.execute(select(_draw).where(_draw.c.id == draw_id)).mappings().first()
+        if found is None:
             return DrawCheck(False, ["抽取记录不存在"])
-        row = dict(row)
+        row = dict(found)
         prev = conn.execute(select(_draw).where(_draw.c.session_id == row["session_id"],
                                                 _draw.c.seq == row["seq"] - 1)).mappings().first()
     problems = _draw_problems(row, dict(prev) if prev else None)

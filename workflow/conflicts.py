@@ -320,6 +320,7 @@ def declare_conflict(db: Database, case_id: int, actor: Actor, kind: str, note: 
     with db.write() as conn:
         case = _load_case(conn, case_id, lock=True)
         seat = _seat_or_refuse(conn, case, actor)
+        assert actor.user_id is not None  # _seat_or_refuse just above refuses an actor without a user
         if _voted_in_open_box(conn, case_id, actor.user_id):
             raise InvalidAction("您已对本案投票，选票无法撤回；请向主任委员说明情况",
                                 "You already voted on this case; the ballot cannot be withdrawn")
@@ -373,7 +374,8 @@ def case_conflicts(db: Database, case_id: int, actor: Actor) -> list[dict[str, A
     """The case's conflicts for the chair's (or an administrator's) review page, with member names."""
     with db.read() as conn:
         case = _load_case(conn, case_id, lock=False)
-        if _seated(conn, case["session_id"]).get(actor.user_id) != "chair" and "administrator" not in actor.roles:
+        not_chair = actor.user_id is None or _seated(conn, case["session_id"]).get(actor.user_id) != "chair"
+        if not_chair and "administrator" not in actor.roles:
             raise PermissionDenied("只有主任委员或管理员可以查看回避情况", "Only the chair or an administrator")
         rows = conn.execute(
             select(_conflict.c.user_id, _user.c.display_name, _conflict.c.kind, _conflict.c.source,

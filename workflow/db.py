@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -60,7 +61,10 @@ def _configure_sqlite(engine: Engine) -> None:
         immediate = options.get(_WRITE, False)
         # Straight to the driver: through exec_driver_sql this BEGIN cost ~30 µs of SQLAlchemy CPU, a third
         # of a whole raw-driver transaction. SQLAlchemy's log still shows "BEGIN (implicit)".
-        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        driver = conn.connection.driver_connection
+        if driver is None:  # only a closed or invalidated pool entry has none, and this one is beginning
+            raise RuntimeError("cannot BEGIN: the pooled connection has no DBAPI connection")
+        driver.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _configure_postgres(engine: Engine) -> None:
@@ -159,9 +163,12 @@ class Database:
         conn = _LeanConnection(self._joined_engine, fairy)
         driver = fairy.driver_connection
         try:
+            if driver is None:  # only a closed or invalidated pool entry has none; this one was just checked out
+                raise RuntimeError("cannot begin a write: the pooled connection has no DBAPI connection")
             if self.is_sqlite:
                 driver.execute("BEGIN IMMEDIATE")
-            yield conn  # behaves as a Connection for every use its callers make of it
+            # It behaves as a Connection for every use its callers make of it (see _LeanConnection).
+            yield cast(Connection, conn)
             real = conn._real
             if real is not None and real.in_transaction():
                 real.commit()
@@ -174,7 +181,7 @@ class Database:
             with suppress(Exception):
                 if real is not None and real.in_transaction():
                     real.rollback()
-                else:
+                elif driver is not None:
                     driver.rollback()
             raise
         finally:

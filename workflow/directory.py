@@ -32,6 +32,7 @@ def create_user(session: Session, username: str, display_name: str, roles: Itera
                 password_hash=hash_password(password) if password else "", **fields)
     session.add(user)
     session.flush()
+    assert user.id is not None  # flush() just above inserted the row and assigned its key
     for role in roles:
         session.add(UserRole(user_id=user.id, role=role))
     session.flush()

@@ -117,7 +117,8 @@ def assess(ctx: TransitionContext) -> EligibilityReport | str:
 
 def evaluates_eligibility(ctx: TransitionContext) -> bool:
     """True when this firing's trigger runs the eligibility guard (a submission or resubmission)."""
-    cands = ctx.pipeline.by_trigger_source.get((ctx.trigger, ctx.case.get("state")), ())
+    # No state is named "", so a case row without one (a bare probe context) matches nothing, as before.
+    cands = ctx.pipeline.by_trigger_source.get((ctx.trigger, ctx.case.get("state", "")), ())
     return any("eligibility_met" in c.guards for c in cands)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import Connection, insert, update
 
@@ -147,6 +147,14 @@ def _deadline_due(ctx: TransitionContext, days: int, calendar_kind: str) -> date
     local = ctx.now.astimezone(CHINA_TZ)
     end = (local + timedelta(days=days + 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return end.astimezone(ctx.now.tzinfo)
+
+
+@overload
+def _resolve(value: int | str, params: dict[str, Any]) -> int: ...
+@overload
+def _resolve(value: None, params: dict[str, Any]) -> None: ...
+@overload
+def _resolve(value: int | str | None, params: dict[str, Any]) -> int | None: ...
 
 
 def _resolve(value: int | str | None, params: dict[str, Any]) -> int | None:

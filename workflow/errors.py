@@ -63,3 +63,17 @@ class MissingData(WorkflowError):
     def __init__(self, message_zh: str, message_en: str = "", *, field: str | None = None) -> None:
         super().__init__(message_zh, message_en)
         self.field = field
+
+
+class FileRefused(WorkflowError):
+    """An uploaded file is refused (empty, not an accepted format, unsafe, too large); nothing of it is kept.
+
+    ``status`` is 422 for a file that is not acceptable and 413 for one that is too large — the statuses the
+    upload pages have always given.
+    """
+
+    status = 422
+
+    def __init__(self, message_zh: str, message_en: str = "", *, status: int = 422) -> None:
+        super().__init__(message_zh, message_en)
+        self.status = status

@@ -425,7 +425,8 @@ def import_experts(db: Database, actor: Actor, content: bytes | str, fmt: str) -
             raw = {col.key: raw_row[i] if i < len(raw_row) else None
                    for i, col in enumerate(columns) if col is not None}
             values, problems = _clean(conn, raw)
-            code = values.get("code")
+            # A required text column: absent only when the row already has a problem (then it is only tested).
+            code: str = values.get("code", "")
             if code and code in seen:
                 problems.append(("code", f"与第 {seen[code]} 行的专家编号重复"))
             if not problems and _user_taken(conn, values.get("user_id"), code):

@@ -144,7 +144,10 @@ class Statement:
 
     def run(self, conn: Connection, params: dict[str, Any] | None = None):
         """Execute on ``conn``'s DBAPI connection (inside its transaction); return the DBAPI cursor."""
-        cur = conn.connection.driver_connection.cursor()
+        driver = conn.connection.driver_connection
+        if driver is None:  # only a closed or invalidated pool entry has none, not one inside a transaction
+            raise RuntimeError("the connection has no DBAPI connection to run a statement on")
+        cur = driver.cursor()
         cur.execute(self.postgresql if conn.dialect.name == "postgresql" else self.sqlite, params or {})
         return cur
 
@@ -221,7 +224,10 @@ class HotPath:
     @staticmethod
     def cursor(conn: Connection):
         """A DBAPI cursor on the connection SQLAlchemy holds (already inside its transaction)."""
-        return conn.connection.driver_connection.cursor()
+        driver = conn.connection.driver_connection
+        if driver is None:  # only a closed or invalidated pool entry has none, not one inside a transaction
+            raise RuntimeError("the connection has no DBAPI connection to open a cursor on")
+        return driver.cursor()
 
     def load_case(self, cur, case_id: int, *, lock: bool) -> CaseRow | None:
         """The case row plus ``session_parameters`` and ``session_relaxations``, typed as SQLAlchemy would

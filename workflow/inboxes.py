@@ -7,8 +7,10 @@ pipeline loader checks that it said so (:func:`inbox_problems`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -92,7 +94,8 @@ def inboxes() -> dict[str, InboxDef]:
     return parse_inboxes(INBOXES_FILE.read_text(encoding="utf-8"), str(INBOXES_FILE))
 
 
-def inbox_problems(states, initial: str, at, *, require_inbox: bool = True) -> list[Problem]:
+def inbox_problems(states: Iterable[Any], initial: str, at: Callable[..., int], *,
+                   require_inbox: bool = True) -> list[Problem]:
     """What is wrong with where ``states`` say they belong: an unknown inbox or tab, a final state placed in a
     tab (final states are listed by the inboxes' final tab), and a state between the first and the last that no
     inbox lists (its cases would vanish from every work list; not asked of ``require_inbox=False``, a version

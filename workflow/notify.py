@@ -72,10 +72,10 @@ def dispatch(db: Database, limit: int = 500) -> int:
         if db.is_postgres:
             stmt = stmt.with_for_update(skip_locked=True)
         for msg in conn.execute(stmt).mappings().all():
-            case = conn.execute(select(_case).where(_case.c.id == msg["case_id"])).mappings().first()
-            if case is None:
+            case_row = conn.execute(select(_case).where(_case.c.id == msg["case_id"])).mappings().first()
+            if case_row is None:
                 continue
-            case = dict(case)
+            case = dict(case_row)
             subject, body = render(db, case, dict(msg))
             now = utcnow()
             recipients = sorted(audience_user_ids(conn, case, msg["audience"].get("roles", [])))

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .inboxes import inbox_problems
+from .pipeline_bases import BASES_DIR, refuse_stray_extension_keys, resolve, resolve_text
 from .registry import ACTIONS, GUARDS, load_builtin_hooks
 from .roles import ROLES
+from .stages import stage_catalogue
 from .yamlsource import DefinitionError, Problem, describe_loc, load_yaml, locate
 
 REQUIREMENTS: dict[str, dict[str, str]] = {
@@ -29,8 +33,8 @@ REQUIREMENTS: dict[str, dict[str, str]] = {
 }
 """Data a transition can demand from whoever fires it."""
 
-STAGES = ("submission", "unit", "superior", "authority", "panel", "publication", "filing", "closed")
-"""Coarse stages, used to group states into inboxes and reports."""
+STAGES = stage_catalogue().keys
+"""Coarse stages (``definitions/stages.yaml``), used to group states on screens and in reports."""
 
 MAX_DEADLINE_DAYS = 3650
 """Longest deadline a definition may set (ten years; real ones are weeks)."""
@@ -76,6 +80,18 @@ class Deadline(_Strict):
     fire: str
     remind_before: int | str | None = None
     paused_in: list[str] = []
+    label: Label | None = None
+    """How the deadline is called on the case page (``单位公示截止``); its name when missing."""
+
+
+class MaterialDef(_Strict):
+    """One category of material the applicant uploads: what it is evidence of, whether a submission needs it,
+    and a short hint of what counts (shown beside it in the applicant's checklist)."""
+
+    code: str = Field(pattern=_NAME.pattern, max_length=40)
+    label: Label
+    required: bool = False
+    hint: Label | None = None
 
 
 class StateDef(_Strict):
@@ -97,6 +113,10 @@ class StateDef(_Strict):
     """The committee has voted on a case in this state (it is listed among the panel's decided cases)."""
     outcome: Literal["favourable", "unfavourable"] | None = None
     """How the case ended or stands for the applicant, when that is settled (colours its badge)."""
+    notice: Literal["unit", "result"] | None = None
+    """The case is on notice in this state: the unit's internal notice (单位公示, for the unit's own staff) or
+    the public result notice (结果公示). The notice pages list it; while a deadline's ``paused_in`` holds the
+    state (an objection under review) the notice shows as paused and takes no further objection."""
 
 
 class TransitionDef(_Strict):
@@ -126,6 +146,9 @@ class Pipeline(_Strict):
     route: Literal["normal", "exceptional", "bridging"] = "normal"
     initial: str
     parameters: dict[str, Parameter] = {}
+    materials: list[MaterialDef] = []
+    """The material categories an applicant may upload, in checklist order (versions before 5 list none and
+    take the fixed legacy set of :mod:`workflow.attachments`, none of them required)."""
     states: list[StateDef] = Field(min_length=2)
     transitions: list[TransitionDef] = Field(min_length=1)
 
@@ -133,6 +156,29 @@ class Pipeline(_Strict):
     def state_map(self) -> dict[str, StateDef]:
         """States by name."""
         return {s.name: s for s in self.states}
+
+    @cached_property
+    def required_materials(self) -> list[MaterialDef]:
+        """The material categories a submission needs, in checklist order."""
+        return [m for m in self.materials if m.required]
+
+    @cached_property
+    def deadlines(self) -> dict[str, Deadline]:
+        """Every deadline a transition starts, by name."""
+        return {t.deadline.name: t.deadline for t in self.transitions if t.deadline is not None}
+
+    @cached_property
+    def paused_states(self) -> frozenset[str]:
+        """States in which a running deadline stands still (an objection under review pauses its notice)."""
+        return frozenset(name for d in self.deadlines.values() for name in d.paused_in)
+
+    def notice_deadline(self, kind: str) -> Deadline | None:
+        """The deadline that runs the notice of ``kind`` (``unit``/``result``): the one started on entering a
+        state on that notice. None when this pipeline has no such notice."""
+        for t in self.transitions:
+            if t.deadline is not None and self.state_map[t.dest].notice == kind:
+                return t.deadline
+        return None
 
     @cached_property
     def finals(self) -> list[str]:
@@ -161,7 +207,7 @@ class Pipeline(_Strict):
     def shortest_path(self, start: str, goal: str, *, avoid: frozenset[str] = frozenset()) -> list[str] | None:
         """The shortest list of triggers leading from ``start`` to ``goal`` without self-loops or the triggers
         in ``avoid`` (e.g. side paths), or None when there is none. Guards are not considered."""
-        queue = deque([(start, [])])
+        queue: deque[tuple[str, list[str]]] = deque([(start, [])])
         seen = {start}
         while queue:
             state, path = queue.popleft()
@@ -213,6 +259,7 @@ def _graph_problems(p: Pipeline, raw: Any, *, stored: bool = False) -> list[Prob
     if not p.finals:
         problems.append(Problem("no state is marked final: a case could never finish", at("states")))
     problems.extend(inbox_problems(p.states, p.initial, lambda i: at("states", i), require_inbox=not stored))
+    problems.extend(_material_problems(p, at))
 
     for i, t in enumerate(p.transitions):
         where = f"transition {t.trigger!r}"
@@ -269,9 +316,9 @@ def _graph_problems(p: Pipeline, raw: Any, *, stored: bool = False) -> list[Prob
             elif any("system" not in c.roles for c in fired):
                 problems.append(Problem(f"{where}: deadline trigger {d.fire!r} must allow role 'system'",
                                         at("transitions", i, "deadline", "fire")))
-            for s in d.paused_in:
-                if s not in states:
-                    problems.append(Problem(f"{where}: deadline paused_in names unknown state {s!r}",
+            for paused in d.paused_in:
+                if paused not in states:
+                    problems.append(Problem(f"{where}: deadline paused_in names unknown state {paused!r}",
                                             at("transitions", i, "deadline", "paused_in")))
     for (trigger, src), cands in p.by_trigger_source.items():
         if len({tuple(sorted(c.roles)) for c in cands}) > 1:
@@ -285,7 +332,7 @@ def _graph_problems(p: Pipeline, raw: Any, *, stored: bool = False) -> list[Prob
         return problems
 
     # Reachability from the initial state, and every non-final state must be able to finish.
-    edges: dict[str, set[str]] = {s: set() for s in states}
+    edges: dict[str, set[str]] = {name: set() for name in states}
     for t in p.transitions:
         for src in t.source:
             edges[src].add(t.dest)
@@ -296,10 +343,10 @@ def _graph_problems(p: Pipeline, raw: Any, *, stored: bool = False) -> list[Prob
             if nxt not in seen:
                 seen.add(nxt)
                 queue.append(nxt)
-    reverse: dict[str, set[str]] = {s: set() for s in states}
+    reverse: dict[str, set[str]] = {name: set() for name in states}
     for src, dests in edges.items():
-        for d in dests:
-            reverse[d].add(src)
+        for dest in dests:
+            reverse[dest].add(src)
     can_finish = set(p.finals)
     queue = deque(p.finals)
     while queue:
@@ -318,16 +365,49 @@ def _graph_problems(p: Pipeline, raw: Any, *, stored: bool = False) -> list[Prob
     return problems
 
 
-def parse_pipeline(text: str, source: str = "<pipeline>", *, stored: bool = False) -> Pipeline:
+RESERVED_MATERIAL_CODES = frozenset({"objection_evidence"})
+"""Categories the system gives files itself (an objection's evidence): a pipeline cannot list them."""
+
+MATERIALS_GUARD = "required_materials"
+"""The guard that refuses a submission while a required material is missing."""
+
+
+def _material_problems(p: Pipeline, at: Callable[..., int]) -> list[Problem]:
+    """Material codes must be unique and not reserved; a pipeline that checks required materials must list some
+    (the guard would otherwise let every submission through while seeming to check)."""
+    problems: list[Problem] = []
+    codes = [m.code for m in p.materials]
+    for i, code in enumerate(codes):
+        if codes.index(code) != i:
+            problems.append(Problem(f"material {code!r} is listed twice", at("materials", i)))
+        if code in RESERVED_MATERIAL_CODES:
+            problems.append(Problem(f"material code {code!r} is reserved for files the system attaches itself",
+                                    at("materials", i, "code")))
+    if not p.required_materials:
+        for i, t in enumerate(p.transitions):
+            if MATERIALS_GUARD in t.guards:
+                problems.append(Problem(f"transition {t.trigger!r}: guard {MATERIALS_GUARD!r} needs at least one "
+                                        "material marked 'required: true'", at("transitions", i, "guards")))
+    return problems
+
+
+def parse_pipeline(text: str, source: str = "<pipeline>", *, stored: bool = False,
+                   bases: Sequence[Path] = (BASES_DIR,)) -> Pipeline:
     """Parse and fully check one pipeline definition; raise DefinitionError listing every problem.
 
     ``stored``: the text of a version already in the database, which running cases may be pinned to. It was
     checked when it was stored; rules added since (every state in an inbox) apply to new versions only, so
     an older stored version still loads.
+
+    A definition that ``extends:`` a base is resolved against the first of ``bases`` that has it
+    (:mod:`workflow.pipeline_bases`) and the result is checked as a whole.
     """
     raw = load_yaml(text, source)
     if not isinstance(raw, dict):
         raise DefinitionError("a pipeline definition must be a mapping", line=1, source=source)
+    if "extends" in raw:
+        return _parse_extended(raw, source, stored=stored, bases=bases)
+    refuse_stray_extension_keys(raw, source)
     try:
         pipeline = Pipeline.model_validate(raw)
     except ValidationError as err:
@@ -342,17 +422,35 @@ def parse_pipeline(text: str, source: str = "<pipeline>", *, stored: bool = Fals
     return pipeline
 
 
+def _parse_extended(raw: dict[str, Any], source: str, *, stored: bool, bases: Sequence[Path]) -> Pipeline:
+    """Check a definition that extends a base: resolve it, then check the whole. A problem found only in the
+    resolved whole has no line of its own in this file, so it is reported at the ``extends:`` line."""
+    resolved, note = resolve(raw, source, bases)
+    at_extends = getattr(raw, "key_lines", {}).get("extends", 1)
+    text = yaml.safe_dump(resolved, allow_unicode=True, sort_keys=False, width=120)
+    try:
+        return parse_pipeline(text, source, stored=stored, bases=bases)
+    except DefinitionError as err:
+        raise DefinitionError(source=source, problems=[
+            Problem(f"{p.message} (with base {note})", at_extends) for p in err.problems]) from None
+
+
 def load_pipeline_dir(directory: Path) -> dict[str, tuple[Pipeline, str]]:
-    """Load every ``*.yaml`` in ``directory``: {pipeline id: (pipeline, source text)}.
+    """Load every ``*.yaml`` in ``directory``: {pipeline id: (pipeline, text to store)}. A file that
+    ``extends:`` a base is resolved first (:mod:`workflow.pipeline_bases`) and its text to store is the
+    resolved definition.
 
     All files are checked before anything is returned; problems from every file are reported together.
     """
     found: dict[str, tuple[Pipeline, str]] = {}
     problems: list[Problem] = []
+    # Bases beside the directory (a test fixture's own) come before the shipped ones.
+    search = [d for d in (directory.parent / "bases", BASES_DIR) if d.is_dir()]
     for path in sorted(directory.glob("*.yaml")):
         try:
-            text = path.read_text(encoding="utf-8")
-            pipeline = parse_pipeline(text, str(path))
+            own = path.read_text(encoding="utf-8")
+            pipeline = parse_pipeline(own, str(path), bases=search)
+            text = resolve_text(own, str(path), search)
         except DefinitionError as err:
             problems.extend(err.attributed())
             continue

@@ -9,14 +9,15 @@ Definitions used throughout (they are shown on the reports page too):
   The reports group those into the four big stages of a review plus "closed": submission (``submission``),
   unit recommendation (``unit``, ``superior``), panel review (``authority``, ``panel`` — the authority's formal
   check and eligibility re-check prepare the panel's work), result publication (``publication``, ``filing``) and
-  closed (``closed``). See :data:`BIG_STAGE_OF`.
+  closed (``closed``), as ``definitions/stages.yaml`` says. See :data:`BIG_STAGE_OF`.
 * **Decided, passed, failed.** A case is *decided* once the committee's count has put it in a pass or a fail
-  state. The pass and fail states are read from the definitions: the destinations of the
-  :data:`DECISION_TRIGGER` transitions, a destination in the ``publication`` stage meaning passed, one in the
-  ``closed`` stage meaning not passed (``result_notice`` and ``not_passed`` in the shipped pipelines). When a
-  case went through the vote more than once (an accepted appeal), its latest decision counts. Pass rate =
-  passed / decided. ``certified`` counts decided cases that ever entered the destination of the
-  :data:`CERTIFICATE_TRIGGER` transition (``certified``), even if the title was revoked later.
+  state. The pass and fail states are read from the definitions: the ``decided`` destinations of the
+  transitions that leave a state whose committee step is the ballot (``panel_step: ballot``), one whose
+  ``outcome`` is unfavourable meaning not passed, any other passed. When a case went through the vote more
+  than once (an accepted appeal), its latest decision counts. Pass rate = passed / decided. ``certified``
+  counts decided cases that ever entered a final state with a favourable outcome (the title conferred), even
+  if the title was revoked later. Definitions written before states carried these attributes are read with
+  the newest version's (:func:`workflow.catalog.screen_pipeline`).
 * **Firm type** is that of the applicant's employer: 专精特新“小巨人” when the employer is flagged as a little
   giant, else 专精特新 when it is flagged specialised, else other (including applicants without an employer).
 * **Time in state** is measured in *working days* on the China calendar with the administrators' overrides.
@@ -61,11 +62,12 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement, Select
 
 from .calendar import CHINA_TZ, WorkingCalendar
-from .catalog import get_pipeline
+from .catalog import screen_pipeline
 from .db import Database
 from .models import Case, CaseEvent, Organisation, ReportCalendarDay, ReviewSession, User
 from .models._types import UTCDateTime
 from .pipelines import Pipeline
+from .stages import stage_catalogue
 from .workdays import calendar_from_db
 
 __all__ = [
@@ -87,26 +89,12 @@ __all__ = [
     "time_in_state",
 ]
 
-BIG_STAGES = ("submission", "unit_recommendation", "panel_review", "result_publication", "closed")
-"""The big stages of a review, in order (the last one holds finished cases)."""
+BIG_STAGES = stage_catalogue().report_keys
+"""The big stages of a review, in order (the last one holds finished cases); ``definitions/stages.yaml``."""
 
-BIG_STAGE_OF = {
-    "submission": "submission",
-    "unit": "unit_recommendation",
-    "superior": "unit_recommendation",
-    "authority": "panel_review",
-    "panel": "panel_review",
-    "publication": "result_publication",
-    "filing": "result_publication",
-    "closed": "closed",
-}
-"""Coarse stage of a state's definition → big stage of the reports (see the module docstring)."""
+BIG_STAGE_OF = stage_catalogue().report_of
+"""Coarse stage of a state's definition → big stage of the reports (``report:`` in ``definitions/stages.yaml``)."""
 
-DECISION_TRIGGER = "close_ballot"
-"""The committee's count: its destinations are the pass and fail states."""
-
-CERTIFICATE_TRIGGER = "issue_certificate"
-"""Issuing the certificate: its destination is the state that means the title was conferred."""
 
 DIMENSIONS = ("session", "series", "level", "pipeline", "firm_type")
 """What pass rates can be broken down by."""
@@ -332,7 +320,7 @@ def _versions(conn: Connection, scope: ReportScope, filt: ReportFilter) -> list[
 
 
 def _pipelines(db: Database, versions: Iterable[tuple[str, int]]) -> list[Pipeline]:
-    return [get_pipeline(db, pid, v) for pid, v in versions]
+    return [screen_pipeline(db, pid, v) for pid, v in versions]
 
 
 def outcome_states(pipelines: Iterable[Pipeline]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
@@ -341,15 +329,11 @@ def outcome_states(pipelines: Iterable[Pipeline]) -> tuple[frozenset[str], froze
     failed: set[str] = set()
     certified: set[str] = set()
     for p in pipelines:
-        stage = {s.name: s.stage for s in p.states}
+        states = p.state_map
         for t in p.transitions:
-            if t.trigger == DECISION_TRIGGER:
-                if stage[t.dest] == "publication":
-                    passed.add(t.dest)
-                elif stage[t.dest] == "closed":
-                    failed.add(t.dest)
-            elif t.trigger == CERTIFICATE_TRIGGER:
-                certified.add(t.dest)
+            if any(states[src].panel_step == "ballot" for src in t.source) and states[t.dest].decided:
+                (failed if states[t.dest].outcome == "unfavourable" else passed).add(t.dest)
+        certified.update(s.name for s in p.states if s.final and s.outcome == "favourable")
     return frozenset(passed), frozenset(failed), frozenset(certified)
 
 
@@ -397,7 +381,7 @@ def _big_stage_expr(pipelines: Sequence[Pipeline]) -> ColumnElement[str]:
              for p in pipelines
              for big in BIG_STAGES
              if (states := [s.name for s in p.states if BIG_STAGE_OF[s.stage] == big])]
-    return case(*whens, else_=literal("closed")) if whens else literal("closed")
+    return case(*whens, else_=literal(BIG_STAGES[-1])) if whens else literal(BIG_STAGES[-1])
 
 
 def cases_per_stage(conn: Connection, pipelines: Sequence[Pipeline], scope: ReportScope,
@@ -450,13 +434,13 @@ def pass_rates(conn: Connection, pipelines: Sequence[Pipeline], dimension: str, 
               .outerjoin(s, s.c.id == c.c.session_id)
               .outerjoin(org, org.c.id == c.c.employer_org_id))
     stmt = (select(key, *extra, func.count().label("decided"), func.sum(is_pass).label("passed"),
-                   func.count(got_certificate.c.case_id).label("certified"))
+                   func.count(got_certificate.c.case_id).label("certificates"))
             .select_from(joined).where(_where(scope, filt)).group_by(key, *extra).order_by(key))
     rows = []
     for r in conn.execute(stmt).mappings():
         decided, n_pass = int(r["decided"]), int(r["passed"] or 0)
         row = {"key": r["key"], "decided": decided, "passed": n_pass, "failed": decided - n_pass,
-               "certified": int(r["certified"]), "rate": n_pass / decided if decided else None}
+               "certificates": int(r["certificates"]), "rate": n_pass / decided if decided else None}
         if dimension == "session":
             row["code"], row["name"] = r["code"], r["name"]
         rows.append(row)

@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, ValidationError, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .profiles import (
     AchievementKind,
@@ -416,13 +416,13 @@ def _coherence_problems(s: Standard) -> Iterator[tuple[tuple[str | int, ...], st
         if not ach.kinds and not ach.items:
             yield ("achievements",), "needs 'items' (or 'kinds')", \
                 "须列出业绩条目"
-        item_ids = [item.id for item in ach.items]
-        for i, item in enumerate(ach.items):
-            if item_ids.index(item.id) != i:
-                yield ("achievements", "items", i, "id"), f"item id {item.id!r} is used twice", \
-                    f"条目编号“{item.id}”重复"
-            for j, branch in enumerate(item.branches):
-                stray = [k.value for k in branch.kinds if k not in item.kinds]
+        item_ids = [ach_item.id for ach_item in ach.items]
+        for i, ach_item in enumerate(ach.items):
+            if item_ids.index(ach_item.id) != i:
+                yield ("achievements", "items", i, "id"), f"item id {ach_item.id!r} is used twice", \
+                    f"条目编号“{ach_item.id}”重复"
+            for j, branch in enumerate(ach_item.branches):
+                stray = [k.value for k in branch.kinds if k not in ach_item.kinds]
                 if stray:
                     yield ("achievements", "items", i, "branches", j, "kinds"), \
                         f"{', '.join(stray)} not among the item's kinds", \
@@ -447,20 +447,20 @@ def _coherence_problems(s: Standard) -> Iterator[tuple[tuple[str | int, ...], st
             yield ("direct", "achievements_k"), f"asks for {direct.achievements_k.value} of only {count} items", \
                 f"要求具备{direct.achievements_k.value}条，但只列出了{count}条"
         route_ids = [r.id for r in direct.routes]
-        for i, route in enumerate(direct.routes):
-            if route_ids.index(route.id) != i:
-                yield ("direct", "routes", i, "id"), f"route id {route.id!r} is used twice", \
-                    f"路径编号“{route.id}”重复"
-            by_education = route.industry_years is not None
-            by_leading = route.leader_years is not None
+        for i, direct_route in enumerate(direct.routes):
+            if route_ids.index(direct_route.id) != i:
+                yield ("direct", "routes", i, "id"), f"route id {direct_route.id!r} is used twice", \
+                    f"路径编号“{direct_route.id}”重复"
+            by_education = direct_route.industry_years is not None
+            by_leading = direct_route.leader_years is not None
             if by_education == by_leading:
                 yield ("direct", "routes", i), "needs industry_years (education route) or leader_years " \
                                                "(leader route), not both", \
                     "学历路径填写“本行业年限”，负责人路径填写“任主要负责人年限”，二者须且只能填一项"
-            if by_leading and not route.firm_recognitions:
+            if by_leading and not direct_route.firm_recognitions:
                 yield ("direct", "routes", i, "firm_recognitions"), "a leader route names the firm's recognitions", \
                     "负责人路径须选择企业须获得的认定"
-            if by_education and route.min_education is None:
+            if by_education and direct_route.min_education is None:
                 yield ("direct", "routes", i, "min_education"), "an education route names the education", \
                     "学历路径须选择最低学历"
     works = s.representative_works
@@ -551,7 +551,7 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def _message(err: dict[str, Any]) -> str:
+def _message(err: ErrorDetails) -> str:
     """A pydantic error rewritten for the author of a YAML file."""
     loc = tuple(err["loc"])
     path = ".".join(str(p) for p in loc) or "standard"

@@ -142,7 +142,9 @@ def save_draft(db: Database, *, draft_id: int | None, body: dict[str, Any], base
         if draft_id is None:
             new_id = conn.execute(insert(_draft).values(**values, created_by=by_user_id, created_at=now,
                                                         lock_version=1).returning(_draft.c.id)).scalar_one()
-            return _read(conn, new_id)
+            created = _read(conn, new_id)
+            assert created is not None  # inserted just above, in this transaction
+            return created
         current = _locked(conn, draft_id)
         if current is None:
             raise _gone()
@@ -150,7 +152,9 @@ def save_draft(db: Database, *, draft_id: int | None, body: dict[str, Any], base
             raise _stale(current)
         conn.execute(update(_draft).where(_draft.c.id == draft_id)
                      .values(**values, lock_version=current.lock_version + 1))
-        return _read(conn, draft_id)
+        saved = _read(conn, draft_id)
+        assert saved is not None  # locked and updated just above, in this transaction
+        return saved
 
 
 def get_draft(db: Database, draft_id: int) -> Draft | None:

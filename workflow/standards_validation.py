@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from .standards import Standard
 from .standards_labels import path_label
@@ -48,7 +49,7 @@ _ID_PATTERNS = {
 }
 
 
-def _translate(err: dict[str, Any]) -> tuple[str, str]:
+def _translate(err: ErrorDetails) -> tuple[str, str]:
     """A pydantic error as (Chinese, English), by its type rather than by its English wording."""
     kind = err["type"]
     ctx = err.get("ctx") or {}

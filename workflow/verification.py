@@ -86,4 +86,4 @@ def record_unit_verification(ctx: TransitionContext) -> None:
     checked = parse_profile(body, check_future=False).model_dump(mode="json")
     ctx.conn.execute(update(_profile).where(_profile.c.id == row.id).values(body=checked))
     ctx.payload["verification"] = {"verified": [t.model_dump() for t in verified],
-                                   "withdrawn": [t.model_dump() for t in withdrawn]}
+                                   "unverified": [t.model_dump() for t in withdrawn]}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -46,7 +46,7 @@ class _LineLoader(yaml.SafeLoader):
 
     _depth = 0
 
-    def compose_node(self, parent, index):  # type: ignore[override]
+    def compose_node(self, parent, index):
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
@@ -56,7 +56,7 @@ class _LineLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:  # type: ignore[override]
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep=deep)
         except DefinitionError:
@@ -65,10 +65,15 @@ class _LineLoader(yaml.SafeLoader):
             # The innermost node that failed names the line; outer nodes pass the DefinitionError on.
             # (PyYAML's own message is about its internals, e.g. "'NoneType' object has no attribute 'groupdict'".)
             kind = node.tag.rsplit(":", 1)[-1]
-            value = repr(node.value[:40]) if isinstance(node.value, str) else f"this {node.id}"
+            if isinstance(node.value, str):
+                value = repr(node.value[:40])
+            else:
+                # A sequence or mapping (the composer builds no other nodes): both name their kind in ``id``,
+                # which the stubs declare on those classes, not on their base.
+                value = f"this {cast('yaml.SequenceNode | yaml.MappingNode', node).id}"
             raise DefinitionError(f"{value} cannot be read as !!{kind}", line=node.start_mark.line + 1) from None
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> LineDict:
         if not isinstance(node, yaml.MappingNode):  # e.g. "!!map x": PyYAML's own check, which this override skips
             raise yaml.constructor.ConstructorError(None, None, f"expected a mapping node, but found {node.id}",
                                                     node.start_mark)
@@ -92,7 +97,7 @@ class _LineLoader(yaml.SafeLoader):
             result[key] = self.construct_object(value_node, deep=True)
         return result
 
-    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:  # type: ignore[override]
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> LineList:
         if not isinstance(node, yaml.SequenceNode):  # e.g. "!!seq x"
             raise yaml.constructor.ConstructorError(None, None, f"expected a sequence node, but found {node.id}",
                                                     node.start_mark)
@@ -102,7 +107,7 @@ class _LineLoader(yaml.SafeLoader):
         return result
 
 
-    def construct_yaml_timestamp(self, node: yaml.ScalarNode):  # type: ignore[override]
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode):
         """Dates like 2024-13-01 match YAML's timestamp pattern but are impossible: report them with a line."""
         try:
             return super().construct_yaml_timestamp(node)

@@ -113,10 +113,10 @@ def test_the_objection_form_of_a_unit_notice_follows_the_print_pages_rule(cast, 
     advance(cast, case_id, "unit_notice")
     elsewhere = cast.open("industry-session")  # on no notice at all
     with cast.db.read() as conn:
-        assert visible_notice(conn, case_id, cast.employer)[0] == "unit"
-        assert visible_notice(conn, case_id, cast.other_employer) is None
-        assert visible_notice(conn, case_id, None) is None
-        assert visible_notice(conn, elsewhere, cast.employer) is None
+        assert visible_notice(cast.db, conn, case_id, cast.employer)[0] == "unit"
+        assert visible_notice(cast.db, conn, case_id, cast.other_employer) is None
+        assert visible_notice(cast.db, conn, case_id, None) is None
+        assert visible_notice(cast.db, conn, elsewhere, cast.employer) is None
     form, sheet = f"/notices/{case_id}/objection", f"/unit-notices/{case_id}/print"
     # the unit's staff (the applicant too, whom the objection's own rule then refuses) reach the form
     for username in ("unit_hr", "colleague", "zhang"):
@@ -144,8 +144,13 @@ def test_the_objection_form_of_a_unit_notice_follows_the_print_pages_rule(cast, 
     assert (_same_but_the_id(on_notice.get_data(as_text=True), case_id)
             == _same_but_the_id(no_notice.get_data(as_text=True), elsewhere))
     assert cast.applicant.name not in on_notice.get_data(as_text=True)
+    # posted from anywhere else (the API's path too: workflow.commands), the same answer as for no notice
     bare = {"reason": data["reason"], "version": str(case_version(cast.db, case_id))}
-    assert outsider.post(f"/cases/{case_id}/actions/file_objection", data=bare).status_code == 403
+    bare_on = outsider.post(f"/cases/{case_id}/actions/file_objection", data=bare)
+    bare_off = outsider.post(f"/cases/{elsewhere}/actions/file_objection",
+                             data={**bare, "version": str(case_version(cast.db, elsewhere))})
+    assert bare_on.status_code == bare_off.status_code == 409
+    assert cast.applicant.name not in bare_on.get_data(as_text=True)
     assert case_state(cast.db, case_id) == "unit_notice"
     # the unit's own staff still object by name
     response = browser("colleague").post(f"/cases/{case_id}/actions/file_objection", data={

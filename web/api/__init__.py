@@ -22,24 +22,23 @@ from spectree import Response as Resp
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from workflow import api_tokens, engine, queries
+from workflow import api_tokens, commands, queries
 from workflow.access import dossier_relations
 from workflow.ballot_keys import BallotShares
 from workflow.catalog import get_pipeline
 from workflow.errors import WorkflowError
-from workflow.notices import visible_notice
+from workflow.notices import result_notices
 from workflow.objector_privacy import is_objection_event, redact_objectors
-from workflow.permissions import acting_role
 from workflow.roles import Actor
 from workflow.standards_store import latest_standards, latest_version
 
+from ..extensions import get_db
 from . import schemas as s
 from .listing import visible_cases
 
 PREFIX = "/api/v1"
 _CERT_NUMBER = re.compile(r"^[A-Z0-9]{6,40}$")
 PROBLEM = "application/problem+json"
-OBJECTION_ROLES = frozenset({"public", "unit_member"})
 
 bp = Blueprint("api_v1", __name__, url_prefix=PREFIX)
 
@@ -58,12 +57,7 @@ TITLES = {
 TEXT = {
     "no_token": ("缺少或无效的 API 令牌（Authorization: Bearer <令牌>），或令牌已撤销。",
                  "Missing or invalid API token (Authorization: Bearer <token>), or the token was revoked."),
-    "no_case": ("案件不存在。", "No such case."),
-    "not_yours": ("您无权查看或办理该案件。", "You may not see or act on this case."),
-    "not_your_action": ("您无权执行“%s”。", "You may not take the action %s."),
-    "stale": ("案件已被他人更新，请获取最新版本后重试。", "The case changed meanwhile; fetch it again and retry."),
-    "notice_over": ("该公示已结束或暂停，不再受理异议。", "The notice has ended or is paused; no objections now."),
-    "objection_short": ("异议内容请写10到2000字。", "An objection must be 10 to 2000 characters."),
+    "not_yours": commands.NOT_YOURS_TO_SEE,
     "no_certificate": ("未找到该编号的证书。", "No certificate with that number."),
     "no_standard": ("标准不存在。", "No such standard."),
     "no_route": ("接口不存在。", "No such endpoint."),
@@ -129,7 +123,7 @@ JSON_TYPE = "application/json"
 
 
 def _db():
-    return current_app.extensions["titlereview_db"]
+    return get_db()
 
 
 def token_required(func):
@@ -226,19 +220,9 @@ def _summary(db, row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "state_label": _label(pipeline, row["state"])}
 
 
-MAX_ID = 2**63 - 1
-"""Ids beyond a 64-bit integer cannot exist (and the database driver would refuse to bind them)."""
-
-
 def _load_case(case_id: int) -> dict[str, Any]:
-    """The case with its names; a 404 problem when there is none."""
-    case = None
-    if 0 < case_id <= MAX_ID:
-        with _db().read() as conn:
-            case = queries.case_detail(conn, case_id)
-    if case is None:
-        fail(404, TEXT["no_case"])
-    return case
+    """The case with its names; a 404 problem when there is none (CaseNotFound, as for firing)."""
+    return commands.load_case(_db(), case_id)
 
 
 def _visible_case(case_id: int) -> tuple[dict[str, Any], list[str]]:
@@ -307,22 +291,11 @@ def case_events(case_id: int):
 @token_required
 @spec.validate(resp=Resp(HTTP_200=s.ActionList, **CASE_ERRORS), tags=["actions"])
 def case_actions(case_id: int):
-    """What the token may do on the case now (and permitted actions a rule refuses, with the reasons)."""
-    db = _db()
-    case = _load_case(case_id)
-    viewer = bool(dossier_relations(db, _actor(), case)[0])
-    options = engine.available_actions(db, case_id, _actor())
-    if not viewer:
-        # Outsiders may only see the named objection open during a notice they may see (the print page's
-        # rule): a unit-internal notice is not even admitted to exist for people outside the unit.
-        pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
-        options = [o for o in options if set(pipeline.by_trigger_source[(o.trigger, case["state"])][0].roles)
-                   <= OBJECTION_ROLES]
-        with db.read() as conn:
-            if options and visible_notice(conn, case_id, _actor().org_id) is None:
-                options = []
-        if not options:
-            fail(403, TEXT["not_yours"])
+    """What the token may do on the case now (and permitted actions a rule refuses, with the reasons).
+
+    Outsiders see only the named objection open during a notice they may see (:func:`workflow.commands.
+    offered_actions`, the same rule as firing)."""
+    case, options = commands.offered_actions(_db(), _actor(), case_id)
     return s.ActionList(case_version=case["version"], items=[
         s.ActionOption(trigger=o.trigger, label=o.label, style=o.style, requires=list(o.requires),
                        allowed=o.allowed, reasons=list(o.reasons)) for o in options])
@@ -333,41 +306,14 @@ def case_actions(case_id: int):
 @spec.validate(json=s.FireRequest, resp=Resp(HTTP_200=s.Fired, HTTP_409=s.Problem, **CASE_ERRORS, **BODY_ERRORS),
                tags=["actions"])
 def fire(case_id: int, trigger: str, json: s.FireRequest):
-    """Fire ``trigger`` on the case (same engine and checks as the web page: 404 → 403 → 409 → 422)."""
-    db = _db()
-    actor = _actor()
-    case = _load_case(case_id)
-    viewer = bool(dossier_relations(db, actor, case)[0])
-    pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
-    cands = pipeline.by_trigger_source.get((trigger, case["state"]), [])
-    objection = bool(cands) and set(cands[0].roles) <= OBJECTION_ROLES
-    if objection and not viewer:
-        with db.read() as conn:
-            if visible_notice(conn, case_id, actor.org_id) is None:
-                # As for a case on no notice at all: outsiders learn nothing about a unit-internal notice.
-                cands, objection = [], False
-    if not viewer and not objection:
-        if trigger == "file_objection" and not cands:
-            fail(409, TEXT["notice_over"])
-        fail(403, TEXT["not_yours"])
-    if viewer and json.expected_version is not None and json.expected_version != case["version"]:
-        fail(409, TEXT["stale"])
-    if cands:
-        with db.read() as conn:
-            role = acting_role(cands[0].roles, actor, case, conn)
-        if role is None:
-            zh, en = TEXT["not_your_action"]
-            label = cands[0].label
-            fail(403, (zh % label.zh, en % label.en))
-    data = json.data.model_dump(exclude_none=True)
-    if objection and len((data.get("reason") or "").strip()) < 10:
-        fail(422, TEXT["objection_short"])
+    """Fire ``trigger`` on the case: the web page's command (:mod:`workflow.commands`), 404 → 403 → 409 → 422."""
     secrets = None
     if trigger == "close_ballot" and json.ballot_shares is not None:
         # Beside the data, never in it: the engine records data and must not record the key shares.
         secrets = {"ballot_shares": BallotShares(json.ballot_shares.chair, json.ballot_shares.officer)}
-    fired = engine.fire(db, case_id, trigger, actor, comment=json.comment, data=data,
-                        expected_version=json.expected_version, secrets=secrets)
+    submission = commands.Submission(comment=json.comment, data=json.data.model_dump(exclude_none=True),
+                                     expected_version=json.expected_version, secrets=secrets)
+    fired = commands.act(_db(), _actor(), case_id, trigger, submission).fired
     return s.Fired(case_id=fired.case_id, trigger=fired.trigger, from_state=fired.from_state,
                    to_state=fired.to_state, version=fired.version, role=fired.role)
 
@@ -381,7 +327,7 @@ def fire(case_id: int, trigger: str, json: s.FireRequest):
 def notices():
     """Review results currently on public notice (公示), with the end of each notice."""
     with _db().read() as conn:
-        rows = queries.open_result_notices(conn)
+        rows = result_notices(_db(), conn)
     return s.NoticeList(items=[s.Notice(case_id=r["id"], **r) for r in rows])
 
 

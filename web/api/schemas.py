@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from workflow.models import CertificateStatus
 
 
 class _Out(BaseModel):
@@ -176,10 +178,12 @@ class CertificateOut(_Out):
     level: str
     issuer: str
     issued_on: date
-    status: Literal["valid", "revoked"] | str
+    status: CertificateStatus
     revoked_on: date | None
     revocation_reason: str
     employer_name: str | None = None
+    id_masked: str | None = Field(default=None, description="the holder's resident ID number with only its first "
+                                  "3 and last 4 characters shown (None when the holder declared none)")
 
 
 class SessionOut(_Out):

@@ -3,7 +3,7 @@ social benefits — what the applicant shows beyond education and years."""
 
 from __future__ import annotations
 
-from ..profiles import Text, WorkKind
+from ..profiles import Achievement, Text, WorkKind
 from ..standards import AchievementKind
 from .achievements import AchievementTally
 from .context import Context, Finding, Part, kinds_en, kinds_zh, met, not_met, pending, use
@@ -102,10 +102,10 @@ class RepresentativeWorks:
                 tail = f"本场评审不作论文硬性要求{ctx.policy()[0]}（标准原要求论文 {need_papers} 篇）。{tail}"
                 relaxation = "waive_papers"
             elif papers < need_papers:
-                part = not_met(f"本标准要求代表作中至少有论文 {need_papers} 篇，现有 {papers} 篇。{tail}",
-                               f"At least {need_papers} papers are required among the works; {papers} declared.",
-                               ev, uses)
-                return [Finding("representative_works", Layer.WORKS, part, hard=rule.hard)]
+                too_few_papers = not_met(f"本标准要求代表作中至少有论文 {need_papers} 篇，现有 {papers} 篇。{tail}",
+                                         f"At least {need_papers} papers are required among the works; "
+                                         f"{papers} declared.", ev, uses)
+                return [Finding("representative_works", Layer.WORKS, too_few_papers, hard=rule.hard)]
         if len(counted) >= need:
             listed = "；".join(w.summary().zh for _, w in counted)
             part: Part = met(f"代表作 {len(counted)} 件，须 {need} 件：{listed}。{tail}",
@@ -137,7 +137,9 @@ class Benefits:
             return []
         need = rule.min_items.value
         uses = [use("benefits.min_items", rule.min_items)]
-        verified, unverified, skipped = [], [], []
+        verified: list[tuple[int, Achievement]] = []
+        unverified: list[tuple[int, Achievement]] = []
+        skipped: list[str] = []
         for i, a in enumerate(ctx.profile.achievements):
             if a.kind not in rule.kinds:
                 continue

@@ -13,7 +13,7 @@ from .experts import Expert
 from .mail import EmailMessage
 from .orgs import ApplicantProfile, Organisation, User, UserRole
 from .panels import Attendance, Ballot, BallotBox, BallotParticipation, Conflict, Opinion
-from .records import Certificate, IntegrityRecord
+from .records import Certificate, CertificateStatus, IntegrityRecord
 from .reports import ReportCalendarDay
 from .sessions import CommitteeSeat, ReviewSession
 
@@ -31,6 +31,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "Certificate",
+    "CertificateStatus",
     "CommitteeDraw",
     "CommitteeSeat",
     "Conflict",

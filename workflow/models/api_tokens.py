@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from ._types import JSONType, UTCDateTime, utcnow
+from ._types import JSONType, TableModel, UTCDateTime, utcnow
 
 
-class ApiToken(SQLModel, table=True):
+class ApiToken(TableModel, table=True):
     """A bearer token for ``/api/v1``. Only the SHA-256 of the secret is stored (the secret is shown once).
 
     ``scopes`` is a subset of the owner's roles at creation; the token acts with the owner's roles that are

@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from ._types import UTCDateTime, utcnow
+from ._types import TableModel, UTCDateTime, utcnow
 
 
-class Attachment(SQLModel, table=True):
+class Attachment(TableModel, table=True):
     """One uploaded file of a case (PDF, JPEG or PNG, type checked by content when uploaded)."""
 
     __tablename__ = "attachment"

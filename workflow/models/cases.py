@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, Index, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from ._types import JSONType, UTCDateTime, utcnow
+from ._types import JSONType, TableModel, UTCDateTime, utcnow
 
 
-class Case(SQLModel, table=True):
+class Case(TableModel, table=True):
     """One application for one title, moving through one pipeline version.
 
     ``state`` and ``version`` are written only by :func:`workflow.engine.fire`; ``version`` doubles as the
@@ -69,7 +69,7 @@ class Case(SQLModel, table=True):
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class EligibilityRecord(SQLModel, table=True):
+class EligibilityRecord(TableModel, table=True):
     """An eligibility report kept for a case: the evaluator's verdict at submission or at the authority's
     re-check (``kind`` ``submission`` / ``recommend`` (the unit's recommendation) / ``recheck``), written by
     the transition numbered ``event_seq``.
@@ -93,7 +93,7 @@ class EligibilityRecord(SQLModel, table=True):
     problem: str = Field(default="")
 
 
-class CaseEvent(SQLModel, table=True):
+class CaseEvent(TableModel, table=True):
     """An append-only audit record of one transition, hash-chained per case.
 
     ``hash`` covers every other column and ``prev_hash``, so editing, deleting, inserting or reordering
@@ -125,7 +125,7 @@ class CaseEvent(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
-class OutboxMessage(SQLModel, table=True):
+class OutboxMessage(TableModel, table=True):
     """A message to deliver after the transaction that caused it commits (in-app notice, email).
 
     Written in the same transaction as the event, so a message exists if and only if its cause does.
@@ -147,7 +147,7 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str = Field(default="")
 
 
-class Timer(SQLModel, table=True):
+class Timer(TableModel, table=True):
     """A deadline: at ``due_at`` the engine fires ``trigger`` on the case if it is still in ``state``.
 
     Created by the transition that starts it; fired at most once by ``titlereview tick``. While the case sits
@@ -173,7 +173,7 @@ class Timer(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class Notification(SQLModel, table=True):
+class Notification(TableModel, table=True):
     """An in-app message in one user's inbox (delivered from the outbox)."""
 
     __tablename__ = "notification"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from ._types import JSONType, UTCDateTime, utcnow
+from ._types import JSONType, TableModel, UTCDateTime, utcnow
 
 
-class AuditCheckpoint(SQLModel, table=True):
+class AuditCheckpoint(TableModel, table=True):
     """One signed statement of every case's chain head and every closed ballot box's tally.
 
     ``body`` is exactly what was signed (its canonical JSON): sequence number, the previous checkpoint's digest,

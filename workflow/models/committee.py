@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from ._types import JSONType, UTCDateTime, utcnow
+from ._types import JSONType, TableModel, UTCDateTime, utcnow
 
 
-class CommitteeDraw(SQLModel, table=True):
+class CommitteeDraw(TableModel, table=True):
     """One random draw with everything needed to re-run it: seed, parameters, candidates (canonical order).
 
     ``kind`` is ``committee`` (the seated committee; ids are expert ids), ``replacement`` (one seat refilled;
@@ -44,7 +44,7 @@ class CommitteeDraw(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
-class PanelLog(SQLModel, table=True):
+class PanelLog(TableModel, table=True):
     """An append-only record of committee work that is not a case transition.
 
     Conflicts detected, declared, confirmed or dismissed; the sitting opened and signed off; attendance;
@@ -68,7 +68,7 @@ class PanelLog(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
-class ReviewAssignment(SQLModel, table=True):
+class ReviewAssignment(TableModel, table=True):
     """A seated member assigned to a case's pre-review group (评议组) for one round."""
 
     __tablename__ = "review_assignment"
@@ -83,7 +83,7 @@ class ReviewAssignment(SQLModel, table=True):
     assigned_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class Defence(SQLModel, table=True):
+class Defence(TableModel, table=True):
     """A defence interview (答辩): when and where, who sits on it, and its record and result."""
 
     __tablename__ = "defence"
@@ -103,7 +103,7 @@ class Defence(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class Sitting(SQLModel, table=True):
+class Sitting(TableModel, table=True):
     """The session's committee sitting: opened and signed off by the chair; minutes frozen by their hash."""
 
     __tablename__ = "sitting"

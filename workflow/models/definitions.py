@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Column, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from ._types import JSONType, UTCDateTime, utcnow
+from ._types import JSONType, TableModel, UTCDateTime, utcnow
 
 
-class PipelineVersion(SQLModel, table=True):
+class PipelineVersion(TableModel, table=True):
     """The exact YAML text of one (pipeline id, version), loaded from ``definitions/pipelines``.
 
     Changing a pipeline's file without raising its version is refused at sync time (``sha256`` differs),
@@ -28,7 +28,7 @@ class PipelineVersion(SQLModel, table=True):
     loaded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class StandardVersion(SQLModel, table=True):
+class StandardVersion(TableModel, table=True):
     """One published version of an occupation standard (评价标准), edited by administrators.
 
     ``effective_from`` repeats the body's date as a column, so that the version in force on a day is one
@@ -51,7 +51,7 @@ class StandardVersion(SQLModel, table=True):
     based_on_version: int | None = None
 
 
-class StandardDraft(SQLModel, table=True):
+class StandardDraft(TableModel, table=True):
     """A standard being written, saved without publishing (migration 0014).
 
     ``body`` is the editor's JSON-shaped standard as it stands, which may still be incomplete or invalid: a
@@ -75,7 +75,7 @@ class StandardDraft(SQLModel, table=True):
     lock_version: int = Field(default=1, sa_column_kwargs={"server_default": text("1")})
 
 
-class CalendarOverride(SQLModel, table=True):
+class CalendarOverride(TableModel, table=True):
     """An administrator's correction to the working-day calendar (True = working day, False = day off)."""
 
     __tablename__ = "calendar_override"
@@ -87,7 +87,7 @@ class CalendarOverride(SQLModel, table=True):
     changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class CalendarOverrideChange(SQLModel, table=True):
+class CalendarOverrideChange(TableModel, table=True):
     """One administrator's change to the calendar overrides (kept after an override is removed)."""
 
     __tablename__ = "calendar_override_change"

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Column
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from ._types import JSONType, UTCDateTime, utcnow
+from ._types import JSONType, TableModel, UTCDateTime, utcnow
 
 
-class Expert(SQLModel, table=True):
+class Expert(TableModel, table=True):
     """One expert of the pool with what the draw and the conflict check need.
 
     ``specialties`` is a list of specialty names; ``level`` is the title held (副高 or 正高); the employer is

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Index
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from ._types import UTCDateTime, utcnow
+from ._types import TableModel, UTCDateTime, utcnow
 
 
-class EmailMessage(SQLModel, table=True):
+class EmailMessage(TableModel, table=True):
     """One e-mail to one address. ``status``: pending → sending → sent, or failed after the last attempt.
 
     Kept apart from the in-app notification so that a flaky mail server is retried without ever

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Integer, UniqueConstraint, func, text
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Boolean, Column, Index, Integer, UniqueConstraint, false, func, text
+from sqlmodel import Field
 
-from ._types import JSONType, UTCDateTime, utcnow
+from ._types import JSONType, TableModel, UTCDateTime, utcnow
 
 
-class Organisation(SQLModel, table=True):
+class Organisation(TableModel, table=True):
     """An organisation taking part in review.
 
     ``kind`` is one of ``employer`` (用人单位), ``agency`` (人事代理/人才服务机构, the 兜底 channel),
@@ -34,7 +34,7 @@ class Organisation(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class User(SQLModel, table=True):
+class User(TableModel, table=True):
     """A login. Roles live in :class:`UserRole`; the organisation scopes what a reviewer may act on."""
 
     __tablename__ = "user_account"
@@ -53,6 +53,9 @@ class User(SQLModel, table=True):
     # The server default lets migration 0013 add the column in place to a table many others refer to; the column
     # has no Python-side default, so Core inserts that leave it out (tests at older revisions) still work there.
     session_generation: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
+    # The elder-friendly mode (长辈模式: larger text and controls, stronger contrast), chosen by the person with the
+    # header's switch and kept here so it follows them to every device (migration 0017; web/display.py).
+    elder_mode: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -62,7 +65,7 @@ class User(SQLModel, table=True):
 Index("ix_user_username_ci", func.lower(User.__table__.c.username))
 
 
-class UserRole(SQLModel, table=True):
+class UserRole(TableModel, table=True):
     """One role held by one user (a person may be, say, unit reviewer and panel member)."""
 
     __tablename__ = "user_role"
@@ -73,7 +76,7 @@ class UserRole(SQLModel, table=True):
     role: str = Field(max_length=30)
 
 
-class ApplicantProfile(SQLModel, table=True):
+class ApplicantProfile(TableModel, table=True):
     """What an applicant declares about themselves (education, titles, certificates, achievements…).
 
     The body is validated by :class:`workflow.profiles.ApplicantProfile` and stored as JSON so that new

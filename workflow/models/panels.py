@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Column, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from ._types import JSONType, UTCDateTime, utcnow
+from ._types import JSONType, TableModel, UTCDateTime, utcnow
 
 
-class Attendance(SQLModel, table=True):
+class Attendance(TableModel, table=True):
     """A seated committee member recorded present at the session's sitting (quorum counts these)."""
 
     __tablename__ = "attendance"
@@ -26,7 +26,7 @@ class Attendance(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class Conflict(SQLModel, table=True):
+class Conflict(TableModel, table=True):
     """A conflict of interest between a committee member and a case; a confirmed one recuses the member.
 
     ``source`` is ``detected`` (same employer, same recommending unit…) or ``declared`` by the member.
@@ -46,7 +46,7 @@ class Conflict(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class Opinion(SQLModel, table=True):
+class Opinion(TableModel, table=True):
     """A pre-review (评议组) opinion with a score per criterion; informs the vote, does not decide it."""
 
     __tablename__ = "opinion"
@@ -62,7 +62,7 @@ class Opinion(SQLModel, table=True):
     submitted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class BallotBox(SQLModel, table=True):
+class BallotBox(TableModel, table=True):
     """The committee ballot on one case in one round: opened, then closed with the tally."""
 
     __tablename__ = "ballot_box"
@@ -82,7 +82,7 @@ class BallotBox(SQLModel, table=True):
     passed: bool | None = None
 
 
-class BallotParticipation(SQLModel, table=True):
+class BallotParticipation(TableModel, table=True):
     """“This member has voted on this box” — and nothing about the choice."""
 
     __tablename__ = "ballot_participation"
@@ -93,13 +93,13 @@ class BallotParticipation(SQLModel, table=True):
     member_id: int = Field(foreign_key="user_account.id")
 
 
-class Ballot(SQLModel, table=True):
+class Ballot(TableModel, table=True):
     """One secret ballot: a Paillier ciphertext per choice counter under the committee key (hex), never the
     choice in clear. Random primary key, no member, no time: unlinkable by design."""
 
     __tablename__ = "ballot"
     # No hidden rowid on SQLite: rows are kept in (random) primary-key order, not in the order cast.
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012 - SQLAlchemy reads it from the class
 
     id: str = Field(primary_key=True, max_length=32)
     box_id: int = Field(foreign_key="ballot_box.id", index=True)
@@ -108,7 +108,7 @@ class Ballot(SQLModel, table=True):
     c_abstain: str
 
 
-class CommitteeKey(SQLModel, table=True):
+class CommitteeKey(TableModel, table=True):
     """The public half of a session's ballot key (Paillier ``n``, hex). The private key is never stored: it
     exists only as two shares held by the chair and the session's officer (workflow.ballot_keys)."""
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum, auto
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from ._types import UTCDateTime, utcnow
+from ._types import TableModel, UTCDateTime, utcnow
 
 
-class Certificate(SQLModel, table=True):
+class CertificateStatus(StrEnum):
+    """A certificate's standing, as stored: valid, or revoked (the title withdrawn later; the record stays so the
+    public verification can say so)."""
+
+    VALID = auto()
+    REVOKED = auto()
+
+
+class Certificate(TableModel, table=True):
     """An electronic title certificate, verifiable by number on the public page (valid or revoked)."""
 
     __tablename__ = "certificate"
@@ -25,13 +34,13 @@ class Certificate(SQLModel, table=True):
     level: str = Field(default="", max_length=10)
     issuer: str = Field(max_length=200)
     issued_on: date
-    status: str = Field(default="valid", max_length=10)
+    status: str = Field(default=CertificateStatus.VALID.value, max_length=10)
     revoked_on: date | None = None
     revocation_reason: str = Field(default="")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class IntegrityRecord(SQLModel, table=True):
+class IntegrityRecord(TableModel, table=True):
     """A dishonesty record (e.g. a title obtained by fraud): blocks new applications until ``ends_on``."""
 
     __tablename__ = "integrity_record"

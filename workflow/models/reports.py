@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
+
+from ._types import TableModel
 
 
-class ReportCalendarDay(SQLModel, table=True):
+class ReportCalendarDay(TableModel, table=True):
     """One calendar day with its working-day flag and the number of working days before it.
 
     Filled by :func:`workflow.reports.refresh_calendar` from :class:`workflow.calendar.WorkingCalendar` (the

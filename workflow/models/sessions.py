@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Column, UniqueConstraint, text
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
 
-from ._types import JSONType, UTCDateTime, utcnow
+from ._types import JSONType, TableModel, UTCDateTime, utcnow
 
 
-class ReviewSession(SQLModel, table=True):
+class ReviewSession(TableModel, table=True):
     """A dated sitting for one series/industry with its own committee and parameter overrides.
 
     Example: “2026年湘产专场·轨道交通装备”. ``parameters`` override the pipeline's defaults for cases of
@@ -42,7 +42,7 @@ class ReviewSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class CommitteeSeat(SQLModel, table=True):
+class CommitteeSeat(TableModel, table=True):
     """A user seated on a session's committee as ``member`` or ``chair``."""
 
     __tablename__ = "committee_seat"
