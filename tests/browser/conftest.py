@@ -5,6 +5,9 @@ are skipped with the reason — except under ``CI=true``, where a missing browse
 the tests fail instead. Playwright never downloads a browser here (no ``playwright install``): it launches the
 system Chromium through ``executable_path``.
 
+Every page a test loads is checked with axe-core's WCAG 2.1 A and AA rules (``axe_audit.py``): a violation
+fails the test at its teardown, with the rule, the element and the page, unless ``axe_exceptions.py`` excuses it.
+
 Each test module gets a fresh SQLite database (the migrated template, the test cast with known passwords and
 the shipped standards) and its own server on a free port of 127.0.0.1.
 """
@@ -20,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from axe_audit import AuditedBrowser, AxeAudit, report
 from livehelpers import CHROMIUM_ARGS, PASSWORD, Person
 from sqlalchemy import inspect, update
 from sqlmodel import SQLModel
@@ -53,6 +57,8 @@ def pytest_collection_modifyitems(config, items) -> None:
 def _missing() -> str | None:
     if importlib.util.find_spec("playwright") is None:
         return "the playwright package is not installed (pip install playwright==1.65.2; never `playwright install`)"
+    if importlib.util.find_spec("axe_playwright_python") is None:
+        return "the axe-playwright-python package is not installed (pip install axe-playwright-python==0.1.8)"
     if not CHROMIUM.exists():
         return f"{CHROMIUM} is missing (apt-get install -y chromium fonts-wqy-zenhei)"
     return None
@@ -113,15 +119,31 @@ def live_server(live_db: Database, tmp_path_factory, chromium_path) -> Iterator[
         server.server_close()
 
 
+@pytest.fixture(scope="session")
+def axe_audit() -> AxeAudit:
+    """What axe-core found on the pages loaded so far (one collector for the run; each test takes its own)."""
+    return AxeAudit()
+
+
+@pytest.fixture(autouse=True)
+def no_axe_violations(axe_audit: AxeAudit) -> Iterator[None]:
+    """Fail the test at teardown when a page it loaded broke a WCAG 2.1 A/AA rule that axe-core checks."""
+    axe_audit.take()  # what an earlier test left behind is that test's, already reported
+    yield
+    findings = axe_audit.take()
+    if findings:
+        pytest.fail(report(findings), pytrace=False)
+
+
 @pytest.fixture(scope="module")
-def chromium(chromium_path: Path):
-    """One Chromium per module (each signed-in person gets their own context)."""
+def chromium(chromium_path: Path, axe_audit: AxeAudit):
+    """One Chromium per module (each signed-in person gets their own context), every page of it audited by axe."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium_path), args=CHROMIUM_ARGS)
         try:
-            yield browser
+            yield AuditedBrowser(browser, axe_audit)
         finally:
             browser.close()
 
