@@ -33,7 +33,7 @@ from workflow.catalog import get_pipeline, latest_versions, sync_pipelines
 from workflow.db import Database
 from workflow.standards_store import sync_standards
 
-from . import http, machines, scale, transitions, voting
+from . import ballot_sheet, http, machines, scale, transitions, voting
 
 PG_ADMIN = os.environ.get("TITLEREVIEW_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -118,11 +118,15 @@ class Sizes:
     http_rounds: int
     http_seconds: float
     http_postgres: bool
+    sheet_cases: int = 100
+    sheet_samples: int = 20
+    sheet_submissions: int = 7
 
 
 QUICK = Sizes(sqlite_cases=8, pg_cases=5, rounds=3, machine_cases=1_000, sqlite_voters=50, pg_voters=100,
               pg_vote_cases=1, duplicates=20, tally_members=7, scale_small=10_000, scale_large=100_000,
-              scale_samples=40, scale_postgres=False, http_rounds=1, http_seconds=1.5, http_postgres=False)
+              scale_samples=40, scale_postgres=False, http_rounds=1, http_seconds=1.5, http_postgres=False,
+              sheet_samples=5, sheet_submissions=3)
 FULL = Sizes(sqlite_cases=30, pg_cases=20, rounds=5, machine_cases=20_000, sqlite_voters=200, pg_voters=200,
              pg_vote_cases=3, duplicates=40, tally_members=25, scale_small=10_000, scale_large=1_000_000,
              scale_samples=600, scale_postgres=True, http_rounds=3, http_seconds=5.0, http_postgres=True)
@@ -271,12 +275,30 @@ def scenario_http(report: Report, sizes: Sizes) -> None:
     report.out["http_rps_floor"] = round(r.floor.rps, 1)
 
 
+def scenario_ballot_sheet(report: Report, sizes: Sizes) -> None:
+    """A member's ballot sheet of 100 open cases: the page and the submission of every choice, vs the floor."""
+    with sqlite_db() as db:
+        r = ballot_sheet.run(db, sizes.sheet_cases, sizes.sheet_samples, sizes.sheet_submissions)
+    report.rows.append((f"ballot sheet · {r.cases} cases · page",
+                        f"p50 {r.page_ms:.1f} ms ({r.page_bytes // 1024} KiB, {r.page_samples} requests) vs floor "
+                        f"page {r.floor_ms:.2f} ms, in-process", f"{r.page_ratio:.3f}×"))
+    report.rows.append((f"ballot sheet · {r.cases} cases · submit",
+                        f"p50 {r.submit_ms:,.0f} ms for all {r.cases} choices ({r.submissions} members, each once; "
+                        f"encrypted and cast in one transaction) vs floor page {r.floor_ms:.2f} ms",
+                        f"{r.submit_ratio:.4f}×"))
+    report.out["ballot_sheet_page_vs_floor"] = round(r.page_ratio, 4)
+    report.out["ballot_sheet_submit_vs_floor"] = round(r.submit_ratio, 5)
+    report.out["ballot_sheet_page_ms"] = round(r.page_ms, 1)
+    report.out["ballot_sheet_submit_ms"] = round(r.submit_ms, 1)
+
+
 SCENARIOS: list[tuple[str, Callable[[Report, Sizes], None]]] = [
     ("transitions", scenario_transitions),
     ("machine cost", scenario_machines),
     ("scale", scenario_scale),
     ("http", scenario_http),
     ("voting", scenario_voting),
+    ("ballot sheet", scenario_ballot_sheet),
 ]
 """Each scenario appends its rows and keys to the report; add a new one here."""
 

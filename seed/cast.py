@@ -3,16 +3,22 @@ tests and the benchmarks so both exercise the engine the same way."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 
-from workflow import engine
+from workflow import attachments, engine
+from workflow.catalog import get_pipeline
 from workflow.db import Database
 from workflow.directory import actor_for, create_org, create_user
-from workflow.models import ApplicantProfile, CommitteeSeat, ReviewSession
+from workflow.models import ApplicantProfile, Case, CommitteeSeat, ReviewSession
 from workflow.roles import Actor
 
 READY_PROFILE: dict = {
     "birth_date": "1984-05-12",
+    "id_number": "430202198405120036",  # GB 11643-1999 check digit, born 1984-05-12 (株洲市荷塘区)
     "education": [{"level": "本科", "graduated_on": "2006-07-01", "major": "机械工程", "major_related": True}],
     "titles": [
         {"series": "工程", "specialty": "机械", "level": "助理", "name": "助理工程师", "obtained_on": "2007-09-01"},
@@ -48,6 +54,9 @@ READY_PROFILE: dict = {
 }
 """A profile that meets every seed engineering standard the cast applies for (tests drive cases with it)."""
 
+OTHER_APPLICANT_ID_NUMBER = "43010219840512009X"
+"""The second applicant's ID number: same birth date as READY_PROFILE's, a different person (check digit X)."""
+
 STANDARD_FOR = {
     ("industry-session", "副高"): ("hunan-sme-advanced-manufacturing-senior", "高级工程师"),
     ("industry-session", "正高"): ("national-engineering-professor", "正高级工程师"),
@@ -59,6 +68,35 @@ STANDARD_FOR = {
 
 CAST_STANDARDS = sorted({standard_id for standard_id, _title in STANDARD_FOR.values()})
 """The standards the cast's session accepts: the ones its cases use (``STANDARD_FOR``), all engineering."""
+
+
+SAMPLE_PDF = (b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n"
+              b"2 0 obj <</Type /Pages /Kids [] /Count 0>> endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n")
+"""The bytes of each seeded material file: a valid, empty PDF (demo and test cases need files, not content)."""
+
+
+def upload_required_materials(db: Database, case_id: int, applicant: Actor, *, folder: Path | None = None,
+                              now: datetime | None = None) -> list[int]:
+    """Upload one file for every material the case's pipeline requires, as ``applicant``; return their ids.
+
+    With ``folder`` (the app's upload folder) the files are written there as an upload would store them, so
+    they can be downloaded; without, only the rows are recorded (tests that never download).
+    """
+    with db.read() as conn:
+        case = conn.execute(Case.__table__.select().where(Case.__table__.c.id == case_id)).mappings().one()
+    pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
+    ids = []
+    for material in pipeline.required_materials:
+        stored_name = secrets.token_hex(16) + ".pdf"
+        if folder is not None:
+            target = Path(folder) / stored_name[:2] / stored_name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(SAMPLE_PDF)
+        ids.append(attachments.add_attachment(
+            db, case_id, applicant, category=material.code, original_name=f"{material.label.zh}.pdf",
+            stored_name=stored_name, content_type="application/pdf", size=len(SAMPLE_PDF),
+            sha256=hashlib.sha256(SAMPLE_PDF).hexdigest(), now=now))
+    return ids
 
 
 @dataclass
@@ -86,19 +124,24 @@ class World:
     admin: Actor
 
     def open(self, pipeline_id: str = "industry-session", *, applicant: Actor | None = None,
-             superior: bool = False, level: str | None = None, **kw) -> int:
+             superior: bool = False, level: str | None = None, materials: bool = True, **kw) -> int:
         """Open a case for ``applicant`` (default: the main applicant) in ``pipeline_id``, against the seed
-        standard that fits the pipeline and level (see STANDARD_FOR)."""
+        standard that fits the pipeline and level (see STANDARD_FOR), with the required materials uploaded
+        (``materials=False``: none, to test what happens without them)."""
         fallback = pipeline_id == "fallback-filing"
         level = level or ("中级" if pipeline_id == "skill-bridging" else "副高")
         standard_id, title = STANDARD_FOR.get((pipeline_id, level), (None, ""))
         kw.setdefault("standard_id", standard_id)
-        return engine.open_case(
-            self.db, applicant or self.applicant, pipeline_id=pipeline_id,
+        who = applicant or self.applicant
+        case_id = engine.open_case(
+            self.db, who, pipeline_id=pipeline_id,
             unit_org_id=self.agency if fallback else self.employer, employer_org_id=self.employer,
             authority_org_id=self.authority, superior_org_ids=[self.superior] if superior else [],
             session_id=self.session_id, series="工程", specialty="轨道交通装备", level=level,
             target_title=title, **kw)
+        if materials:
+            upload_required_materials(self.db, case_id, who)
+        return case_id
 
 
 def build_world(db: Database) -> World:
@@ -138,8 +181,9 @@ def build_world(db: Database) -> World:
         for uid in member_ids:
             s.add(CommitteeSeat(session_id=session.id, user_id=uid, seat_role="member"))
         s.flush()
-        for key in ("applicant", "other_applicant"):
-            s.add(ApplicantProfile(user_id=ids[key], body=READY_PROFILE))
+        s.add(ApplicantProfile(user_id=ids["applicant"], body=READY_PROFILE))
+        s.add(ApplicantProfile(user_id=ids["other_applicant"],
+                               body={**READY_PROFILE, "id_number": OTHER_APPLICANT_ID_NUMBER}))
         s.flush()
         actors = {k: actor_for(s, v) for k, v in ids.items()}
         members = [actor_for(s, uid) for uid in member_ids]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
@@ -24,6 +25,7 @@ from typing import Any
 import yaml
 from sqlalchemy import func, select
 
+from seed.cast import upload_required_materials
 from workflow import ballots, engine, prereview, sitting, timers
 from workflow.ballot_keys import BallotShares
 from workflow.calendar import CHINA_TZ
@@ -31,6 +33,7 @@ from workflow.catalog import get_pipeline, latest_versions
 from workflow.db import Database
 from workflow.directory import actor_for, create_org, create_user
 from workflow.errors import WorkflowError
+from workflow.identity import with_check_character
 from workflow.models import ApplicantProfile, Case, CommitteeSeat, Organisation, ReviewSession, Timer, User, utcnow
 from workflow.notify import dispatch
 from workflow.pipelines import Pipeline
@@ -123,6 +126,108 @@ def demo_logins() -> list[DemoLogin]:
     return logins
 
 
+@dataclass(frozen=True)
+class DemoLoginRow:
+    """One row of the printed login table: a role, the accounts that play it as (username, name), and what for."""
+
+    role: str
+    accounts: tuple[tuple[str, str], ...]
+    description: str
+
+
+_STAFF_ORDER = ("unit_reviewer", "superior_reviewer", "agency_reviewer", "authority_officer")
+"""Staff roles in the order a case meets them; the committees follow, then the administrator and people
+without a role."""
+
+
+def demo_login_table() -> list[DemoLoginRow]:
+    """Every account a newcomer needs to take a case from submission to a certificate, grouped by role.
+
+    Unlike :func:`demo_logins` (the accounts with a story of their own), this names every seated committee
+    member: a case needs three reviewers and a vote of two-thirds of the members present, so trying the demo
+    means signing in as most of the committee.
+    """
+    staff = _staff()
+    names = {row["username"]: row["display_name"] for row in staff}
+    rows = [DemoLoginRow(ROLES["applicant"]["zh"], ((p["username"], p["name"]),), p["login"])
+            for p in _yaml("demo_applicants.yaml") if p.get("login")]
+    sessions = _yaml("demo_sessions.yaml")
+    seated = {u for s in sessions for u in (s["chair"], *s["members"])}
+
+    def rank(row: dict[str, str]) -> int:
+        first = next((r for r in row["roles"].split(";") if r), "")
+        return _STAFF_ORDER.index(first) if first in _STAFF_ORDER else len(_STAFF_ORDER)
+
+    others = [row for row in staff if row["demo_login"] and row["username"] not in seated]
+    before = [row for row in others if rank(row) < len(_STAFF_ORDER)]
+    after = [row for row in others if rank(row) == len(_STAFF_ORDER)]
+
+    def staff_row(row: dict[str, str]) -> DemoLoginRow:
+        roles = [r for r in row["roles"].split(";") if r]
+        label = ROLES[roles[0]]["zh"] if roles else ("单位职工" if row["org"] else "社会公众")
+        return DemoLoginRow(label, ((row["username"], row["display_name"]),), row["demo_login"])
+
+    rows += [staff_row(row) for row in sorted(before, key=rank)]
+    for s in sessions:
+        committee = f"{s['industry']}专场"
+        absent = [u for u in s["members"] if u in s.get("absent", [])]
+        present = [u for u in s["members"] if u not in absent]
+        size, attending = 1 + len(s["members"]), 1 + len(present)
+        rows.append(DemoLoginRow(
+            ROLES["panel_chair"]["zh"], ((s["chair"], names[s["chair"]]),),
+            f"{committee}（委员 {size} 人，已登记出席 {attending} 人）：抽取评议组、提交表决、开启与结束投票；"
+            "本人也投票"))
+        rows.append(DemoLoginRow(
+            ROLES["panel_member"]["zh"], tuple((u, names[u]) for u in present),
+            f"{committee}委员，已登记出席：抽入评议组的提交评议意见；每人无记名投票一次"))
+        if absent:
+            rows.append(DemoLoginRow(ROLES["panel_member"]["zh"], tuple((u, names[u]) for u in absent),
+                                     f"{committee}委员，已登记缺席：不能投票"))
+    rows += [staff_row(row) for row in after]
+    return rows
+
+
+def display_width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
+
+
+LOGIN_TABLE_SEPARATOR = " │ "
+"""Between the columns of the printed login table (role, accounts, what for)."""
+
+
+def format_login_table(rows: list[DemoLoginRow], per_line: int = 3) -> list[str]:
+    """The login table as terminal lines: role │ accounts as ``username（姓名）`` │ what they do.
+
+    A role's several accounts wrap ``per_line`` to a line; continuation lines leave the description empty,
+    and a row of the same role as the one above leaves the role empty. The password is the same for everyone
+    and printed once, in the heading.
+    """
+    cells: list[tuple[str, str, str]] = [("角色", "账号（姓名）", "用途")]
+    previous_role = None
+    for row in rows:
+        accounts = [f"{username}（{name}）" for username, name in row.accounts]
+        # The role is said once per group, in its column: not again at the start of the description.
+        what = row.description.removeprefix(f"{row.role}：")
+        for i in range(0, len(accounts), per_line):
+            first = i == 0
+            cells.append((row.role if first and row.role != previous_role else "",
+                          " ".join(accounts[i:i + per_line]), what if first else ""))
+        previous_role = row.role
+    role_w = max(display_width(c[0]) for c in cells)
+    account_w = max(display_width(c[1]) for c in cells)
+    lines = [f"演示账号（密码均为 {DEMO_PASSWORD}）/ demo logins (password for all: {DEMO_PASSWORD})"]
+    for n, (role, accounts, what) in enumerate(cells):
+        lines.append(LOGIN_TABLE_SEPARATOR.join((_pad(role, role_w), _pad(accounts, account_w), what)).rstrip())
+        if n == 0:
+            lines.append("─" * (role_w + 1) + "┼" + "─" * (account_w + 2) + "┼" + "─" * 6)
+    return lines
+
+
 def demo_is_loaded(db: Database) -> bool:
     """True when the demo's marker account exists."""
     with db.read() as conn:
@@ -131,7 +236,7 @@ def demo_is_loaded(db: Database) -> bool:
 
 
 def load_demo(db: Database, existing: bool = False, now: datetime | None = None,
-              shares_dir: Path | None = None) -> list[DemoLogin]:
+              shares_dir: Path | None = None, uploads_dir: Path | None = None) -> list[DemoLogin]:
     """Load the demo into a migrated database with the pipelines stored; return the logins.
 
     Idempotent: when the demo is already there nothing is written. ``existing=True`` only returns the
@@ -140,6 +245,10 @@ def load_demo(db: Database, existing: bool = False, now: datetime | None = None,
     ``shares_dir``: where to write each demo committee's two ballot-key share files, so that whoever tries
     the demo can play both the chair and the officer and count the ballot the demo leaves open. In
     production the shares go to two people and never to a file on the server (docs/ballot-secrecy.md).
+
+    ``uploads_dir``: the app's upload folder. Every demo case gets a file for each material its pipeline
+    requires (it could not have been submitted otherwise); with the folder given, the files are written there
+    and can be downloaded, else only their rows are recorded.
     """
     if demo_is_loaded(db):
         return demo_logins()
@@ -158,7 +267,7 @@ def load_demo(db: Database, existing: bool = False, now: datetime | None = None,
         raise DemoLoadError(f"pipelines not stored: {', '.join(sorted(missing))} (run `titlereview init-db` first)")
     # Cases are judged against occupation standards: store the shipped ones (only new versions are added).
     sync_standards(db)
-    loader = _Loader(db, now or utcnow())
+    loader = _Loader(db, now or utcnow(), uploads_dir)
     loader.run()
     if shares_dir is not None:
         _write_shares(loader, shares_dir)
@@ -218,6 +327,7 @@ def _profile_body(person: dict[str, Any], today: date) -> dict[str, Any]:
     body = {
         "schema_version": PROFILE_SCHEMA_VERSION,  # written in the current shape (else read as v1 and upgraded)
         "birth_date": d(person["birth"]),
+        "id_number": person.get("id_number") or demo_id_number(person["username"], d(person["birth"])),
         "education": [education(e) for e in person.get("edu", [])],
         "titles": [{"name": t[0], "series": t[1], "specialty": t[2], "level": t[3], "obtained_on": d(t[4]),
                     "certificate_no": f"HNZC{d(t[4])[:4]}{abs(hash_seed(person['username'])) % 10**6:06d}"}
@@ -248,6 +358,18 @@ def _profile_body(person: dict[str, Any], today: date) -> dict[str, Any]:
     return parse_profile(body, today=today).model_dump(mode="json")
 
 
+DEMO_REGION_CODES = ("430102", "430104", "430111", "430121", "430202", "430203", "430211", "430302", "430304")
+"""Hunan address codes (长沙、株洲、湘潭 districts) the demo's ID numbers start with."""
+
+
+def demo_id_number(username: str, birth: str) -> str:
+    """A valid-looking 居民身份证号码 for a demo person: a Hunan region, their birth date (ISO ``birth``), a
+    sequence from their username and the GB 11643-1999 check character — stable across loads."""
+    seed = hash_seed(f"id:{username}")
+    region = DEMO_REGION_CODES[seed % len(DEMO_REGION_CODES)]
+    return with_check_character(f"{region}{birth.replace('-', '')}{seed // 7 % 1000:03d}")
+
+
 def hash_seed(text: str) -> int:
     """A stable number from a text (Python's hash() is salted per process)."""
     return int(hashlib.sha256(text.encode()).hexdigest()[:12], 16)
@@ -259,9 +381,10 @@ def hash_seed(text: str) -> int:
 class _Loader:
     """Creates everything in order: organisations, people, sessions, then drives each case."""
 
-    def __init__(self, db: Database, now: datetime) -> None:
+    def __init__(self, db: Database, now: datetime, uploads_dir: Path | None = None) -> None:
         self.db = db
         self.now = now
+        self.uploads_dir = uploads_dir
         self.today = now.astimezone(CHINA_TZ).date()
         self.orgs: dict[str, int] = {}
         self.actors: dict[str, Actor] = {}
@@ -570,6 +693,9 @@ class _CaseRun:
             session_id=self.session["id"], series=spec.get("series", "工程"), specialty=spec["specialty"],
             level=spec["level"], target_title=spec["title"], standard_id=spec["standard"], data=data,
             now=self._capped())
+        # What the pipeline requires, uploaded as an applicant would before submitting (a file each).
+        upload_required_materials(self.db, self.case_id, self.applicant, folder=self.loader.uploads_dir,
+                                  now=self._capped())
         goal = spec["goal"]
         then = list(spec.get("then", []))
         if spec.get("ballot") == "fail":

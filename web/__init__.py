@@ -12,12 +12,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask_babel import gettext
 
 from workflow.db import Database, database_url
 
-DB_EXTENSION = "titlereview_db"
+from .extensions import DB_EXTENSION, get_db
+
+__all__ = ["DB_EXTENSION", "create_app", "get_db"]
 
 DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "zh_CN",
@@ -158,6 +160,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # The standards editor posts one input per field of a standard (about 300 for the Hunan SME standard, more
     # with many items); Flask's default of 1,000 form parts would refuse a long standard with a bare 413.
     app.config.setdefault("MAX_FORM_PARTS", 20_000)
+    # Where people report a problem with the site, accessibility included (the footer shows it and the
+    # accessibility statement in docs/ points there); empty: the footer names the offices that handle cases.
+    app.config.setdefault("SUPPORT_CONTACT", os.environ.get("TITLEREVIEW_SUPPORT_CONTACT", "").strip())
     Path(app.config["UPLOAD_FOLDER"]).mkdir(parents=True, exist_ok=True)
 
     import workflow.models.attachments  # noqa: F401 - registers the attachment table on the metadata
@@ -200,6 +205,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(experts_bp)  # the expert pool (/admin/experts)
     app.register_blueprint(committee_bp)  # committee draw (/admin/sessions/<id>/committee) and conflicts
+    from .ballot_sheets import bp as ballot_sheets_bp
+
+    app.register_blueprint(ballot_sheets_bp)  # ballot sheets and the chair's agenda (/panel/sessions/<id>/…)
     from .standards import bp as standards_bp
 
     app.register_blueprint(standards_bp)  # occupation standards (/admin/standards) and the applicant's pre-check
@@ -220,12 +228,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .calendar_admin import bp as calendar_admin_bp
 
     app.register_blueprint(calendar_admin_bp)  # working-calendar overrides and checks (/admin/calendar)
+    from .todo import bp as todo_bp
+
+    app.register_blueprint(todo_bp)  # 我的待办: what waits for the signed-in user in every role (/todo)
 
     from .errors import register_error_handlers
     from .templating import register_template_helpers
 
     register_error_handlers(app)
     register_template_helpers(app)
+    from .display import init_display
+
+    init_display(app)  # the elder-friendly mode: header switch (/display/elder-mode), per account or cookie
 
     @app.after_request
     def _security_headers(response):
@@ -243,8 +257,3 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         return response
 
     return app
-
-
-def get_db(app: Flask | None = None) -> Database:
-    """The app's :class:`Database` (the current app's when ``app`` is omitted)."""
-    return (app or current_app).extensions[DB_EXTENSION]

@@ -26,6 +26,7 @@ from workflow.models import Case, Organisation, ReviewSession, User
 from workflow.roles import ROLES, USER_ROLES
 from workflow.standards_store import latest_standards
 
+from .extensions import get_db
 from .forms import Form, options
 from .i18n import current_lang, label
 from .security import ROLE_ORDER, account_sign_in_failures, clear_account_lock, roles_required, small_int
@@ -34,7 +35,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _db():
-    return current_app.extensions["titlereview_db"]
+    return get_db()
 
 
 class MultiCheckboxField(SelectMultipleField):

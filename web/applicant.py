@@ -14,7 +14,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from workflow import attachments as attachment_store
 from workflow import engine, queries
-from workflow.catalog import latest_pipelines
+from workflow.catalog import get_pipeline, latest_pipelines
 from workflow.dossier import (
     ACCOUNT_EVIDENCE_KINDS,
     BASIC_FIELDS,
@@ -31,6 +31,7 @@ from workflow.errors import WorkflowError
 from workflow.models import Organisation
 
 from .casepage import render_case
+from .extensions import get_db
 from .forms import Form, options
 from .i18n import current_lang, label
 from .security import roles_required
@@ -48,7 +49,7 @@ BRIDGING_LADDER = {"高级工": ("初级", "助理工程师"), "技师": ("中�
 
 
 def _db():
-    return current_app.extensions["titlereview_db"]
+    return get_db()
 
 
 # --------------------------------------------------------------------------------------------- home
@@ -214,17 +215,19 @@ def _standard_choices(standards: dict[str, Any]) -> list[tuple[str, str]]:
     return [("", _("— 请选择 —"))] + [(sid, _standard_label(s)) for sid, s in standards.items()]
 
 
-def _self_check(profile: dict[str, Any], pipeline_id: str | None) -> list[tuple[bool, str]]:
-    """Soft checks of the profile before applying: what a reviewer will look for first."""
+def _self_check(profile: dict[str, Any], route: str | None) -> list[tuple[bool, str]]:
+    """Soft checks of the profile before applying: what a reviewer will look for first, with the extra ones of
+    the chosen pipeline's ``route`` (bridging, exceptional) as its definition declares it — so a pipeline added
+    later on one of these routes gets them too."""
     checks = [(bool(profile.get("birth_date")), _("已填写出生日期等基本信息")),
               (bool(profile.get("education")), _("已填写学历学位")),
               (bool(profile.get("work_history")), _("已填写工作经历")),
               (bool(profile.get("achievements")), _("已填写业绩成果")),
               (bool(profile.get("works")), _("已填写代表作（专利、项目报告、标准等均可，不限论文）"))]
-    if pipeline_id == "skill-bridging":
+    if route == "bridging":
         skills = [s for s in profile.get("skill_certificates") or [] if s.get("level") in BRIDGING_LADDER]
         checks.append((bool(skills), _("贯通评价：持有高级工及以上职业技能等级证书")))
-    if pipeline_id == "exceptional-senior":
+    if route == "exceptional":
         checks.append((len(profile.get("achievements") or []) >= 2, _("破格申报：至少2项业绩成果")))
     return checks
 
@@ -259,9 +262,11 @@ def new_case():
         status = 422
     profile = load_profile(db, current_user.id)
     groups = _standard_groups(known, form.session_id.data, form.standard_id.data)
+    chosen = known["pipelines"].get(form.pipeline_id.data)
+    checks = _self_check(profile, chosen.route if chosen else None)
     return render_template("applicant/new_case.html", form=form, error=error, me=me,
                            pipelines=known["pipelines"], sessions=known["sessions"], titles=TITLE_SUGGESTIONS,
-                           standard_groups=groups, checks=_self_check(profile, form.pipeline_id.data)), status
+                           standard_groups=groups, checks=checks), status
 
 
 def _open_case(form: CaseForm, known: dict[str, Any], me) -> int:
@@ -351,8 +356,6 @@ def edit_case(case_id: int):
     offered = _standard_choices(
         {sid: x for sid, x in standards.items() if accepted is None or sid in accepted or sid == case["standard_id"]})
     # The standard can change only before the first submission: it is pinned then (rules §5).
-    from workflow.catalog import get_pipeline
-
     draft = case["state"] == get_pipeline(db, case["pipeline_id"], case["pipeline_version"]).initial
     evidence = (case["data"] or {}).get("account_evidence") or {}
     if request.method == "GET":
@@ -389,8 +392,15 @@ def edit_case(case_id: int):
     elif request.method == "POST":
         status = 422
     form.standard_id.choices = offered
+    # The materials checklist beside the details: what the pinned version requires and what is still missing.
+    pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
+    checklist = None
+    if pipeline.materials:
+        with db.read() as conn:
+            checklist = attachment_store.checklist(pipeline, queries.case_materials(conn, case_id))
+    missing = [item for item in checklist or [] if item["required"] and not item["files"]]
     return render_template("applicant/edit_case.html", form=form, case=case, fallback=fallback, error=error,
-                           draft=draft, standards=standards), status
+                           draft=draft, standards=standards, checklist=checklist, missing_materials=missing), status
 
 
 # --------------------------------------------------------------------------------------------- materials
@@ -415,7 +425,7 @@ def upload(case_id: int):
     if not attachment_store.materials_editable(db, case, current_user.actor):
         return render_case(case_id, 409, error=_("案件已提交审核，材料不能再修改；如需补正，请等待退回补正。"),
                            kept=kept)
-    if category not in attachment_store.CATEGORIES:
+    if category not in attachment_store.categories_for(get_pipeline(db, case["pipeline_id"], case["pipeline_version"])):
         return render_case(case_id, 422, error=_("请选择材料类别。"), kept=kept)
     try:
         upload_file = request.files.get("file")

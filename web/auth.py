@@ -15,6 +15,7 @@ from workflow.errors import WorkflowError
 from workflow.models import User
 from workflow.passwords import hash_password, verify_password
 
+from .extensions import get_db
 from .forms import Form, safe_next
 from .i18n import LANG_COOKIE, LANGUAGES, current_lang
 from .security import (
@@ -86,10 +87,32 @@ class PasswordForm(Form):
                             render_kw={"autocomplete": "new-password"})
 
 
+def demo_switch_list() -> tuple[list, str] | None:
+    """The demo's accounts and their shared password for the login page's switch list, or None.
+
+    Only in demo mode: the app ``titlereview demo`` serves (config ``DEMO_MODE``, which ``titlereview serve``
+    and the environment never set) on a database holding the demo. Each entry is an ordinary sign-in form
+    posting the demo's published password to this page, so the list can sign nobody in whose password is
+    not the demo's, whatever the configuration.
+    """
+    if not current_app.config.get("DEMO_MODE"):
+        return None
+    from seed.demo import DEMO_PASSWORD, demo_is_loaded, demo_login_table
+
+    if not demo_is_loaded(get_db()):
+        return None
+    return demo_login_table(), DEMO_PASSWORD
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """The sign-in page; on success go to ``next`` (same site only) or the user's home."""
-    if current_user.is_authenticated and request.method == "GET":
+    """The sign-in page; on success go to ``next`` (same site only) or the user's home.
+
+    In demo mode it also lists the demo's accounts to switch to, and stays reachable when signed in (that is
+    how one person plays every member of the committee).
+    """
+    demo = demo_switch_list()
+    if current_user.is_authenticated and request.method == "GET" and demo is None:
         return redirect(url_for(home_endpoint(current_user)))
     form = LoginForm()
     status = 200
@@ -103,7 +126,7 @@ def login():
         form.password.errors.append(login_throttled_message(refusal))
         status = 429
     else:
-        db = current_app.extensions["titlereview_db"]
+        db = get_db()
         with db.read() as conn:
             row = conn.execute(select(_user.c.id, _user.c.password_hash, _user.c.is_active)
                                .where(username_matches(conn, form.username.data))).first()
@@ -121,7 +144,8 @@ def login():
         record_login_failure(form.username.data)
         form.password.errors.append(login_refused())
         status = 401
-    return render_template("auth/login.html", form=form), status
+    return render_template("auth/login.html", form=form, demo_accounts=demo[0] if demo else None,
+                           demo_password=demo[1] if demo else None), status
 
 
 @bp.post("/logout")
@@ -132,7 +156,7 @@ def logout():
     generation makes the server refuse every cookie of the user issued so far; API tokens keep working.
     """
     if current_user.is_authenticated:
-        end_sessions(current_app.extensions["titlereview_db"], current_user.id)
+        end_sessions(get_db(), current_user.id)
     logout_user()
     session.clear()
     flash(_("您已安全退出，所有设备上的登录均已结束。"), "info")
@@ -157,7 +181,7 @@ def account():
     status = 200
     if form.validate_on_submit():
         try:
-            change_own_password(current_app.extensions["titlereview_db"], current_user.actor,
+            change_own_password(get_db(), current_user.actor,
                                 form.current.data, form.new.data)
         except WorkflowError as err:
             form.current.errors.append(err.message(current_lang()))

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from workflow import queries
 from workflow.models import Case, Certificate
 
+from .extensions import get_db
 from .inbox import capped_badges, final_states, open_states, pick_tab, tabs_for
 from .security import roles_required
 from .unit import _page_number
@@ -31,7 +32,7 @@ HISTORY_COUNT_LIMIT = 10_000
 @roles_required("authority_officer")
 def inbox():
     """Cases before this authority, one tab per stage; queues that wait for the officer come first."""
-    db = current_app.extensions["titlereview_db"]
+    db = get_db()
     org_id = current_user.org_id or -1
     states = open_states(db)
     tabs = tabs_for(db, "authority")
@@ -54,7 +55,7 @@ def inbox():
 @roles_required("authority_officer")
 def certificates():
     """Certificates issued on this authority's cases, newest first (revocation is done on the case)."""
-    db = current_app.extensions["titlereview_db"]
+    db = get_db()
     cert = Certificate.__table__
     case = Case.__table__
     with db.read() as conn:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,6 +18,7 @@ from workflow.calendar import CHINA_TZ
 from workflow.errors import WorkflowError
 from workflow.models import utcnow
 
+from .extensions import get_db
 from .i18n import current_lang
 from .security import roles_required, small_int
 
@@ -25,7 +26,7 @@ bp = Blueprint("calendar_admin", __name__, url_prefix="/admin/calendar")
 
 
 def _db():
-    return current_app.extensions["titlereview_db"]
+    return get_db()
 
 
 def _message(err: WorkflowError) -> str:

@@ -17,15 +17,19 @@ from markupsafe import Markup
 from workflow import attachments as attachment_store
 from workflow import engine, queries, verification
 from workflow.access import dossier_relations, viewing_relations
-from workflow.catalog import get_pipeline, screen_state
+from workflow.catalog import get_pipeline, latest_versions, screen_state
+from workflow.certificate_pdf import HOLDER_RELATIONS
 from workflow.dossier import ACCOUNT_EVIDENCE_KINDS, PROFILE_SECTIONS
 from workflow.errors import PermissionDenied
+from workflow.identity import profile_for_reviewers
 from workflow.objector_privacy import is_objection_event, redact_objectors
 from workflow.pipelines import Pipeline
 from workflow.roles import ROLES
 
-from .diagram import pipeline_svg
+from .diagram import diagram_states, pipeline_svg
+from .extensions import get_db
 from .i18n import current_lang, label
+from .public import certificate_code
 from .security import statement_reads
 from .templating import UNREAD_KEY
 from .uploads import ACCEPT_ATTR
@@ -33,14 +37,6 @@ from .uploads import ACCEPT_ATTR
 OBJECTION_ROLES = frozenset({"public", "unit_member"})
 """Roles of objections: filed from the notice pages, not offered on the case page."""
 
-DEADLINE_LABELS = {
-    "unit_notice_end": {"zh": "单位公示截止", "en": "Unit notice ends"},
-    "result_notice_end": {"zh": "结果公示截止", "en": "Result notice ends"},
-    "correction_deadline": {"zh": "补正截止", "en": "Correction deadline"},
-    "filing_deadline": {"zh": "确认备案期限", "en": "Filing deadline"},
-    "appeal_window": {"zh": "复查申请截止", "en": "Appeal window ends"},
-}
-"""How each named deadline is called on the page."""
 
 PANEL_ROLES = frozenset({"panel_member", "panel_chair"})
 
@@ -81,7 +77,18 @@ def transition_label(p: Pipeline, trigger: str, from_state: str | None, to_state
     return trigger
 
 
-def _event_details(payload: dict[str, Any]) -> list[tuple[str, Any]]:
+def deadline_label(p: Pipeline, name: str) -> str:
+    """How deadline ``name`` is called on the page: its ``label`` in the case's definition (or, for a version
+    written before deadlines had labels, in the newest version of the same pipeline), else its name."""
+    d = p.deadlines.get(name)
+    if d is None or d.label is None:
+        newest = latest_versions(get_db()).get(p.id)
+        if newest is not None and newest != p.version:
+            d = get_pipeline(get_db(), p.id, newest).deadlines.get(name) or d
+    return label(d.label) if d is not None and d.label is not None else name
+
+
+def _event_details(p: Pipeline, payload: dict[str, Any]) -> list[tuple[str, Any]]:
     details: list[tuple[str, Any]] = []
     if payload.get("corrections"):
         details.append((_("补正清单"), list(payload["corrections"])))
@@ -101,7 +108,7 @@ def _event_details(payload: dict[str, Any]) -> list[tuple[str, Any]]:
         details.append((_("证书编号"), payload["certificate_number"]))
     if payload.get("deadline"):
         d = payload["deadline"]
-        name = label(DEADLINE_LABELS.get(d.get("name"), {"zh": d.get("name"), "en": d.get("name")}))
+        name = deadline_label(p, d.get("name") or "")
         from datetime import datetime
 
         from .i18n import deadline_text
@@ -138,7 +145,7 @@ def _timeline(p: Pipeline, events: list[dict[str, Any]]) -> list[EventView]:
             action=transition_label(p, ev["trigger"], ev["from_state"], ev["to_state"]),
             from_label=label(p.state_map[ev["from_state"]].label) if ev["from_state"] in p.state_map else "",
             to_label=label(p.state_map[ev["to_state"]].label) if ev["to_state"] in p.state_map else ev["to_state"],
-            comment=ev["comment"], details=_event_details(ev["payload"] or {})))
+            comment=ev["comment"], details=_event_details(p, ev["payload"] or {})))
     return out
 
 
@@ -164,7 +171,7 @@ def _next_steps(p: Pipeline, state: str, timers: list[dict[str, Any]]) -> dict[s
         paused = t["state"] != state
         cands = p.by_trigger_source.get((t["trigger"], t["state"]), [])
         dest = label(p.state_map[cands[0].dest].label) if cands else ""
-        deadlines.append({"name": label(DEADLINE_LABELS.get(t["name"], {"zh": t["name"], "en": t["name"]})),
+        deadlines.append({"name": deadline_label(p, t["name"]),
                           "due_at": t["due_at"], "then": dest, "paused": paused,
                           "action": label(cands[0].label) if cands else t["trigger"]})
     return {"by_role": [(label(ROLES[r]), actions) for r, actions in by_role.items() if r in ROLES],
@@ -182,7 +189,7 @@ def build_case_context(case_id: int, *, error: str | None = None, kept: dict[str
     their right to open the dossier runs conflict detection (:func:`workflow.access.dossier_relations`), so
     it is decided between two reads.
     """
-    db = current_app.extensions["titlereview_db"]
+    db = get_db()
     actor = current_user.actor
     if actor.roles & PANEL_ROLES:
         with statement_reads(db) as conn:
@@ -219,14 +226,26 @@ def build_case_context(case_id: int, *, error: str | None = None, kept: dict[str
     panel_ctx = (_panel_context(db, case, state_def, actor, relations) if panel or "authority_officer" in relations
                  else {})
     editable = attachment_store.materials_editable(db, case, actor)
+    categories = attachment_store.categories_for(p)
+    # The checklist is the applicant's: what the pinned version requires, what is uploaded, what is missing.
+    checklist = (attachment_store.checklist(p, gathered["materials"])
+                 if p.materials and "applicant" in relations else None)
     data = case["data"] or {}
     lang = current_lang()
+    certificate = gathered["certificate"]
+    # The holder and the issuing authority fetch the PDF without typing its code, and are shown the code to
+    # pass on (an employer checking the certificate needs it to download the copy).
+    holds_copy = certificate is not None and any(r in HOLDER_RELATIONS for r in relations)
     return {
         **gathered, "state_def": state_def, "relations": relations,
+        "certificate_code": certificate_code(certificate["number"]) if holds_copy else None,
         "timeline": _timeline(p, events), "next": _next_steps(p, case["state"], timers),
         "actions": [o for o in shown if o.allowed], "refused": [o for o in shown if not o.allowed],
         "diagram": Markup(pipeline_svg(p, case["state"], "en" if lang == "en" else "zh_CN")),
-        "materials_editable": editable, "categories": attachment_store.CATEGORIES,
+        "diagram_states": diagram_states(p, case["state"], "en" if lang == "en" else "zh_CN"),
+        "materials_editable": editable, "categories": categories,
+        "category_labels": {**attachment_store.CATEGORIES, **categories}, "checklist": checklist,
+        "missing_materials": [item for item in checklist or [] if item["required"] and not item["files"]],
         "accept": ACCEPT_ATTR, "max_mb": current_app.config["MAX_UPLOAD_BYTES"] // (1024 * 1024),
         "sections": PROFILE_SECTIONS, **panel_ctx,
         "corrections": data.get("corrections") if state_def.stage == "submission" and case["state"] != p.initial
@@ -267,7 +286,9 @@ def _gather(db, conn, page: queries.CasePageRow, actor, relations: list[str]) ->
         "case": case, "pipeline": p, "events": events, "round": round_,
         "timers": queries.pending_timers(conn, case_id) if page.pending_timers else [],
         "materials": queries.case_materials(conn, case_id, include_removed="applicant" not in relations),
-        "profile": page.profile, "certificate": page.certificate,
+        # Everyone on the case page, the applicant included, sees the ID number masked (in full only on the
+        # applicant's own profile page).
+        "profile": profile_for_reviewers(page.profile), "certificate": page.certificate,
         "box": queries.ballot_box(conn, case_id, round_) if page.ballot_boxes else None,
         "member": queries.member_status(conn, case, actor.user_id) if PANEL_ROLES.intersection(relations) else None,
         "superiors": queries.organisation_names(conn, superior_ids),
@@ -318,7 +339,7 @@ def _panel_context(db, case: dict[str, Any], state, actor, relations: list[str])
             names = queries.user_names(conn, group)
     organiser = "panel_chair" in relations or "authority_officer" in relations
     return {"review_group": [(uid, names.get(uid, str(uid))) for uid in group], "opinions": opinions,
-            "defence": defence, "organiser": organiser and state.panel_step in ("opinions", "interview"),
+            "interview": defence, "organiser": organiser and state.panel_step in ("opinions", "interview"),
             "sitting": sitting.sitting_status(db, case["session_id"]) if case["session_id"] else None,
             "defence_results": prereview.DEFENCE_RESULTS}
 

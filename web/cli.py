@@ -53,15 +53,23 @@ def init_db(ctx: click.Context) -> None:
         click.echo(f"  stored pipeline {pid} v{version}")
 
 
-def _print_logins(logins, shares_dir: Path | None = None) -> None:
-    click.echo("演示账号 / demo logins:")
-    width = max(len(login.username) for login in logins)
-    for login in logins:
-        click.echo(f"  {login.username:<{width}}  {login.password}  {login.role_label}  {login.description}")
+def _print_logins(shares_dir: Path | None = None) -> None:
+    """The demo's login table (every committee member included) and where the ballot-key shares are."""
+    from seed.demo import demo_login_table, format_login_table
+
+    for line in format_login_table(demo_login_table()):
+        click.echo(line)
     if shares_dir is not None and shares_dir.is_dir():
         click.echo("演示评委会的计票密钥分片（A 主任委员、B 经办人；结束投票时两份都要填写或上传；仅限演示——"
                    "正式环境由两人各自保管，不存放在服务器上）/ the demo committees' ballot-key shares (demo only): "
                    f"{shares_dir}")
+
+
+def _demo_uploads_dir() -> Path:
+    """The upload folder the served app will use (``instance/uploads``): the demo's material files go there."""
+    from web import _instance_path
+
+    return _instance_path({}) / "uploads"
 
 
 def _demo_shares_dir(db) -> Path:
@@ -80,7 +88,8 @@ def seed(ctx: click.Context) -> None:
     db = _db(ctx)
     _init(db)
     shares = _demo_shares_dir(db)
-    _print_logins(load_demo(db, shares_dir=shares), shares)
+    load_demo(db, shares_dir=shares, uploads_dir=_demo_uploads_dir())
+    _print_logins(shares)
 
 
 @main.command()
@@ -101,12 +110,13 @@ def demo(ctx: click.Context, host: str, port: int, fresh: bool) -> None:
         db = _db(ctx)
     _init(db)
     shares = _demo_shares_dir(db)
-    logins = load_demo(db, shares_dir=shares) if not demo_is_loaded(db) else load_demo(db, existing=True)
+    if not demo_is_loaded(db):
+        load_demo(db, shares_dir=shares, uploads_dir=_demo_uploads_dir())
     click.echo(f"titlereview demo: http://{host}:{port}/")
-    _print_logins(logins, shares)
+    _print_logins(shares)
     # The demo is served over plain HTTP: a Secure session cookie would never come back (production: HTTPS).
     os.environ.setdefault("TITLEREVIEW_COOKIE_SECURE", "0")
-    _serve(ctx.obj["database_url"], f"{host}:{port}", workers=1, threads=4)
+    _serve(ctx.obj["database_url"], f"{host}:{port}", workers=1, threads=4, demo=True)
 
 
 @main.command()
@@ -134,7 +144,9 @@ def hide_server_banner() -> None:
     gunicorn_wsgi.SERVER = ""
 
 
-def _serve(url: str | None, bind: str, *, workers: int, threads: int) -> None:
+def _serve(url: str | None, bind: str, *, workers: int, threads: int, demo: bool = False) -> None:
+    """Run the app under gunicorn; ``demo`` (only ``titlereview demo`` passes it) turns on the demo mode, whose
+    login page lists the demo's accounts to switch between."""
     from gunicorn.app.base import BaseApplication
 
     from web import create_app
@@ -148,7 +160,10 @@ def _serve(url: str | None, bind: str, *, workers: int, threads: int) -> None:
                 self.cfg.set(key, value)
 
         def load(self):
-            return create_app({"DATABASE_URL": url} if url else None)
+            config: dict[str, object] = {"DEMO_MODE": True} if demo else {}
+            if url:
+                config["DATABASE_URL"] = url
+            return create_app(config)
 
     _App().run()
 

@@ -9,7 +9,7 @@ dismisses declared conflicts. All checks live in :mod:`workflow.committee` and :
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from workflow.access import seat_role
 from workflow.errors import WorkflowError
 from workflow.models import Expert
 
+from .extensions import get_db
 from .i18n import current_lang
 from .security import roles_required, small_int
 
@@ -29,7 +30,7 @@ _expert = Expert.__table__
 
 
 def _db():
-    return current_app.extensions["titlereview_db"]
+    return get_db()
 
 
 # ------------------------------------------------------------------------------------- administrators

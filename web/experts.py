@@ -7,13 +7,14 @@ refusals next to the form (input kept) and never write anything themselves.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from workflow import experts as pool
 from workflow.errors import WorkflowError
 
+from .extensions import get_db
 from .i18n import current_lang
 from .security import roles_required
 
@@ -26,7 +27,7 @@ FIELDS = [c for c in pool.COLUMNS if c.key != "status"]
 
 
 def _db():
-    return current_app.extensions["titlereview_db"]
+    return get_db()
 
 
 def _usernames(ids: set[int]) -> dict[int, str]:

@@ -4,7 +4,7 @@ the generic action view like every other step."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,6 +14,7 @@ from workflow.catalog import latest_pipelines, state_names
 from workflow.errors import WorkflowError
 
 from .casepage import render_case
+from .extensions import get_db
 from .i18n import current_lang
 from .security import roles_required, small_int
 
@@ -34,7 +35,7 @@ SCORE_KEYS = {"achievement": "业绩成果", "ability": "专业能力", "works":
 
 
 def _db():
-    return current_app.extensions["titlereview_db"]
+    return get_db()
 
 
 @bp.get("/")
@@ -92,6 +93,7 @@ def session(session_id: int):
                                 if o.trigger in ("open_ballot", "close_ballot", "complete_pre_review")]
     return render_template("panel/session.html", session=ctx["session"], seats=seats, present=present,
                            cases=cases, progress=progress, is_chair=is_chair, actions=actions, seat=ctx["seat"],
+                           organiser=ctx["organiser"],
                            sitting=sittings.sitting_status(db, session_id), key=_key_fingerprint(session_id))
 
 

@@ -26,6 +26,7 @@ from workflow.workdays import calendar_from_db
 
 from .diagram import live_svg
 from .errors import render_error
+from .extensions import get_db
 from .i18n import beijing, current_lang, label
 from .security import roles_required, small_int
 
@@ -47,7 +48,7 @@ def _pipeline_or_404(pipeline_id: str, version: int) -> Pipeline:
     if version > process_view.MAX_VERSION or len(pipeline_id) > 60:
         abort(404)  # could never be stored; checked before the database sees an out-of-range number
     try:
-        return get_pipeline(current_app.extensions["titlereview_db"], pipeline_id, version)
+        return get_pipeline(get_db(), pipeline_id, version)
     except UnknownPipeline:
         abort(404)
 
@@ -56,7 +57,7 @@ def _pipeline_or_404(pipeline_id: str, version: int) -> Pipeline:
 @roles_required(*VIEW_ROLES)
 def index():
     """Every pipeline version in use or stored, with its open and closed case counts."""
-    db = current_app.extensions["titlereview_db"]
+    db = get_db()
     rows = []
     for v in process_view.versions_overview(db, reader_scope()):
         name = v.pipeline_id
@@ -72,7 +73,7 @@ def index():
 def version(pipeline_id: str, version: int):
     """The diagram of one version with the live count on every state, and the same numbers as a table."""
     pipeline = _pipeline_or_404(pipeline_id, version)
-    db = current_app.extensions["titlereview_db"]
+    db = get_db()
     with db.read() as conn:
         counts = process_view.state_counts(conn, pipeline_id, version, reader_scope())
     hrefs = {s.name: url_for("process.state_cases", pipeline_id=pipeline_id, version=version, state=s.name)
@@ -110,7 +111,7 @@ def state_cases(pipeline_id: str, version: int, state: str):
     page_number = _requested_page()
     if page_number is None:
         return render_error(400, _("页码无效：页码须为正整数。"))
-    db = current_app.extensions["titlereview_db"]
+    db = get_db()
     scope = reader_scope()
     per_page = None if fmt == "xlsx" else current_app.config["PER_PAGE"]
     with db.read() as conn:

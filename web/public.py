@@ -13,11 +13,20 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from workflow import queries
-from workflow.catalog import get_pipeline
+from workflow.catalog import get_pipeline, screen_state
+from workflow.certificate_pdf import (
+    code_matches,
+    find_cjk_font,
+    may_fetch_without_code,
+    normalise_number,
+    render_certificate_pdf,
+    verification_code,
+)
 from workflow.engine import effective_params
 from workflow.models import Timer, as_utc
-from workflow.notices import visible_notice
+from workflow.notices import result_notices, unit_notice_rows, visible_notice
 
+from .extensions import get_db
 from .forms import ObjectionForm
 
 bp = Blueprint("public", __name__)
@@ -26,14 +35,14 @@ _CERT_NUMBER = re.compile(r"^[A-Z0-9]{6,40}$")
 
 
 def _db():
-    return current_app.extensions["titlereview_db"]
+    return get_db()
 
 
 @bp.get("/")
 def index():
     """The portal: what the service is, where to look, how to sign in."""
     with _db().read() as conn:
-        notices = queries.open_result_notices(conn)
+        notices = result_notices(_db(), conn)
     return render_template("public/index.html", notice_count=len(notices))
 
 
@@ -41,17 +50,19 @@ def index():
 def notices():
     """Review results on public notice now, with the end of each notice period."""
     with _db().read() as conn:
-        rows = queries.open_result_notices(conn)
+        rows = result_notices(_db(), conn)
     return render_template("public/notices.html", rows=rows)
 
 
 def _objection_target(case: dict[str, Any]) -> str | None:
-    """``result`` or ``unit`` when the case is on a notice that takes objections now, else None."""
-    p = get_pipeline(_db(), case["pipeline_id"], case["pipeline_version"])
-    cands = p.by_trigger_source.get(("file_objection", case["state"]))
-    if not cands:
+    """``result`` or ``unit`` when the case is on a notice that takes objections now (not paused while an
+    earlier objection is looked into), else None — as the case's definition says."""
+    db = _db()
+    state = screen_state(db, case["pipeline_id"], case["pipeline_version"], case["state"])
+    if state.notice is None or case["state"] in get_pipeline(db, case["pipeline_id"],
+                                                             case["pipeline_version"]).paused_states:
         return None
-    return "unit" if "unit_member" in cands[0].roles else "result"
+    return state.notice
 
 
 def render_objection(case_id: int, *, status: int = 200, error: str | None = None,
@@ -67,7 +78,7 @@ def render_objection(case_id: int, *, status: int = 200, error: str | None = Non
         case = queries.case_detail(conn, case_id)
         if case is None:
             abort(404)
-        seen = visible_notice(conn, case_id, current_user.org_id)
+        seen = visible_notice(_db(), conn, case_id, current_user.org_id)
     if seen is None:
         if error is None:
             abort(404)
@@ -100,41 +111,99 @@ def unit_notices():
     rows = []
     if current_user.org_id:
         with _db().read() as conn:
-            rows = queries.unit_notices(conn, current_user.org_id)
+            rows = unit_notice_rows(_db(), conn, current_user.org_id)
     return render_template("public/unit_notices.html", rows=rows)
+
+
+CERTIFICATE_CODE_KEY_ENV = "TITLEREVIEW_CERTIFICATE_CODE_KEY"
+
+
+def certificate_code_key() -> str:
+    """The key of the certificates' verification codes: ``CERTIFICATE_CODE_KEY`` / ``$TITLEREVIEW_CERTIFICATE_
+    CODE_KEY``, else the app's secret key. Codes are printed on paper, so the key must outlive a rotation of the
+    secret key: docs/deployment.md asks for a dedicated one."""
+    return (current_app.config.get("CERTIFICATE_CODE_KEY") or os.environ.get(CERTIFICATE_CODE_KEY_ENV)
+            or current_app.config["SECRET_KEY"])
+
+
+def certificate_code(number: str) -> str:
+    """The verification code printed on the certificate ``number`` (shown to its holder and the authority)."""
+    return verification_code(number, certificate_code_key())
+
+
+def _holds_copy(conn, certificate: dict[str, Any]) -> bool:
+    """True when the signed-in person may fetch the certificate's PDF without its code (holder or officer)."""
+    if not current_user.is_authenticated:
+        return False
+    return may_fetch_without_code(conn, current_user.actor, queries.case_detail(conn, certificate["case_id"]))
+
+
+def _render_verify(number: str, result: dict[str, Any] | None, *, problem: str | None = None,
+                   holds_copy: bool = False, code: str = "", code_error: str | None = None, status: int = 200):
+    """The verification page: the search form, the result, and the form to fetch the PDF with its code."""
+    return render_template("public/verify.html", number=number, result=result, problem=problem,
+                           searched=bool(number), holds_copy=holds_copy, code=code, code_error=code_error), status
 
 
 @bp.get("/verify")
 def verify():
-    """Certificate verification by number: valid, revoked, or unknown."""
-    number = (request.args.get("number") or "").strip().upper().replace(" ", "")
+    """Certificate verification by number: valid, revoked, or unknown (what the certificate's QR code opens)."""
+    number = normalise_number(request.args.get("number") or "")
     result = None
     problem = None
+    holds_copy = False
     if number:
         if not _CERT_NUMBER.match(number):
             problem = "format"
         else:
             with _db().read() as conn:
                 result = queries.certificate_by_number(conn, number)
-    return render_template("public/verify.html", number=number, result=result, problem=problem,
-                           searched=bool(number))
+                holds_copy = result is not None and _holds_copy(conn, result)
+    return _render_verify(number, result, problem=problem, holds_copy=holds_copy)
+
+
+@bp.get("/verify/<number>/certificate.pdf")
+def certificate_pdf(number: str):
+    """The printable electronic certificate (PDF): for its holder and the issuing authority's officers, and for
+    anyone who gives the verification code printed on it (``?code=``). A missing or wrong code re-renders the
+    verification page with the reason and what was typed (403); an unknown number is 404."""
+    number = normalise_number(number)
+    if not _CERT_NUMBER.match(number):
+        abort(404)
+    with _db().read() as conn:
+        certificate = queries.certificate_by_number(conn, number)
+        if certificate is None:
+            abort(404)
+        holds_copy = _holds_copy(conn, certificate)
+    typed = (request.args.get("code") or "").strip()[:40]
+    if not holds_copy and not code_matches(number, typed, certificate_code_key()):
+        return _render_verify(number, certificate, code=typed, code_error="wrong" if typed else "missing",
+                              status=403)
+    pdf = render_certificate_pdf(certificate, verify_url=url_for("public.verify", number=number, _external=True),
+                                 code=certificate_code(number),
+                                 font=find_cjk_font(current_app.config.get("CERTIFICATE_FONT")))
+    response = current_app.response_class(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="certificate-{number}.pdf"'
+    response.headers["Cache-Control"] = "private, no-store"  # it carries the code that unlocks it
+    return response
 
 
 # --------------------------------------------------------------------------------------------- printable notices
 
-_NOTICE_TIMERS = {"result": "result_notice_end", "unit": "unit_notice_end"}
-_NOTICE_PARAMS = {"result": "result_notice_working_days", "unit": "unit_notice_working_days"}
-
-
 def _notice_period(conn, case: dict[str, Any], kind: str) -> dict[str, Any]:
     """Start, end and length (working days) of the case's running notice of ``kind`` (``result``/``unit``)."""
     timer = Timer.__table__
+    pipeline = get_pipeline(_db(), case["pipeline_id"], case["pipeline_version"])
+    deadline = pipeline.notice_deadline(kind)
+    if deadline is None:
+        return {"start": None, "end": None, "days": None}
     row = conn.execute(select(timer.c.created_at, timer.c.due_at)
-                       .where(timer.c.case_id == case["id"], timer.c.name == _NOTICE_TIMERS[kind],
+                       .where(timer.c.case_id == case["id"], timer.c.name == deadline.name,
                               timer.c.status == "pending")
                        .order_by(timer.c.id.desc()).limit(1)).first()
-    pipeline = get_pipeline(_db(), case["pipeline_id"], case["pipeline_version"])
-    days = effective_params(pipeline, case.get("session_parameters")).get(_NOTICE_PARAMS[kind])
+    # The notice's length is the deadline's own ``days``: a number, or the parameter (a session may override).
+    days = (effective_params(pipeline, case.get("session_parameters")).get(deadline.days)
+            if isinstance(deadline.days, str) else deadline.days)
     return {"start": as_utc(row[0]) if row else None, "end": as_utc(row[1]) if row else None, "days": days}
 
 
@@ -157,7 +226,7 @@ def _render_print(case_id: int, kind: str, notice: dict[str, Any] | None):
 def notice_print(case_id: int):
     """The printable result notice of one case (public, no sign-in), while it is on notice."""
     with _db().read() as conn:
-        seen = visible_notice(conn, case_id, None, kinds=("result",))
+        seen = visible_notice(_db(), conn, case_id, None, kinds=("result",))
     return _render_print(case_id, "result", seen and seen[1])
 
 
@@ -166,7 +235,7 @@ def notice_print(case_id: int):
 def unit_notice_print(case_id: int):
     """The printable unit notice: only for the staff of the notice's organisation, like the unit notice list."""
     with _db().read() as conn:
-        seen = visible_notice(conn, case_id, current_user.org_id, kinds=("unit",))
+        seen = visible_notice(_db(), conn, case_id, current_user.org_id, kinds=("unit",))
     return _render_print(case_id, "unit", seen and seen[1])
 
 

@@ -26,7 +26,7 @@ from workflow.db import Database
 from workflow.models import Organisation, User, UserRole
 from workflow.roles import ROLES, Actor
 
-from .extensions import login_manager
+from .extensions import get_db, login_manager
 
 _user = User.__table__
 _role = UserRole.__table__
@@ -54,6 +54,7 @@ class WebUser(UserMixin):
     org_name: str
     org_kind: str
     tag: str
+    elder_mode: bool = False  # the elder-friendly display the person chose (web/display.py)
 
     def get_id(self) -> str:
         """Session identifier: user id plus the fingerprint of password and session generation."""
@@ -79,7 +80,8 @@ class WebUser(UserMixin):
 
 
 _LOAD_USER = (select(_user.c.id, _user.c.username, _user.c.display_name, _user.c.password_hash, _user.c.is_active,
-                     _user.c.session_generation, _user.c.org_id, _org.c.name, _org.c.kind, _role.c.role)
+                     _user.c.session_generation, _user.c.org_id, _org.c.name, _org.c.kind, _role.c.role,
+                     _user.c.elder_mode)
               .select_from(_user.outerjoin(_org, _org.c.id == _user.c.org_id)
                            .outerjoin(_role, _role.c.user_id == _user.c.id))
               .where(_user.c.id == bindparam("user_id")))
@@ -104,7 +106,7 @@ def statement_reads(db: Database) -> Iterator[Connection]:
 
 def load_web_user(user_id: int) -> WebUser | None:
     """The active user ``user_id`` with roles and organisation, or None."""
-    db = current_app.extensions["titlereview_db"]
+    db = get_db()
     with statement_reads(db) as conn:
         rows = conn.execute(_LOAD_USER, {"user_id": user_id}).all()
     if not rows or not rows[0].is_active:
@@ -113,7 +115,8 @@ def load_web_user(user_id: int) -> WebUser | None:
     roles = frozenset(r.role for r in rows if r.role is not None)
     return WebUser(id=row.id, username=row.username, display_name=row.display_name, roles=roles,
                    org_id=row.org_id, org_name=row.name or "", org_kind=row.kind or "",
-                   tag=session_tag(row.password_hash or "", row.session_generation))
+                   tag=session_tag(row.password_hash or "", row.session_generation),
+                   elder_mode=bool(row.elder_mode))
 
 
 @login_manager.user_loader

@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 import yaml
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -35,6 +35,7 @@ from workflow.standards_validation import FieldProblem, check_standard
 from workflow.yamlsource import DefinitionError, load_yaml
 
 from . import standards_form
+from .extensions import get_db
 from .i18n import current_lang
 from .security import roles_required, small_int
 from .standards_versions import history_rows
@@ -56,7 +57,7 @@ SECTIONS: list[tuple[str, Any]] = [
 """The criteria layers as the version page lists them (in the order of rules.md §5)."""
 
 def _db():
-    return current_app.extensions["titlereview_db"]
+    return get_db()
 
 
 # --------------------------------------------------------------------------------------------- helpers

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 
 from workflow import standards_store
@@ -24,6 +24,7 @@ from workflow.standards import Standard
 from workflow.standards_diff import diff_standards
 
 from .errors import render_error
+from .extensions import get_db
 from .i18n import current_lang
 from .security import roles_required, small_int
 
@@ -34,7 +35,7 @@ _REF = re.compile(r"^([a-z][a-z0-9-]{0,79})(?:@(\d{1,9}))?$")
 
 
 def _db() -> Database:
-    return current_app.extensions["titlereview_db"]
+    return get_db()
 
 
 def history_rows(db: Database, standard_id: str) -> list[dict[str, Any]]:

@@ -3,20 +3,21 @@ once, and revokes tokens (``/account/tokens``)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from workflow import api_tokens
 from workflow.roles import ROLES, USER_ROLES
 
+from .extensions import get_db
 from .security import ROLE_ORDER
 
 bp = Blueprint("tokens", __name__)
 
 
 def _db():
-    return current_app.extensions["titlereview_db"]
+    return get_db()
 
 
 def _grantable() -> list[tuple[str, dict[str, str]]]:

@@ -14,6 +14,7 @@ deletes the row again (:func:`drop_evidence`) — no event ever referenced it.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -43,7 +44,9 @@ CATEGORIES: dict[str, dict[str, str]] = {
     "assessment": {"zh": "单位考核材料", "en": "Unit assessment record"},
     "other": {"zh": "其他材料", "en": "Other"},
 }
-"""What an uploaded file is evidence of, with display labels."""
+"""What an uploaded file is evidence of, with display labels: the fixed set of pipeline versions written before
+pipelines listed their own materials (none of these is required). Newer versions list theirs
+(:func:`categories_for`)."""
 
 OBJECTION_EVIDENCE = "objection_evidence"
 """Category of a file attached to a named objection (deliberately not in :data:`CATEGORIES`: the applicant
@@ -60,6 +63,33 @@ EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".pn
 
 UNKNOWN_EXTENSION = ".bin"
 """Extension for bytes of no accepted type (a stored file that no longer is one): nothing opens it by name."""
+
+
+def categories_for(pipeline: Pipeline) -> dict[str, dict[str, Any]]:
+    """The categories an applicant of ``pipeline`` may upload, in checklist order: code → ``{zh, en, required,
+    hint}`` (hint None or ``{zh, en}``). A version that lists no materials takes :data:`CATEGORIES`, none
+    required, as it did when it was written."""
+    if not pipeline.materials:
+        return {code: {**labels, "required": False, "hint": None} for code, labels in CATEGORIES.items()}
+    return {m.code: {"zh": m.label.zh, "en": m.label.en, "required": m.required,
+                     "hint": m.hint.model_dump() if m.hint else None} for m in pipeline.materials}
+
+
+def checklist(pipeline: Pipeline, materials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each category of ``pipeline`` with the case's current files in it: ``{code, zh, en, required, hint, files}``
+    (``materials``: the case's rows; removed ones are not counted). Files of a code the pipeline does not list
+    are left out (the materials table still shows them)."""
+    files: dict[str, list[dict[str, Any]]] = {}
+    for row in materials:
+        if row.get("removed_at") is None:
+            files.setdefault(row["category"], []).append(row)
+    return [{"code": code, **info, "files": files.get(code, [])} for code, info in categories_for(pipeline).items()]
+
+
+def missing_required(pipeline: Pipeline, materials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The required categories of ``pipeline`` with no current file among ``materials`` (the same rule as the
+    ``required_materials`` guard, for pages that show it before the applicant presses submit)."""
+    return [item for item in checklist(pipeline, materials) if item["required"] and not item["files"]]
 
 
 def file_name_for(name: str, content_type: str) -> str:
@@ -102,20 +132,22 @@ def _check_editable(db: Database, case: dict[str, Any], actor: Actor) -> None:
 
 
 def add_attachment(db: Database, case_id: int, actor: Actor, *, category: str, original_name: str,
-                   stored_name: str, content_type: str, size: int, sha256: str) -> int:
+                   stored_name: str, content_type: str, size: int, sha256: str, now: datetime | None = None) -> int:
     """Record a file the caller has already stored under ``stored_name``; return the attachment id.
 
     The recorded name keeps the uploader's base name with the extension of ``content_type`` (:func:`file_name_for`).
+    ``now``: the upload time (the demo's simulated clock); the present when not given.
     """
-    if category not in CATEGORIES:
-        raise InvalidAction("请选择材料类别", "Choose what the file is evidence of")
     with db.write() as conn:
         case = _case_row(conn, case_id)
         _check_editable(db, case, actor)
+        if category not in categories_for(get_pipeline(db, case["pipeline_id"], case["pipeline_version"])):
+            raise InvalidAction("请选择材料类别", "Choose what the file is evidence of")
         return conn.execute(insert(_att).values(
             case_id=case_id, uploaded_by=actor.user_id, category=category,
             original_name=file_name_for(original_name, content_type),
-            stored_name=stored_name, content_type=content_type, size=size, sha256=sha256, uploaded_at=utcnow(),
+            stored_name=stored_name, content_type=content_type, size=size, sha256=sha256,
+            uploaded_at=as_utc(now) if now is not None else utcnow(),
             case_state=case["state"]).returning(_att.c.id)).scalar_one()
 
 

@@ -53,7 +53,7 @@ from .catalog import screen_state
 from .conflicts import RECUSING, detect, recused_ids
 from .db import _WRITE as WRITE_OPTION  # the option db.write() sets on its connections
 from .db import Database
-from .errors import CaseNotFound, InvalidAction, PermissionDenied
+from .errors import CaseNotFound, InvalidAction, PermissionDenied, WorkflowError
 from .hotpath import Statement, hot_path
 from .models import (
     Attendance,
@@ -112,7 +112,7 @@ _CLOSE_BOX_SQL = Statement(
     f"AND (SELECT COUNT(*) FROM {_part.name} WHERE box_id = :box_id) = :stored")
 """Close the box only if exactly ``stored`` members took part (the integrity check rides on the update)."""
 
-__all__ = ["CHOICES", "BallotShares", "Tally", "cast_vote", "close_box", "compute_tally", "count_box",
+__all__ = ["CHOICES", "BallotShares", "Tally", "cast_vote", "cast_votes", "close_box", "compute_tally", "count_box",
            "current_box", "open_box", "quorum_refusal", "record_attendance", "record_shares_entered",
            "recused_ids", "scrub_storage", "sitting_refusal", "submit_opinion", "tally_for"]
 
@@ -289,9 +289,12 @@ def _ballot_sql(conn: Connection) -> dict[str, str]:
     }
 
 
-def _cursor(conn: Connection):
+def _cursor(conn: Connection) -> Any:
     # The DBAPI cursor of the connection SQLAlchemy holds: same transaction, but not SQLAlchemy's logger.
-    return conn.connection.driver_connection.cursor()
+    driver = conn.connection.driver_connection
+    if driver is None:
+        raise RuntimeError("the database connection is closed")
+    return driver.cursor()
 
 
 def _rewrite_box(conn: Connection, box_id: int, extra: tuple[str, str, str] | None = None) -> int:
@@ -441,6 +444,58 @@ def submit_opinion(db: Database, case_id: int, actor: Actor, recommendation: str
             raise InvalidAction("您已提交过本轮评议意见", "You already gave an opinion this round") from None
 
 
+def _require_voter(actor: Actor) -> int:
+    """Only a signed-in panel member or chair votes, and only for themselves (no parameter names anyone else);
+    the voter's user id."""
+    if actor.user_id is None or not {"panel_member", "panel_chair"} & actor.roles:
+        raise PermissionDenied("只有评审委员本人可以投票（不得委托投票）", "Only seated members vote (no proxies)")
+    return actor.user_id
+
+
+def _seal(db: Database, choices: dict[int, str]) -> dict[int, tuple[int | None, tuple[str, str, str] | None]]:
+    """Each case's (session id, encrypted ballot) under its committee's public key, made before any write
+    transaction (encryption is the slow part and must not hold a case lock); None without a key."""
+    with db.read() as conn:
+        sessions = dict(conn.execute(select(_case.c.id, _case.c.session_id).where(
+            _case.c.id.in_(list(choices)))).all())
+        keys = {sid: committee_public_key(conn, sid) for sid in set(sessions.values())}
+    sealed = {}
+    for case_id, choice in choices.items():
+        session_id = sessions.get(case_id)
+        key = keys.get(session_id)
+        sealed[case_id] = (session_id, encrypt_choice(key, choice) if key is not None else None)
+    return sealed
+
+
+def _vote_in(db: Database, conn: Connection, case_id: int, actor: Actor, session_id: int | None,
+             ballot: tuple[str, str, str] | None) -> None:
+    """One vote inside the caller's write transaction, under the case lock: every rule of the secret ballot
+    (open box, the case at the vote, seated, present, not recused, a key, once) is checked here."""
+    case = _lock_case(db, conn, case_id)
+    box = current_box(conn, case_id, (case["data"] or {}).get("round", 1))
+    if box is not None and box["closed_at"] is not None:
+        raise InvalidAction("投票已结束，不再接受投票", "The ballot is closed")
+    if _step(db, case) != "ballot":
+        raise InvalidAction("案件不在表决阶段", "The case is not at the vote")
+    if box is None:
+        raise InvalidAction("投票尚未开启", "The ballot is not open")
+    if _seat_of(conn, case["session_id"], actor.user_id) is None:
+        raise PermissionDenied("您不是本评审会委员，不能投票（不得委托投票）",
+                               "Only seated members vote (no proxies)")
+    if actor.user_id not in _present_ids(conn, case["session_id"]):
+        raise PermissionDenied("您未登记出席，不能投票", "You are not recorded present")
+    if actor.user_id in recused_ids(conn, case_id):
+        raise PermissionDenied("您与本案存在利益冲突，须回避", "You are recused from this case")
+    if ballot is None or case["session_id"] != session_id:
+        raise InvalidAction("本评审会尚未生成计票密钥，不能投票", "This committee has no ballot key yet")
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(_part).values(box_id=box["id"], member_id=actor.user_id))
+    except IntegrityError:
+        raise InvalidAction("您已投过票", "You have already voted") from None
+    _rewrite_box(conn, box["id"], ballot)
+
+
 def cast_vote(db: Database, case_id: int, actor: Actor, choice: str) -> None:
     """Cast one secret vote: present, seated, unrecused members only, once, while the box is open.
 
@@ -451,39 +506,42 @@ def cast_vote(db: Database, case_id: int, actor: Actor, choice: str) -> None:
     """
     if choice not in CHOICES:
         raise InvalidAction("无效的表决选项", "Invalid choice")
-    if actor.user_id is None or not {"panel_member", "panel_chair"} & actor.roles:
-        raise PermissionDenied("只有评审委员本人可以投票（不得委托投票）", "Only seated members vote (no proxies)")
+    voter = _require_voter(actor)
     # Outside the vote's transaction: a conflict found now must be recorded even though the vote is refused.
-    detect(db, case_id, [actor.user_id], actor=actor)
-    with db.read() as conn:
-        session_id = conn.execute(select(_case.c.session_id).where(_case.c.id == case_id)).scalar()
-        public_key = committee_public_key(conn, session_id)
-    ballot = encrypt_choice(public_key, choice) if public_key is not None else None
+    detect(db, case_id, [voter], actor=actor)
+    sealed = _seal(db, {case_id: choice})
     del choice
     with db.write() as conn:
-        case = _lock_case(db, conn, case_id)
-        box = current_box(conn, case_id, (case["data"] or {}).get("round", 1))
-        if box is not None and box["closed_at"] is not None:
-            raise InvalidAction("投票已结束，不再接受投票", "The ballot is closed")
-        if _step(db, case) != "ballot":
-            raise InvalidAction("案件不在表决阶段", "The case is not at the vote")
-        if box is None:
-            raise InvalidAction("投票尚未开启", "The ballot is not open")
-        if _seat_of(conn, case["session_id"], actor.user_id) is None:
-            raise PermissionDenied("您不是本评审会委员，不能投票（不得委托投票）",
-                                   "Only seated members vote (no proxies)")
-        if actor.user_id not in _present_ids(conn, case["session_id"]):
-            raise PermissionDenied("您未登记出席，不能投票", "You are not recorded present")
-        if actor.user_id in recused_ids(conn, case_id):
-            raise PermissionDenied("您与本案存在利益冲突，须回避", "You are recused from this case")
-        if ballot is None or case["session_id"] != session_id:
-            raise InvalidAction("本评审会尚未生成计票密钥，不能投票", "This committee has no ballot key yet")
-        try:
-            with conn.begin_nested():
-                conn.execute(insert(_part).values(box_id=box["id"], member_id=actor.user_id))
-        except IntegrityError:
-            raise InvalidAction("您已投过票", "You have already voted") from None
-        _rewrite_box(conn, box["id"], ballot)
+        _vote_in(db, conn, case_id, actor, *sealed[case_id])
+
+
+def cast_votes(db: Database, actor: Actor, choices: dict[int, str], references: dict[int, str] | None = None
+               ) -> int:
+    """Cast the acting member's votes on several cases in one transaction: all are counted, or none.
+
+    Each vote obeys exactly the rules of :func:`cast_vote` (the same checks, run per case under its lock);
+    a refusal of any one names its case (``references``: case id → reference, for the message) and rolls
+    back the others, so a member whose sheet is refused loses nothing and can submit again. Cases are locked
+    in ascending id order, the order every multi-case writer uses, so two sheets never deadlock. Returns the
+    number of votes cast.
+    """
+    if not choices:
+        raise InvalidAction("表决票上没有选择任何案件", "The ballot sheet marks no case")
+    if any(choice not in CHOICES for choice in choices.values()):
+        raise InvalidAction("无效的表决选项", "Invalid choice")
+    voter = _require_voter(actor)
+    for case_id in sorted(choices):
+        detect(db, case_id, [voter], actor=actor)
+    sealed = _seal(db, choices)
+    del choices  # past encryption the clear choices are not needed; keep them out of any later frame
+    with db.write() as conn:
+        for case_id in sorted(sealed):
+            try:
+                _vote_in(db, conn, case_id, actor, *sealed[case_id])
+            except WorkflowError as err:
+                ref = (references or {}).get(case_id, str(case_id))
+                raise type(err)(f"案件 {ref}：{err.message_zh}", f"Case {ref}: {err.message_en}") from None
+    return len(sealed)
 
 
 def scrub_storage(db: Database) -> None:

@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import insert, select, update
 
 from .audit import event_hash
 from .catalog import get_pipeline
 from .db import Database
 from .errors import CaseNotFound, InvalidAction, MissingData, PermissionDenied, StaleCase
+from .identity import birth_date_mismatch, id_number_problem, normalise_id_number
 from .models import ApplicantProfile, Case, CaseEvent, utcnow
 from .profiles import (
     PROFILE_SCHEMA_VERSION,
@@ -59,8 +61,8 @@ _event = CaseEvent.__table__
 class FieldDef:
     """One column of a profile form section: the model's field name, labels, input kind and choices.
 
-    Kinds: ``text``, ``date`` (YYYY-MM-DD), ``year``, ``int``, ``number``, ``choice`` (values of ``vocab``) and
-    ``bool`` (a checkbox, never required).
+    Kinds: ``text``, ``date`` (YYYY-MM-DD), ``year``, ``int``, ``number``, ``choice`` (values of ``vocab``),
+    ``bool`` (a checkbox, never required) and ``id_number`` (a 居民身份证号码, :mod:`workflow.identity`).
 
     A field left blank takes ``default`` when it has one (a blank row shows it pre-filled, and a row holding
     only defaults still counts as blank); otherwise a blank text is ``""`` and any other blank is ``None``.
@@ -160,6 +162,11 @@ LEVELS = ("初级", "中级", "副高", "正高")
 
 BASIC_FIELDS: tuple[FieldDef, ...] = (
     FieldDef("birth_date", "出生日期", "Date of birth", "date"),
+    # Longer than 18 so that a pasted number with extra characters is reported, not silently cut by the input.
+    FieldDef("id_number", "居民身份证号码", "Resident ID card number", "id_number", max_length=40,
+             help_zh="18位，末位可能为X；仅本人可见完整号码，审核人员和证书查验只显示部分",
+             help_en="18 characters, the last may be X; only you see it in full, reviewers and the "
+                     "certificate check see part of it"),
     FieldDef("retired", "已退休", "Retired", "bool", required=False, default=False),
 )
 """The profile's single-valued fields."""
@@ -355,12 +362,16 @@ def _convert(f: FieldDef, value: str, today: date) -> tuple[Any, tuple[str, str]
                 return value, (f"{f.zh}须为不小于{low}的整数", f"{f.en}: a whole number of at least {low}")
             return value, (f"{f.zh}数值过大", f"{f.en}: too large")
         return number, None
+    if f.kind == "id_number":
+        number = normalise_id_number(value)
+        problem = id_number_problem(number)
+        return (value, problem) if problem else (number, None)
     if f.kind == "number":
         try:
-            number = float(value)
+            amount = float(value)
         except ValueError:
             return value, (f"{f.zh}请填写数字", f"{f.en}: a number")
-        return (int(number) if number.is_integer() else number), None
+        return (int(amount) if amount.is_integer() else amount), None
     return value, None
 
 
@@ -379,7 +390,7 @@ def row_is_blank(section: SectionDef, row: dict[str, Any]) -> bool:
     return all(f.prefilled(_form_value(row, f)) for f in section.fields if f.kind != "bool")
 
 
-_VERIFIED_KEYS: tuple[tuple[str, str, type, tuple[str, ...]], ...] = (
+_VERIFIED_KEYS: tuple[tuple[str, str, type[BaseModel], tuple[str, ...]], ...] = (
     ("achievements", "verified", Achievement,
      ("kind", "item", "description", "year", "level", "rank", "count", "appraised_by", "appraisal_level",
       "evidence")),
@@ -434,6 +445,13 @@ def validate_profile(raw: dict[str, Any], previous: dict[str, Any] | None = None
             body[f.key], why = _convert(f, value, today or date.today())
             if why:
                 problems.append(ProfileProblem("basic", 0, f.key, *why))
+    # The ID number against the birth date, when both are valid: reported now, with every other problem,
+    # rather than by the profile model once the rest is fixed.
+    if not any(p.section == "basic" and p.field in ("birth_date", "id_number") for p in problems) \
+            and body.get("id_number") and body.get("birth_date"):
+        mismatch = birth_date_mismatch(body["id_number"], date.fromisoformat(body["birth_date"]))
+        if mismatch is not None:
+            problems.append(ProfileProblem("basic", 0, "id_number", *mismatch))
     row_of: dict[str, list[int]] = {}
     for section in PROFILE_SECTIONS:
         rows_out: list[dict[str, Any]] = []

@@ -10,6 +10,7 @@ from . import ballots
 from .context import TransitionContext
 from .hotpath import Statement, hot_path
 from .models import BallotBox, IntegrityRecord, Opinion
+from .models.attachments import Attachment
 from .registry import guard
 
 # Guards run inside fire(); as SQL text on the DBAPI cursor each costs one round trip and no SQLAlchemy CPU.
@@ -17,6 +18,8 @@ _INTEGRITY_IN_FORCE = Statement(
     f"SELECT MAX(ends_on) FROM {IntegrityRecord.__tablename__} "
     "WHERE user_id = :user_id AND starts_on <= :today AND ends_on > :today")
 _OPINIONS = Statement(f"SELECT COUNT(*) FROM {Opinion.__tablename__} WHERE case_id = :case_id AND round = :round")
+_UPLOADED_CATEGORIES = Statement(
+    f"SELECT DISTINCT category FROM {Attachment.__tablename__} WHERE case_id = :case_id AND removed_at IS NULL")
 _BOX_OPENED = Statement(f"SELECT 1 FROM {BallotBox.__tablename__} WHERE case_id = :case_id AND round = :round")
 
 
@@ -151,6 +154,16 @@ def fallback_account_evidence(ctx: TransitionContext) -> str | None:
             return "须在签约单位缴纳社会保险"
         return None
     return "兜底申报须提供劳动合同及社保缴纳证明，或自由职业登记"
+
+
+@guard("required_materials")
+def required_materials(ctx: TransitionContext) -> str | None:
+    """Every material the pipeline marks required has at least one current (not removed) upload."""
+    uploaded = {row[0] for row in _UPLOADED_CATEGORIES.run(ctx.conn, {"case_id": ctx.case["id"]}).fetchall()}
+    missing = [m.label.zh for m in ctx.pipeline.required_materials if m.code not in uploaded]
+    if missing:
+        return f"尚缺必需材料：{'、'.join(missing)}。请在“申报材料”中上传后再提交"
+    return None
 
 
 @guard("defence_recorded")

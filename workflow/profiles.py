@@ -33,6 +33,7 @@ from pydantic import (
 )
 
 from .errors import WorkflowError
+from .identity import birth_date_mismatch, id_number_problem, normalise_id_number
 
 # ------------------------------------------------------------------------------------------------------------
 # Bilingual text and labelled vocabularies
@@ -430,6 +431,17 @@ def _stripped(value: str) -> str:
     return value
 
 
+def _valid_id_number(value: str) -> str:
+    number = normalise_id_number(value)
+    problem = id_number_problem(number)
+    if problem is not None:
+        raise ValueError(" / ".join(problem))
+    return number
+
+
+IdNumber = Annotated[str, AfterValidator(_valid_id_number)]
+"""A 居民身份证号码 with a valid GB 11643-1999 check character, stored as entered with an upper-case X."""
+
 PastDate = Annotated[date, AfterValidator(_not_in_future)]
 """A date that may not lie after today (see :func:`_reference_today`)."""
 
@@ -781,6 +793,8 @@ class ApplicantProfile(_Entry):
     schema_version: int = Field(default=PROFILE_SCHEMA_VERSION, ge=PROFILE_SCHEMA_VERSION,
                                 le=PROFILE_SCHEMA_VERSION)
     birth_date: PastDate
+    # Optional in the model: profiles stored before it existed still load; the form asks for it on every save.
+    id_number: IdNumber | None = None
     retired: StrictBool = False
     education: list[Education] = []
     titles: list[TitleHeld] = []
@@ -807,6 +821,9 @@ class ApplicantProfile(_Entry):
     def _consistent(self) -> Self:
         # Collect every inconsistency so that a form shows them all at once (一次性告知), not one per submit.
         problems: list[str] = []
+        mismatch = birth_date_mismatch(self.id_number, self.birth_date) if self.id_number else None
+        if mismatch is not None:
+            problems.append("id_number: " + " / ".join(mismatch))
         for field_name, attr in self._DATED:
             for i, entry in enumerate(getattr(self, field_name)):
                 when = getattr(entry, attr)

@@ -12,10 +12,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, Date, Integer, String, and_, bindparam, func, literal, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy import case as sa_case
 from sqlalchemy.orm import aliased
 
+from .identity import mask_id_number
 from .models import (
     ApplicantProfile,
     Attendance,
@@ -200,13 +215,20 @@ def certificate_for_case(conn: Connection, case_id: int) -> dict[str, Any] | Non
 
 def certificate_by_number(conn: Connection, number: str) -> dict[str, Any] | None:
     """A certificate by its number (what the public verification page looks up), with the holder's employer
-    as the case declared it (``employer_name``; None for a 兜底 case without one), so that two holders of one
-    name can be told apart."""
-    row = conn.execute(select(_cert, _org.c.name.label("employer_name"))
+    as the case declared it (``employer_name``; None for a 兜底 case without one) and the holder's ID number
+    masked (``id_masked``; None when their profile has none), so that two holders of one name can be told
+    apart. The full ID number is read only to mask it: it never leaves this function."""
+    row = conn.execute(select(_cert, _org.c.name.label("employer_name"),
+                              _profile.c.body["id_number"].as_string().label("holder_id_number"))
                        .select_from(_cert.join(_case, _case.c.id == _cert.c.case_id)
-                                    .outerjoin(_org, _org.c.id == _case.c.employer_org_id))
+                                    .outerjoin(_org, _org.c.id == _case.c.employer_org_id)
+                                    .outerjoin(_profile, _profile.c.user_id == _cert.c.holder_id))
                        .where(_cert.c.number == number.strip().upper())).mappings().first()
-    return _plain(row) if row else None
+    if row is None:
+        return None
+    found = _plain(row)
+    found["id_masked"] = mask_id_number(found.pop("holder_id_number"))
+    return found
 
 
 # --------------------------------------------------------------------------------------------- listings
@@ -278,7 +300,7 @@ def list_cases(conn: Connection, *, applicant_id: int | None = None, unit_org_id
     if search:
         like = f"%{search.replace('%', '').replace('_', '')}%"
         conditions.append(or_(_case.c.reference.ilike(like), applicant.c.display_name.ilike(like)))
-    where = and_(*conditions) if conditions else True
+    where = and_(*conditions) if conditions else true()  # the same SQL as a bare True, which where() coerces
     # Counting needs the applicant only to search by name; every other join is one row per case.
     counted = _case.join(applicant, applicant.c.id == _case.c.applicant_id) if search else _case
     if count_limit is None:
@@ -387,17 +409,18 @@ def superior_history(conn: Connection, org_id: int, limit: int = 100) -> list[di
     return [_plain(r) for r in rows]
 
 
-def open_result_notices(conn: Connection, states: Iterable[str] = ("result_notice", "result_notice_objection"),
-                        *, case_id: int | None = None) -> list[dict[str, Any]]:
-    """Cases whose review result is on public notice, with the notice's end (the pending timer).
+def open_result_notices(conn: Connection, states: Iterable[str], timers: Iterable[str], *,
+                        case_id: int | None = None) -> list[dict[str, Any]]:
+    """Cases in ``states`` (those on the public result notice), with the notice's end: the pending timer among
+    ``timers`` (the notice deadlines' names). :mod:`workflow.notices` reads both from the definitions.
 
     ``case_id`` narrows the listing to that one case (empty when it is not on notice).
     """
     columns, joined, _ = _listing_select()
     notice_end = (select(_timer.c.case_id, func.max(_timer.c.due_at).label("notice_end"))
-                  .where(_timer.c.name == "result_notice_end", _timer.c.status == "pending")
+                  .where(_timer.c.name.in_(list(timers)), _timer.c.status == "pending")
                   .group_by(_timer.c.case_id).subquery())
-    wanted = [_case.c.state.in_(list(states))]
+    wanted: list[ColumnElement[bool]] = [_case.c.state.in_(list(states))]
     if case_id is not None:
         wanted.append(_case.c.id == case_id)
     rows = conn.execute(select(*columns, notice_end.c.notice_end)
@@ -412,16 +435,18 @@ def open_result_notices(conn: Connection, states: Iterable[str] = ("result_notic
     return out
 
 
-def unit_notices(conn: Connection, org_id: int, states: Iterable[str] = ("unit_notice",), *,
+def unit_notices(conn: Connection, org_id: int, states: Iterable[str], timers: Iterable[str], *,
                  case_id: int | None = None) -> list[dict[str, Any]]:
-    """Cases on the internal notice of organisation ``org_id`` (as employer or as reviewing unit).
+    """Cases in ``states`` on the internal notice of organisation ``org_id`` (as employer or as reviewing
+    unit), with the end of the pending notice timer among ``timers``; :mod:`workflow.notices` reads both from
+    the definitions.
 
     ``case_id`` narrows the listing to that one case (empty when it is not on this organisation's notice).
     """
     columns, joined, _ = _listing_select()
     # Per listed case (by the timer's case index), not grouped over every pending notice in the installation.
     notice_end = (select(func.max(_timer.c.due_at))
-                  .where(_timer.c.case_id == _case.c.id, _timer.c.name == "unit_notice_end",
+                  .where(_timer.c.case_id == _case.c.id, _timer.c.name.in_(list(timers)),
                          _timer.c.status == "pending")
                   .scalar_subquery().label("notice_end"))
     wanted = [_case.c.state.in_(list(states)),
@@ -454,8 +479,9 @@ def panel_progress(conn: Connection, case_ids: list[int], user_id: int) -> dict[
     if not case_ids:
         return {}
     rounds = dict(conn.execute(select(_case.c.id, _case.c.data).where(_case.c.id.in_(case_ids))).all())
-    progress = {cid: {"opinions": 0, "my_opinion": False, "in_group": False, "box": None, "voted": 0,
-                      "i_voted": False} for cid in case_ids}
+    progress: dict[int, dict[str, Any]] = {
+        cid: {"opinions": 0, "my_opinion": False, "in_group": False, "box": None, "voted": 0, "i_voted": False}
+        for cid in case_ids}
     for cid, round_ in conn.execute(select(_assignment.c.case_id, _assignment.c.round).where(
             _assignment.c.case_id.in_(case_ids), _assignment.c.reviewer_id == user_id)):
         if round_ == (rounds[cid] or {}).get("round", 1):

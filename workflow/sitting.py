@@ -231,7 +231,7 @@ def _minutes(conn: Connection, session_id: int) -> dict[str, Any]:
         if "box_id" in tally:
             rules[tally["box_id"]] = (tally.get("quorum_fraction"), tally.get("pass_fraction"))
     # Who entered both key shares to count each box (the panel log's record; never the shares themselves).
-    entered: dict[int, int | None] = {}
+    entered: dict[int | None, int | None] = {}
     for row in conn.execute(select(_log.c.payload, _log.c.actor_id).where(
             _log.c.session_id == session_id, _log.c.kind == "ballot_shares_entered")).all():
         entered[(row.payload or {}).get("box_id")] = row.actor_id
@@ -242,7 +242,9 @@ def _minutes(conn: Connection, session_id: int) -> dict[str, Any]:
         extra = {}
         if b["id"] in entered:
             # Only boxes counted from ciphertexts carry it, so minutes signed before keys existed hash as before.
-            extra["key_shares"] = {"shares": ["主任委员", "经办人"], "entered_by": entered_names.get(entered[b["id"]])}
+            by = entered[b["id"]]
+            extra["key_shares"] = {"shares": ["主任委员", "经办人"],
+                                   "entered_by": entered_names.get(by) if by is not None else None}
         cases.append({**extra,
             "reference": b["reference"], "applicant": b["applicant"], "target_title": b["target_title"],
             "level": b["level"], "specialty": b["specialty"], "round": b["round"], "seated": b["seated"],
@@ -439,6 +441,7 @@ MINUTES_TEMPLATE = """<!doctype html>
 <html lang="zh-CN">
 <head>
 <meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ m.session.name }} 评审会议纪要</title>
 <style>
   body { font-family: "Noto Serif CJK SC", "Source Han Serif SC", "SimSun", serif; margin: 2rem auto;
@@ -453,7 +456,11 @@ MINUTES_TEMPLATE = """<!doctype html>
   .sign { margin-top: 3rem; display: flex; justify-content: space-between; }
   .hash { font-family: monospace; font-size: .75rem; color: #555; word-break: break-all; }
   .note { font-size: .85rem; color: #333; }
+  /* On a narrow screen the wide tally scrolls inside its own region, never the whole page (WCAG 1.4.10). */
+  .scroll { overflow-x: auto; }
+  .scroll:focus-visible { outline: 3px solid #1d2733; outline-offset: 2px; }
   @media print {
+    .scroll { overflow: visible; }
     @page { size: A4; margin: 18mm 15mm; }
     body { margin: 0; max-width: none; font-size: 11pt; }
     th { background: none; }
@@ -484,6 +491,7 @@ MINUTES_TEMPLATE = """<!doctype html>
 <h2>二、表决结果</h2>
 <p class="note">以无记名投票方式表决；同意票数达到出席且无需回避委员人数的规定比例为通过。
 纪要只记载票数，不记载任何委员的投票选择。</p>
+<div class="scroll" role="region" tabindex="0" aria-label="表决结果">
 <table>
   <tr><th>序号</th><th>受理编号</th><th>申报人</th><th>申报职称</th><th>专业</th><th>轮次</th>
       <th>出席</th><th>回避</th><th>有效表决人数</th><th>同意</th><th>不同意</th><th>弃权</th><th>通过比例</th><th>结果</th></tr>
@@ -499,6 +507,7 @@ MINUTES_TEMPLATE = """<!doctype html>
   <tr><td colspan="14">本次会议无表决事项</td></tr>
   {% endfor %}
 </table>
+</div>
 <p>共表决 {{ m.totals.cases }} 件，通过 {{ m.totals.passed }} 件，未通过 {{ m.totals.not_passed }} 件。</p>
 {% set keyed = m.cases | selectattr("key_shares") | list %}
 {% if keyed %}

@@ -196,6 +196,19 @@ def test_unknown_case_404_wrong_role_403_stale_409_missing_422(api, cast, token_
     assert r.content_type.startswith(PROBLEM)
 
 
+def test_submission_without_the_required_materials_is_refused_with_what_is_missing(api, cast, token_for):
+    case_id = open_case(cast, materials=False)
+    case = case_row(cast.db, case_id)
+    required = get_pipeline(cast.db, case.pipeline_id, case.pipeline_version).required_materials
+    applicant = api(token_for(cast.applicant))
+    body = assert_problem(applicant.post(f"/api/v1/cases/{case_id}/actions/submit", json={}), 409)
+    assert all(m.label.zh in " ".join(body["reasons"]) for m in required)
+    assert case_state(cast.db, case_id) == case.state  # nothing changed
+    actions = applicant.get(f"/api/v1/cases/{case_id}/actions").get_json()
+    submit = next(a for a in actions["items"] if a["trigger"] == "submit")
+    assert not submit["allowed"] and required[0].label.zh in " ".join(submit["reasons"])
+
+
 def test_listing_is_scoped_filtered_and_paged(api, cast, token_for):
     ids = [open_case(cast) for _ in range(3)]
     other_id = open_case(cast, applicant=cast.other_applicant)

@@ -69,6 +69,25 @@ class Person:
         assert self.page.locator("#action-error").count() == 0, self.page.locator("#action-error").inner_text()
         self.check()
 
+    def upload_required(self, db, case_id: int, folder, content: bytes) -> list[str]:
+        """As the applicant: upload ``content`` (a PDF) once for every material the case's pipeline requires, through
+        the case page's upload form, the way a person would before submitting; return the file names."""
+        from workflow.catalog import get_pipeline
+
+        with db.read() as conn:
+            case = conn.execute(select(Case.__table__).where(Case.__table__.c.id == case_id)).mappings().one()
+        names = []
+        for material in get_pipeline(db, case["pipeline_id"], case["pipeline_version"]).required_materials:
+            path = folder / f"{material.label.zh}.pdf"
+            path.write_bytes(content)
+            self.go(f"/cases/{case_id}")
+            self.page.select_option("#category", material.code)
+            self.page.set_input_files("#file", str(path))
+            self.click("#upload-form button[type=submit]")
+            assert path.name in self.page.content(), f"{path.name} was not uploaded"
+            names.append(path.name)
+        return names
+
     def give_opinion(self, case_id: int, text: str = "业绩突出，同意推荐。") -> None:
         """As an assigned reviewer: open the case and submit a favourable pre-review opinion."""
         self.go(f"/cases/{case_id}")

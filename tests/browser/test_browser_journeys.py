@@ -38,7 +38,7 @@ def _usernames(db) -> dict[int, str]:
 
 
 def _new_case(applicant: Person, db, pipeline_id: str, tmp_path, *, level: str, title: str) -> int:
-    """The applicant opens a draft through the form, uploads a PDF and submits it."""
+    """The applicant opens a draft through the form, uploads the required materials and submits it."""
     p = applicant.page
     applicant.go("/applicant/cases/new")
     p.select_option("#pipeline_id", pipeline_id)
@@ -57,13 +57,8 @@ def _new_case(applicant: Person, db, pipeline_id: str, tmp_path, *, level: str, 
     match = re.search(r"/cases/(\d+)", p.url)
     assert match, p.url
     case_id = int(match.group(1))
-    pdf = tmp_path / "学历证书.pdf"
-    pdf.write_bytes(PDF)
-    p.select_option("#category", "education")
-    p.set_input_files("#file", str(pdf))
-    p.click("#upload-form button[type=submit]")
-    p.wait_for_load_state()
-    assert "学历证书.pdf" in p.content()
+    # One file for every material the pipeline requires: a submission is refused while one is missing.
+    applicant.upload_required(db, case_id, tmp_path, PDF)
     applicant.act(case_id, "submit")
     assert case_state(db, case_id) == "unit_review"
     return case_id
@@ -228,7 +223,7 @@ def test_return_for_correction_loop(people, live_db, tmp_path):
     applicant.shot("applicant-correction")
     pdf = tmp_path / "社保缴纳证明.pdf"
     pdf.write_bytes(PDF)
-    applicant.page.select_option("#category", "social_insurance")
+    applicant.page.select_option("#category", "other")  # a category the pinned pipeline lists
     applicant.page.set_input_files("#file", str(pdf))
     applicant.page.click("#upload-form button[type=submit]")
     applicant.page.wait_for_load_state()

@@ -142,11 +142,7 @@ def test_a_new_occupation_standard_from_a_copy_in_force_at_once_and_pinned_cases
         match = re.search(r"/cases/(\d+)", ap.url)
         assert match, ap.url
         case_id = int(match.group(1))
-        pdf = tmp_path / "学历证书.pdf"
-        pdf.write_bytes(PDF)
-        ap.select_option("#category", "education")
-        ap.set_input_files("#file", str(pdf))
-        applicant.click("#upload-form button[type=submit]")
+        applicant.upload_required(live_db, case_id, tmp_path, PDF)
         applicant.go(f"/cases/{case_id}")
         ap.locator("#action-submit button[type=submit]").click()
         ap.wait_for_load_state()

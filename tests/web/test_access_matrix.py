@@ -20,7 +20,7 @@ from datetime import date
 import pytest
 from webhelpers import PASSWORD, Browser
 
-from seed.cast import World
+from seed.cast import World, upload_required_materials
 from web.standards_form import document_of
 from workflow import api_tokens, engine, standards_drafts
 from workflow import attachments as attachment_store
@@ -66,6 +66,8 @@ MATRIX: list[tuple[str, str, str, dict[str, object]]] = [
     ("public.index", "GET", "/", everyone(200)),
     ("public.notices", "GET", "/notices", everyone(200)),
     ("public.verify", "GET", "/verify", everyone(200)),
+    # an unknown number for everyone; who may fetch a real certificate: tests/web/test_web_certificate_pdf.py
+    ("public.certificate_pdf", "GET", "/verify/HN0000000000/certificate.pdf", everyone(404)),
     ("public.audit_checkpoints", "GET", "/audit-checkpoints", everyone(200)),  # signed digests: public by design
     ("public.audit_checkpoints_file", "GET", "/audit-checkpoints.jsonl", everyone(200)),
     ("public.objection", "GET", "/notices/{notice}/objection",
@@ -128,6 +130,12 @@ MATRIX: list[tuple[str, str, str, dict[str, object]]] = [
     ("panel.open_sitting", "POST", "/panel/sessions/{session}/sitting/open", only(())),
     ("panel.close_sitting", "POST", "/panel/sessions/{session}/sitting/close", only(())),
     ("panel.attendance", "POST", "/panel/sessions/{session}/attendance", only(("seated", "conflicted"))),
+    # ballot sheets (seated members only, no proxies) and the agenda (the chair and the session's organisers)
+    ("ballot_sheets.sheet", "GET", "/panel/sessions/{session}/sheet", only(("seated", "conflicted"), 200)),
+    ("ballot_sheets.submit", "POST", "/panel/sessions/{session}/sheet", only(("seated", "conflicted"))),
+    ("ballot_sheets.agenda", "GET", "/panel/sessions/{session}/agenda", only(("officer", "admin"), 200)),
+    ("ballot_sheets.open_ballots", "POST", "/panel/sessions/{session}/ballots/open", only(())),
+    ("ballot_sheets.close_ballots", "POST", "/panel/sessions/{session}/ballots/close", only(())),
     ("panel.assign", "POST", "/panel/cases/{case_a}/reviewers", only(("officer", "admin"))),
     ("panel.schedule_defence", "POST", "/panel/cases/{case_a}/defence/schedule", only(("officer", "admin"))),
     ("panel.record_defence", "POST", "/panel/cases/{case_a}/defence/record", only(("officer", "admin"))),
@@ -149,6 +157,9 @@ MATRIX: list[tuple[str, str, str, dict[str, object]]] = [
     ("cases.download", "GET", "/cases/{case_b}/materials/{att_a}", only(("B", "hrB", "officer", "admin"), 404)),
     ("cases.messages", "GET", "/messages", everyone(200, anon=LOGIN)),
     ("cases.mark_messages_read", "POST", "/messages/read", everyone(303, anon=LOGIN)),
+    ("todo.index", "GET", "/todo", everyone(200, anon=LOGIN)),  # each sees only their own (test_web_todo.py)
+    # a display preference, for visitors too: an empty form changes nothing and says so (test_elder_mode_switch.py)
+    ("display.switch_elder_mode", "POST", "/display/elder-mode", everyone(303)),
     # administration
     ("admin.home", "GET", "/admin/", only(("admin",), 200)),
     ("admin.users", "GET", "/admin/users", only(("admin",), 200)),
@@ -276,6 +287,7 @@ def objects(world: World, folder: str) -> dict[str, object]:
                               authority_org_id=world.authority, superior_org_ids=[], session_id=world.session_id,
                               series="工程", specialty="轨道交通装备", level="副高", target_title="高级工程师",
                               standard_id="hunan-sme-advanced-manufacturing-senior")
+    upload_required_materials(db, case_b, world.other_applicant)
     engine.fire(db, case_b, "submit", world.other_applicant)
     token_a = api_tokens.create_token(db, world.applicant.user_id, "A's token", ["applicant"]).id
     with db.read() as conn:

@@ -52,7 +52,7 @@ def _files(folder: str) -> list[Path]:
     (b" %PDF-1.4\n", "lead-space.pdf", "application/pdf"),
 ])
 def test_anything_but_pdf_jpeg_png_by_content_is_refused(app, cast, browser, content, name, declared):
-    case_id = open_case(cast)
+    case_id = open_case(cast, materials=False)  # the files these tests upload are the only ones
     response = _upload(browser("zhang"), case_id, content, name, declared)
     assert response.status_code == 422
     assert "只接受 PDF、JPEG 或 PNG" in response.get_data(as_text=True)
@@ -60,7 +60,7 @@ def test_anything_but_pdf_jpeg_png_by_content_is_refused(app, cast, browser, con
 
 
 def test_a_pdf_html_polyglot_is_only_ever_a_pdf_download(app, cast, browser):
-    case_id = open_case(cast)
+    case_id = open_case(cast, materials=False)  # the files these tests upload are the only ones
     b = browser("zhang")
     assert _upload(b, case_id, PDF_HTML_POLYGLOT, "page.html", "text/html").status_code == 303
     (row,) = _rows(cast.db, case_id)
@@ -76,7 +76,7 @@ def test_a_pdf_html_polyglot_is_only_ever_a_pdf_download(app, cast, browser):
 
 
 def test_a_mislabelled_image_keeps_its_real_type(app, cast, browser):
-    case_id = open_case(cast)
+    case_id = open_case(cast, materials=False)  # the files these tests upload are the only ones
     b = browser("zhang")
     assert _upload(b, case_id, PNG, "report.pdf", "application/pdf").status_code == 303
     assert _upload(b, case_id, JPEG, "scan.png", "text/html").status_code == 303
@@ -91,7 +91,7 @@ def test_a_mislabelled_image_keeps_its_real_type(app, cast, browser):
                                   "....//....//x.pdf", "%2e%2e%2fx.pdf", "a\x00b.pdf", "\u202etxt.pdf", ".htaccess",
                                   "static/../../app.py"])
 def test_names_never_become_paths(app, cast, browser, name):
-    case_id = open_case(cast)
+    case_id = open_case(cast, materials=False)  # the files these tests upload are the only ones
     folder = Path(app.config["UPLOAD_FOLDER"]).resolve()
     response = _upload(browser("zhang"), case_id, PLAIN_PDF, name)
     assert response.status_code == 303, response.status_code
@@ -121,7 +121,7 @@ def test_oversize_files_are_refused_whole_and_per_file(cast_db, tmp_path, cast):
 
     app = make_app(cast_db, tmp_path, MAX_UPLOAD_BYTES=4096, MAX_CONTENT_LENGTH=64 * 1024)
     b = Browser(app.test_client(), PASSWORD).login("zhang")
-    case_id = open_case(cast)
+    case_id = open_case(cast, materials=False)  # the files these tests upload are the only ones
     # over the per-file limit but under the request cap: our own message, nothing kept
     response = _upload(b, case_id, b"%PDF-1.4\n" + b"0" * 8192, "big.pdf")
     assert response.status_code == 413 and "MB" in response.get_data(as_text=True)
@@ -133,7 +133,7 @@ def test_oversize_files_are_refused_whole_and_per_file(cast_db, tmp_path, cast):
 
 
 def test_only_people_who_may_see_the_case_get_the_file(app, cast, browser):
-    case_id = open_case(cast)
+    case_id = open_case(cast, materials=False)  # the files these tests upload are the only ones
     b = browser("zhang")
     assert _upload(b, case_id, PLAIN_PDF, "diploma.pdf").status_code == 303
     (row,) = _rows(cast.db, case_id)
@@ -145,7 +145,7 @@ def test_only_people_who_may_see_the_case_get_the_file(app, cast, browser):
 
 
 def test_stored_files_are_not_executable_or_world_writable(app, cast, browser):
-    case_id = open_case(cast)
+    case_id = open_case(cast, materials=False)  # the files these tests upload are the only ones
     assert _upload(browser("zhang"), case_id, JPEG, "a.jpg").status_code == 303
     (stored,) = _files(app.config["UPLOAD_FOLDER"])
     mode = os.stat(stored).st_mode
@@ -164,7 +164,7 @@ def test_stored_files_are_not_executable_or_world_writable(app, cast, browser):
 ])
 def test_the_recorded_and_served_name_takes_the_extension_of_the_content(app, cast, browser, content, name,
                                                                           expected):
-    case_id = open_case(cast)
+    case_id = open_case(cast, materials=False)  # the files these tests upload are the only ones
     b = browser("zhang")
     assert _upload(b, case_id, content, name).status_code == 303
     (row,) = _rows(cast.db, case_id)
@@ -180,7 +180,7 @@ def test_a_file_recorded_under_its_uploaders_extension_is_served_by_its_content(
     """Rows written before names followed the content (or a stale type) are corrected on the way out."""
     from workflow import attachments
 
-    case_id = open_case(cast)
+    case_id = open_case(cast, materials=False)  # the files these tests upload are the only ones
     folder = Path(app.config["UPLOAD_FOLDER"])
     stored = "ab" + "0" * 30 + ".pdf"
     (folder / "ab").mkdir(parents=True, exist_ok=True)
@@ -251,7 +251,7 @@ ACTIVE_PDFS = {
 
 @pytest.mark.parametrize("kind", sorted(ACTIVE_PDFS))
 def test_a_pdf_with_active_content_is_refused_and_nothing_kept(app, cast, browser, kind):
-    case_id = open_case(cast)
+    case_id = open_case(cast, materials=False)  # the files these tests upload are the only ones
     response = _upload(browser("zhang"), case_id, ACTIVE_PDFS[kind], "材料.pdf", "application/pdf")
     assert response.status_code == 422, kind
     assert ACTIVE_PDF_TEXT in response.get_data(as_text=True)
@@ -259,7 +259,7 @@ def test_a_pdf_with_active_content_is_refused_and_nothing_kept(app, cast, browse
 
 
 def test_the_refusal_is_in_english_for_english_pages(app, cast, browser):
-    case_id = open_case(cast)
+    case_id = open_case(cast, materials=False)  # the files these tests upload are the only ones
     b = browser("zhang")
     b.client.set_cookie("lang", "en")
     response = _upload(b, case_id, ACTIVE_PDFS["link-js"], "a.pdf")
@@ -273,7 +273,7 @@ def test_the_refusal_is_in_english_for_english_pages(app, cast, browser):
     (b"%PDF-1.7\n" + b"[" * 5000 + b"\n%%EOF\n", "无法读取该 PDF 文件"),
 ])
 def test_a_pdf_that_cannot_be_read_is_refused_with_its_own_message(app, cast, browser, content, message):
-    case_id = open_case(cast)
+    case_id = open_case(cast, materials=False)  # the files these tests upload are the only ones
     response = _upload(browser("zhang"), case_id, content, "a.pdf")
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert _rows(cast.db, case_id) == [] and _files(app.config["UPLOAD_FOLDER"]) == []
@@ -294,7 +294,7 @@ def test_a_password_protected_pdf_is_refused_an_owner_password_alone_is_not(app,
         writer.write(out)
         return out.getvalue()
 
-    case_id = open_case(cast)
+    case_id = open_case(cast, materials=False)  # the files these tests upload are the only ones
     b = browser("zhang")
     response = _upload(b, case_id, encrypted("open-sesame"), "locked.pdf")
     assert response.status_code == 422 and "PDF 文件已加密" in response.get_data(as_text=True)
@@ -311,7 +311,7 @@ def test_a_password_protected_pdf_is_refused_an_owner_password_alone_is_not(app,
         "<< /Type /Annot /Subtype /Link /Rect [0 0 9 9] /A << /S /URI /URI (https://www.hunan.gov.cn/) >> >>"]),
 ])
 def test_ordinary_pdfs_are_accepted(app, cast, browser, content):
-    case_id = open_case(cast)
+    case_id = open_case(cast, materials=False)  # the files these tests upload are the only ones
     assert _upload(browser("zhang"), case_id, content, "证书.pdf").status_code == 303
     (row,) = _rows(cast.db, case_id)
     assert row["content_type"] == "application/pdf" and row["original_name"] == "证书.pdf"

@@ -3,6 +3,7 @@ people who may see the case, frozen after submission; and the applicant's profil
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from datetime import date
@@ -14,6 +15,7 @@ from pdfs import make_pdf
 from sqlalchemy import select
 from webhelpers import PASSWORD, Browser, case_version, make_app, open_case
 
+from seed.cast import SAMPLE_PDF
 from workflow import engine
 from workflow.dossier import PROFILE_SECTIONS, validate_profile
 from workflow.models import ApplicantProfile, Case
@@ -21,6 +23,8 @@ from workflow.models.attachments import Attachment
 from workflow.profiles import PROFILE_SCHEMA_VERSION, parse_profile
 
 PDF = make_pdf()
+ID_NUMBER = "430202198604120012"
+"""A valid 居民身份证号码 of someone born 1986-04-12 (the birth date these forms give)."""
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -30,10 +34,16 @@ def _upload(b, case_id: int, content: bytes, name: str, category: str = "educati
                   content_type="multipart/form-data")
 
 
+SEEDED = hashlib.sha256(SAMPLE_PDF).hexdigest()
+"""The files the cast uploads for a case's required materials (so it can be submitted): not these tests' subject."""
+
+
 def _attachments(db, case_id: int) -> list[dict]:
+    """The files uploaded by the test itself, in upload order."""
     t = Attachment.__table__
     with db.read() as conn:
-        return [dict(r) for r in conn.execute(select(t).where(t.c.case_id == case_id).order_by(t.c.id)).mappings()]
+        return [dict(r) for r in conn.execute(select(t).where(t.c.case_id == case_id, t.c.sha256 != SEEDED)
+                                              .order_by(t.c.id)).mappings()]
 
 
 def test_a_pdf_is_stored_outside_static_under_a_random_name(app, cast, browser):
@@ -142,7 +152,7 @@ def test_only_the_applicant_uploads(cast, browser):
 def test_the_profile_form_lists_every_problem_and_keeps_the_input(cast, browser):
     b = browser("zhang")
     form = {
-        "birth_date": "1986-04-12",
+        "birth_date": "1986-04-12", "id_number": ID_NUMBER,
         "education-count": "2", "education-0-level": "本科", "education-0-school": "中南大学",
         "education-0-major": "", "education-0-graduated_on": "2008-07-01",
         "titles-count": "1", "titles-0-name": "工程师", "titles-0-series": "工程", "titles-0-specialty": "机械",
@@ -188,12 +198,12 @@ FIRM_ROLE = {"employer": "株洲智轨", "role": "principal", "start": "2016-01-
 
 def _profile_form(**sections: list[dict[str, Any]]) -> dict[str, Any]:
     """A submitted profile form (as web/applicant.py's _posted_profile builds it) with these sections."""
-    return {"birth_date": "1986-04-12", "retired": False, **sections}
+    return {"birth_date": "1986-04-12", "id_number": ID_NUMBER, "retired": False, **sections}
 
 
 def _stored(body: dict[str, Any]) -> dict[str, Any]:
     """The form a stored body is shown in: every field as its input's string (checkboxes as booleans)."""
-    raw: dict[str, Any] = {"birth_date": body["birth_date"], "retired": body["retired"]}
+    raw: dict[str, Any] = {"birth_date": body["birth_date"], "id_number": body["id_number"], "retired": body["retired"]}
     for section in PROFILE_SECTIONS:
         raw[section.key] = [
             {f.key: bool(row.get(f.key)) if f.kind == "bool" else ("" if row.get(f.key) is None else str(row[f.key]))
@@ -316,7 +326,7 @@ def _select(page: str, name: str) -> tuple[list[str], list[str]]:
 
 def test_the_profile_form_shows_v2_choices_and_blank_rows(cast, browser):
     b = browser("zhang")
-    form = {"birth_date": "1986-04-12", "education-count": "1",
+    form = {"birth_date": "1986-04-12", "id_number": ID_NUMBER, "education-count": "1",
             **{f"education-0-{k}": v for k, v in TECHNICAL.items() if k != "major_related"},
             "achievements-count": "1", **{f"achievements-0-{k}": v for k, v in ACHIEVEMENT.items()},
             "work_history-count": "1", "work_history-0-employer": "株洲智轨", "work_history-0-start": "2008-07-15",
@@ -354,6 +364,7 @@ def test_the_profile_form_shows_v2_choices_and_blank_rows(cast, browser):
     shown.update({n: "on" for n in re.findall(r'<input[^>]*type="checkbox"[^>]*name="([^"]+)"[^>]*checked', page)})
     shown.update(re.findall(r'<input type="hidden" name="([^"]+-count)" value="(\d+)"', page))
     shown["birth_date"] = "1986-04-12"
+    shown["id_number"] = ID_NUMBER
     assert shown["achievements-0-item"] == "6" and shown["education-1-school_type"] == "general"
     assert b.post("/applicant/profile", data=shown).status_code == 303
     with cast.db.read() as conn:

@@ -26,10 +26,11 @@ REASON = "申报人代表作系他人完成，附相关证明材料，请核实�
 
 
 def _rows(db, case_id: int) -> list[dict]:
+    """The case's objection evidence rows (its applicant's materials are not these tests' subject)."""
     att = Attachment.__table__
     with db.read() as conn:
-        return [dict(r) for r in conn.execute(select(att).where(att.c.case_id == case_id).order_by(att.c.id))
-                .mappings()]
+        return [dict(r) for r in conn.execute(select(att).where(
+            att.c.case_id == case_id, att.c.category == attachments.OBJECTION_EVIDENCE).order_by(att.c.id)).mappings()]
 
 
 def _files(folder: str) -> list[Path]:
@@ -238,7 +239,7 @@ def test_the_engine_records_only_the_objectors_own_evidence(app, cast, on_notice
     assert fired.payload["evidence"]["attachment_id"] == own
     # never listed among the case's materials, and not removable as one
     with cast.db.read() as conn:
-        assert attachments.list_attachments(conn, case_id, include_removed=True) == []
+        assert own not in {r["id"] for r in attachments.list_attachments(conn, case_id, include_removed=True)}
 
 
 def test_the_reference_is_checked_and_recorded_on_both_databases(any_db):
