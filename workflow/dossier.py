@@ -363,9 +363,9 @@ def _convert(f: FieldDef, value: str, today: date) -> tuple[Any, tuple[str, str]
             return value, (f"{f.zh}数值过大", f"{f.en}: too large")
         return number, None
     if f.kind == "id_number":
-        number = normalise_id_number(value)
-        problem = id_number_problem(number)
-        return (value, problem) if problem else (number, None)
+        id_number = normalise_id_number(value)
+        problem = id_number_problem(id_number)
+        return (value, problem) if problem else (id_number, None)
     if f.kind == "number":
         try:
             amount = float(value)
