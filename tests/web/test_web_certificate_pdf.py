@@ -6,25 +6,13 @@ from __future__ import annotations
 
 import pytest
 from certificate_reading import pdf_text, qr_texts
-from driver import advance
-from sqlalchemy import select
-from webhelpers import make_app, open_case
+from webhelpers import certified_case, make_app
 
 from workflow import engine
 from workflow.certificate_pdf import verification_code
-from workflow.models import Certificate
 
 SECRET = "test-secret"  # make_app's SECRET_KEY: the codes' key when no dedicated one is set
 
-
-def _certified(cast) -> tuple[int, str]:
-    """A case of the cast's applicant (张伟) that has reached its certificate, and the certificate's number."""
-    case_id = open_case(cast)
-    advance(cast, case_id, "certified")
-    with cast.db.read() as conn:
-        number = conn.execute(select(Certificate.__table__.c.number)
-                              .where(Certificate.__table__.c.case_id == case_id)).scalar_one()
-    return case_id, number
 
 
 def _is_pdf(response) -> bytes:
@@ -36,7 +24,7 @@ def _is_pdf(response) -> bytes:
 
 
 def test_the_holder_downloads_a_pdf_whose_qr_code_opens_the_verification_page(cast, browser):
-    case_id, number = _certified(cast)
+    case_id, number = certified_case(cast)
     holder = browser("zhang")
     page = holder.get(f"/cases/{case_id}").get_data(as_text=True)
     link = f'href="/verify/{number}/certificate.pdf"'
@@ -55,7 +43,7 @@ def test_the_holder_downloads_a_pdf_whose_qr_code_opens_the_verification_page(ca
 
 
 def test_the_issuing_authority_downloads_it_from_its_register(cast, browser):
-    case_id, number = _certified(cast)
+    case_id, number = certified_case(cast)
     officer = browser("officer")
     register = officer.get("/authority/certificates").get_data(as_text=True)
     assert f'href="/verify/{number}/certificate.pdf"' in register
@@ -64,7 +52,7 @@ def test_the_issuing_authority_downloads_it_from_its_register(cast, browser):
 
 
 def test_anyone_else_needs_the_code_printed_on_it(cast, browser):
-    case_id, number = _certified(cast)
+    case_id, number = certified_case(cast)
     code = verification_code(number, SECRET)
     url = f"/verify/{number}/certificate.pdf"
     # the employer's HR sees the case, but is not the holder: no link on the case page, and the code is asked for
@@ -86,7 +74,7 @@ def test_anyone_else_needs_the_code_printed_on_it(cast, browser):
 
 
 def test_an_unknown_or_malformed_number_is_not_found(cast, browser):
-    _certified(cast)
+    certified_case(cast)
     for url in ("/verify/HN20269999999/certificate.pdf", "/verify/%3Cscript%3E/certificate.pdf",
                 "/verify/HN2026/certificate.pdf"):
         assert browser("officer").get(url).status_code == 404
@@ -94,7 +82,7 @@ def test_an_unknown_or_malformed_number_is_not_found(cast, browser):
 
 
 def test_a_revoked_certificate_says_so_in_the_pdf_and_on_the_page(cast, browser):
-    case_id, number = _certified(cast)
+    case_id, number = certified_case(cast)
     engine.fire(cast.db, case_id, "revoke", cast.officer, data={"reason": "业绩材料造假"})
     text = pdf_text(_is_pdf(browser("zhang").get(f"/verify/{number}/certificate.pdf")))
     assert "已撤销" in text and "业绩材料造假" in text and "张伟" in text
@@ -106,7 +94,7 @@ def test_a_revoked_certificate_says_so_in_the_pdf_and_on_the_page(cast, browser)
 
 
 def test_a_dedicated_code_key_outlives_the_secret_key(cast_db, cast, tmp_path):
-    _, number = _certified(cast)
+    _, number = certified_case(cast)
     app = make_app(cast_db, tmp_path, CERTIFICATE_CODE_KEY="certificates-2026")
     client = app.test_client()
     url = f"/verify/{number}/certificate.pdf"
@@ -121,7 +109,7 @@ def test_the_configured_font_setting_never_breaks_the_download(cast_db, cast, tm
 
     monkeypatch.setattr(certificate_pdf, "SYSTEM_FONT_CANDIDATES", ())
     monkeypatch.delenv(certificate_pdf.FONT_ENV, raising=False)
-    _, number = _certified(cast)
+    _, number = certified_case(cast)
     app = make_app(cast_db, tmp_path, CERTIFICATE_FONT=configured)
     data = _is_pdf(app.test_client().get(f"/verify/{number}/certificate.pdf",
                                          query_string={"code": verification_code(number, SECRET)}))

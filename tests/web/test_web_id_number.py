@@ -7,29 +7,19 @@ from __future__ import annotations
 import re
 
 from certificate_reading import pdf_text
-from driver import advance
 from sqlalchemy import select, update
-from webhelpers import open_case
+from webhelpers import certified_case, open_case
 
 from seed.cast import OTHER_APPLICANT_ID_NUMBER, READY_PROFILE
 from workflow import engine
 from workflow.identity import id_number_problem, mask_id_number
-from workflow.models import ApplicantProfile, Certificate, User
+from workflow.models import ApplicantProfile, User
 from workflow.profiles import parse_profile
 
 _profile = ApplicantProfile.__table__
 FULL = READY_PROFILE["id_number"]
 MASKED = "430***********0036"
 
-
-def _certified(cast) -> tuple[int, str]:
-    """The cast applicant's case brought to its certificate, and the certificate's number."""
-    case_id = open_case(cast)
-    advance(cast, case_id, "certified")
-    with cast.db.read() as conn:
-        number = conn.execute(select(Certificate.__table__.c.number)
-                              .where(Certificate.__table__.c.case_id == case_id)).scalar_one()
-    return case_id, number
 
 
 def _error_beside(page: str, field: str) -> str:
@@ -43,7 +33,7 @@ def _error_beside(page: str, field: str) -> str:
 def test_the_verification_page_and_the_api_show_only_the_masked_number(any_cast, any_browser):
     # Both databases: the lookup reads the number out of the profile's JSON body (JSONB on PostgreSQL).
     assert mask_id_number(FULL) == MASKED
-    _case_id, number = _certified(any_cast)
+    _case_id, number = certified_case(any_cast)
     visitor = any_browser(None)
     page = visitor.get(f"/verify?number={number}").get_data(as_text=True)
     assert 'data-result="valid"' in page and "身份证号（部分隐藏）" in page
@@ -54,7 +44,7 @@ def test_the_verification_page_and_the_api_show_only_the_masked_number(any_cast,
 
 
 def test_the_printed_certificate_and_the_english_page_show_the_masked_number(cast, browser):
-    _case_id, number = _certified(cast)
+    _case_id, number = certified_case(cast)
     holder = browser("zhang")
     text = pdf_text(holder.get(f"/verify/{number}/certificate.pdf").get_data())
     assert MASKED in text and FULL not in text
@@ -65,14 +55,14 @@ def test_the_printed_certificate_and_the_english_page_show_the_masked_number(cas
 
 
 def test_a_revoked_certificate_still_names_its_holder_by_the_masked_number(cast, browser):
-    case_id, number = _certified(cast)
+    case_id, number = certified_case(cast)
     engine.fire(cast.db, case_id, "revoke", cast.officer, data={"reason": "业绩材料造假"})
     page = browser(None).get(f"/verify?number={number}").get_data(as_text=True)
     assert 'data-result="revoked"' in page and MASKED in page and FULL not in page
 
 
 def test_a_holder_whose_profile_has_no_number_is_shown_without_one(cast, browser):
-    _case_id, number = _certified(cast)
+    _case_id, number = certified_case(cast)
     older = {k: v for k, v in READY_PROFILE.items() if k != "id_number"}  # saved before the field existed
     with cast.db.write() as conn:
         conn.execute(update(_profile).where(_profile.c.user_id == cast.applicant.user_id).values(body=older))

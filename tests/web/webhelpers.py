@@ -10,7 +10,7 @@ from sqlmodel import SQLModel
 from werkzeug.datastructures import MultiDict
 
 from workflow.db import Database
-from workflow.models import Case, User
+from workflow.models import Case, Certificate, User
 from workflow.models.attachments import Attachment
 
 PASSWORD = "pw-test-2026"
@@ -31,6 +31,18 @@ def open_case(world, pipeline_id: str = "industry-session", **kw) -> int:
     if pipeline_id == "fallback-filing" and data is None and kw.pop("evidence", True):
         data = {"account_evidence": {"kind": "labour_contract", "contract_months": 12, "social_insurance": True}}
     return world.open(pipeline_id, standard_id=STANDARD_FOR[pipeline_id], data=data, **kw)
+
+
+def certified_case(world) -> tuple[int, str]:
+    """The cast applicant's case brought to its certificate, and the certificate's number."""
+    from driver import advance
+
+    case_id = open_case(world)
+    advance(world, case_id, "certified")
+    with world.db.read() as conn:
+        number = conn.execute(select(Certificate.__table__.c.number)
+                              .where(Certificate.__table__.c.case_id == case_id)).scalar_one()
+    return case_id, number
 
 
 def ensure_attachment_table(db: Database) -> None:
