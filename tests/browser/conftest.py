@@ -99,6 +99,24 @@ def live_db(sqlite_template: Path, tmp_path_factory) -> Iterator[Database]:
     db.dispose()
 
 
+def _closing_bodies(app):
+    """The app with every response body read and closed before werkzeug's development server writes it.
+
+    When the browser drops a connection (a navigation cancels a stylesheet load), that server can skip closing
+    the response, and the open static file surfaces later as a ResourceWarning in whichever test is running.
+    """
+
+    def wsgi(environ, start_response):
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return wsgi
+
+
 @pytest.fixture(scope="module")
 def live_server(live_db: Database, tmp_path_factory, chromium_path) -> Iterator[str]:
     """The app served by werkzeug from a thread on 127.0.0.1 (free port); yields the base URL."""
@@ -108,7 +126,7 @@ def live_server(live_db: Database, tmp_path_factory, chromium_path) -> Iterator[
 
     app = create_app({"DATABASE": live_db, "DATABASE_URL": live_db.url, "SECRET_KEY": "browser-tests",
                       "INSTANCE_PATH": str(tmp_path_factory.mktemp("instance"))})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing_bodies(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:
