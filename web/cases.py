@@ -78,7 +78,7 @@ def act(case_id: int, trigger: str):
     except CaseNotFound as err:
         return render_error(404, err.message(lang))
     try:
-        acted = command.run(_submission(form, trigger),
+        acted = command.run(_submission(form),
                             files=UploadFolder(current_app.config["UPLOAD_FOLDER"],
                                                current_app.config["MAX_UPLOAD_BYTES"]))
     except WorkflowError as err:
@@ -99,7 +99,7 @@ def act(case_id: int, trigger: str):
     return redirect(target, 303)
 
 
-def _submission(form: TransitionForm, trigger: str) -> commands.Submission:
+def _submission(form: TransitionForm) -> commands.Submission:
     """The posted form as a submission: every data field it carries, and what could not be read (the command
     decides which of it the action takes and when a problem is refused)."""
     unreadable: dict[str, WorkflowError] = {}
@@ -116,8 +116,10 @@ def _submission(form: TransitionForm, trigger: str) -> commands.Submission:
         data["verification"] = {"digest": request.form.get("profile_digest", "")[:128],
                                 **{key: sorted({int(v) for v in values}) for key, values in chosen.items()}}
     secrets = None
-    if trigger == "close_ballot":
-        # The key shares go beside the data, never in it: the engine records data, and must not record these.
+    if any(request.form.get(f"{role}_share") or request.files.get(f"{role}_share_file")
+           for role in ("chair", "officer")):
+        # Key shares posted with an action (a direct post; the pages close through the confirmation page) go
+        # beside the data, never in it: the engine records data, and must not record these.
         shares = ballot_shares_from_request()
         if isinstance(shares, str):
             unreadable["ballot_shares"] = MissingData(shares)

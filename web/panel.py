@@ -89,8 +89,10 @@ def session(session_id: int):
     actions = {}
     if is_chair:
         for c in cases:
+            # The row offers the chair's one-click steps (open, close, to the vote); a step that needs a
+            # record or a comment (the defence) is done on the case page, where its form is.
             actions[c["id"]] = [o for o in engine.available_actions(db, c["id"], current_user.actor)
-                                if o.trigger in ("open_ballot", "close_ballot", "complete_pre_review")]
+                                if not o.requires]
     return render_template("panel/session.html", session=ctx["session"], seats=seats, present=present,
                            cases=cases, progress=progress, is_chair=is_chair, actions=actions, seat=ctx["seat"],
                            organiser=ctx["organiser"],

@@ -11,6 +11,7 @@ from flask_login import current_user
 from workflow import queries
 from workflow.catalog import UnknownPipeline, get_pipeline
 from workflow.roles import ROLES
+from workflow.sitting_agenda import CLOSE_ACTION
 from workflow.stages import stage_catalogue
 
 from .extensions import get_db
@@ -177,6 +178,12 @@ def _areas(user: Any) -> list[dict[str, Any]]:
             if not roles.isdisjoint(any_of) and roles.isdisjoint(unless)]
 
 
+def closes_ballot(option: Any) -> bool:
+    """Jinja test: the offered action closes and counts a ballot (it runs the close action, whatever the
+    pipeline calls its trigger) — such a form leads to the confirmation page instead of firing at once."""
+    return CLOSE_ACTION in getattr(option, "runs", ())
+
+
 def register_template_helpers(app: Flask) -> None:
     """Install globals, filters, the templates' gettext and the navigation context processor on ``app``."""
     install_template_gettext(app)
@@ -186,6 +193,7 @@ def register_template_helpers(app: Flask) -> None:
                                  policy_basis=policy_basis,
                                  LANGUAGES=LANGUAGES, current_lang=current_lang, ROLES=ROLES)
     app.jinja_env.filters.update(dt=format_dt, day=format_day, deadline=deadline_text, filesize=filesize)
+    app.jinja_env.tests.update(closes_ballot=closes_ballot)
 
     @app.context_processor
     def _navigation() -> dict[str, Any]:

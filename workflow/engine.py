@@ -58,6 +58,9 @@ class ActionOption:
     requires: tuple[str, ...]
     allowed: bool
     reasons: tuple[str, ...] = ()
+    runs: tuple[str, ...] = ()
+    """The actions the offered branch runs (e.g. ``close_ballot_box``): what a screen may need to know about
+    it, by what it does rather than by the pipeline's trigger name."""
 
 
 def _not_found(case_id: int) -> CaseNotFound:
@@ -423,7 +426,8 @@ def _options(db: Database, conn: Connection, case: CaseRow, actor: Actor, now: d
         if allowed or include_refused:
             # What the form asks for is what firing checks: the first branch's requirements (engine.fire).
             options.append(ActionOption(trigger, shown.label.model_dump(), shown.style, tuple(cands[0].requires),
-                                        allowed, () if allowed else tuple(dict.fromkeys(reasons))))
+                                        allowed, () if allowed else tuple(dict.fromkeys(reasons)),
+                                        tuple(shown.actions)))
     return options
 
 

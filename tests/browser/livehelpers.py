@@ -122,11 +122,31 @@ def read_key_shares(person: Person, db, session_id: int) -> BallotShares:
     return shares
 
 
-def enter_key_shares(person: Person, db, session_id: int, case_id: int) -> None:
-    """Type both key shares into the case's close form on the sitting page (the chair's and the officer's)."""
+def close_ballot_confirmed(person: Person, db, session_id: int, case_id: int, *,
+                           officer_file: str | None = None) -> str:
+    """From the sitting page (shown), close the case's ballot as the chair does: its close button leads to the
+    confirmation page, which shows "已投 n / 出席 m"; there both key shares go in (the officer's typed, or as
+    ``officer_file``), the confirmation is ticked and the close is pressed. Returns the progress text read."""
+    page = person.page
+    page.click(f"form[action='/panel/sessions/{session_id}/ballots/close']:has(input[name=case][value='{case_id}'])"
+               " button")
+    page.wait_for_load_state()
+    person.check()
+    progress = page.locator(f"#close-{case_id} .progress-count").inner_text()
+    assert "已投" in progress and "出席" in progress, progress
     shares = _SHARES[(str(db.url), session_id)]
-    person.page.fill(f"#close-{case_id}-chair-share", shares.chair)
-    person.page.fill(f"#close-{case_id}-officer-share", shares.officer)
+    page.fill("#batch-chair-share", shares.chair)
+    if officer_file:
+        page.set_input_files("#batch-officer-file", officer_file)
+    else:
+        page.fill("#batch-officer-share", shares.officer)
+    page.check("#close-confirm")
+    page.click("#close-form button[type=submit]")
+    page.wait_for_load_state()
+    person.check()
+    assert page.locator("#close-error").count() == 0, page.locator("#close-error").inner_text()
+    assert page.locator(f"#tally-{case_id}").count() == 1, page.content()[-2000:]
+    return progress
 
 
 def live_world(db) -> World:

@@ -11,7 +11,7 @@ import re
 from datetime import timedelta
 
 import pytest
-from livehelpers import Person, case_state, enter_key_shares, read_key_shares
+from livehelpers import Person, case_state, close_ballot_confirmed, read_key_shares
 from pdfs import make_pdf
 from sqlalchemy import select
 
@@ -117,9 +117,7 @@ def _panel(people, db, case_id: int, *, exceptional: bool) -> None:
         member.page.wait_for_load_state()
         assert "投票成功" in member.page.content()
     chair.go(f"/panel/sessions/{session_id}")
-    enter_key_shares(chair, db, session_id, case_id)
-    chair.page.click(f"form[action='/cases/{case_id}/actions/close_ballot'] button")
-    chair.page.wait_for_load_state()
+    assert close_ballot_confirmed(chair, db, session_id, case_id).startswith(f"已投 {len(voters)} / 出席 ")
     assert case_state(db, case_id) == "result_notice"
 
 

@@ -298,9 +298,12 @@ def committee_vote(readme: Walkthrough, demo: Demo, visitors, case_path: str) ->
         member.press(readme.says(10, "投票"))
         assert "投票成功" in member.page.content(), username
 
-    # Step 11: both halves of the key, A pasted as text, B chosen as a file.
+    # Step 11: the close leads to a confirmation page with the counts; there both halves of the key, A pasted
+    # as text, B chosen as a file, and the confirmation box.
     chair.go(case_path)
-    close = readme.says(11, "结束投票并计票")
+    chair.press(readme.says(11, "结束投票并计票…"))
+    assert readme.says(11, "已投 7 / 出席 7") in chair.page.locator("#close-table").inner_text()
+    close = readme.says(11, "结束以上 1 件的投票并计票")
     form = chair.page.locator("form", has=chair.page.get_by_role("button", name=close, exact=True))
     share_a, share_b = readme.share_files(11)
     form.get_by_label(readme.says(11, "主任委员的份额（A）"), exact=True).fill(
@@ -308,7 +311,11 @@ def committee_vote(readme: Walkthrough, demo: Demo, visitors, case_path: str) ->
     officer_label = readme.says(11, "经办人的份额（B）")
     form.locator("input[type=file]").and_(form.get_by_label(officer_label)).set_input_files(
         str(demo.directory / share_b))
+    readme.says(11, "Tick the confirmation box")
+    form.get_by_role("checkbox").check()
     chair.press(close)
+    assert chair.page.locator("#close-error").count() == 0, chair.page.locator("#close-error").inner_text()
+    assert "通过" in chair.page.locator("#tally-table").inner_text()
 
 
 # --------------------------------------------------------------------------------------------- the walk

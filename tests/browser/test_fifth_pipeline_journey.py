@@ -20,7 +20,7 @@ from datetime import timedelta
 
 import pytest
 from fifth_pipeline import FIFTH_ID, FIFTH_LABEL, FIFTH_STANDARD, case_reference, install_fifth_pipeline, looks
-from livehelpers import Person, case_state, enter_key_shares, read_key_shares
+from livehelpers import Person, case_state, close_ballot_confirmed, read_key_shares
 from pdfs import make_pdf
 from sqlalchemy import select
 
@@ -187,10 +187,7 @@ def _panel_steps(people, db, case_id: int) -> None:
         member.page.wait_for_load_state()
         assert "投票成功" in member.page.content()
     chair.go(f"/panel/sessions/{session_id}")
-    enter_key_shares(chair, db, session_id, case_id)
-    chair.page.click(f"form[action='/cases/{case_id}/actions/close_ballot'] button")
-    chair.page.wait_for_load_state()
-    chair.check()
+    close_ballot_confirmed(chair, db, session_id, case_id)
     assert case_state(db, case_id) == "public_listing"
 
 

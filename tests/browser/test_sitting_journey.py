@@ -16,7 +16,7 @@ from datetime import date
 
 import pytest
 from driver import advance
-from livehelpers import Person, case_state, live_world, read_key_shares
+from livehelpers import Person, case_state, close_ballot_confirmed, live_world, read_key_shares
 from panel_helpers import add_pool
 from sqlalchemy import select
 
@@ -152,9 +152,10 @@ def test_a_full_sitting(people, live_db, tmp_path):
         assert "投票成功" in member.page.content()
     chair.go(session_url)
     chair.shot("panel-sitting-before-close")
-    chair.page.fill(f"#close-{case_id}-chair-share", shares.chair)
-    chair.page.set_input_files(f"#close-{case_id}-officer-file", str(officer_file))
-    _submit(chair, f"form[action='/cases/{case_id}/actions/close_ballot'] button")
+    # the close asks for confirmation with the count of votes cast against the members present (7 seated
+    # members present, expert6 recused: 6 of the 7 could vote and did)
+    progress = close_ballot_confirmed(chair, live_db, world.session_id, case_id, officer_file=str(officer_file))
+    assert progress.startswith("已投 6 / 出席 7"), progress
     assert case_state(live_db, case_id) == "result_notice"
 
     # the chair signs the sitting off; the minutes: counts and results, never who voted how

@@ -183,6 +183,35 @@ def test_tables_have_captions_and_headers_on_the_main_lists(cast, cast_db, brows
     assert counted >= 10  # the pages above do have tables: the check did look at them
 
 
+def test_the_staff_pages_tables_have_captions_and_headers_too(cast, cast_db, browser):
+    case_id = open_case(cast)
+    advance(cast, case_id, "committee_vote")
+    session = f"/panel/sessions/{cast.session_id}"
+    counted = 0
+    for username, url in (("admin", "/admin/"), ("admin", "/reports/"), ("admin", "/admin/standards/"),
+                          ("admin", "/reports/process/"), ("chair", session), ("chair", f"{session}/agenda"),
+                          ("chair", "/todo"), ("officer", "/todo"), (None, "/audit-checkpoints")):
+        client = browser(username).client
+        counted += assert_tables_are_described(page(client, url), url)
+    assert counted >= 8
+
+
+def test_every_table_in_the_templates_opens_with_a_caption():
+    """A new page cannot add a table without one: every ``<table>`` tag in the templates is followed by its
+    ``<caption>`` (a table built by a macro takes the caption as an argument)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "web" / "templates"
+    missing = []
+    for template in sorted(root.rglob("*.html")):
+        text = template.read_text(encoding="utf-8")
+        for match in re.finditer(r"<table\b[^>]*>", text):
+            if not text[match.end():].lstrip().startswith("<caption"):
+                missing.append(f"{template.relative_to(root)}:{text[:match.start()].count(chr(10)) + 1}")
+    assert not missing, missing
+
+
 def test_the_inbox_tabs_are_navigation_with_the_current_tab_marked(cast, browser):
     doc = page(browser("officer").client, "/authority/")
     assert not doc.find_all(role="tablist")

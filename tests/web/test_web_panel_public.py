@@ -73,7 +73,13 @@ def test_the_committee_reviews_and_votes_through_the_web(cast, browser):
     with cast.db.read() as conn:
         assert conn.execute(select(func.count()).select_from(BallotParticipation.__table__)).scalar_one() == 7
     page = chair.get(session_url).get_data(as_text=True)
-    assert 'name="chair_share"' in page and 'name="officer_share_file"' in page
+    # The row's close leads to the confirmation page: the count of votes cast against those present, the key
+    # shares and a confirmation box; nothing is closed by the first step.
+    assert f'action="{session_url}/ballots/close"' in page and 'name="chair_share"' not in page
+    confirm = chair.post(f"{session_url}/ballots/close", data={"case": str(case_id)}).get_data(as_text=True)
+    assert "已投 7 / 出席 7" in confirm
+    assert 'name="chair_share"' in confirm and 'name="officer_share_file"' in confirm
+    assert 'id="close-confirm"' in confirm and case_state(cast.db, case_id) == "committee_vote"
     version = str(case_version(cast.db, case_id))
     for wrong, message in (({}, "分别输入"), ({"chair_share": chair_share, "officer_share": chair_share}, "应为B份额"),
                            ({"chair_share": chair_share, "officer_share_file": (io.BytesIO(b"\xff\xfe"), "b.txt")},

@@ -308,7 +308,7 @@ def case_actions(case_id: int):
 def fire(case_id: int, trigger: str, json: s.FireRequest):
     """Fire ``trigger`` on the case: the web page's command (:mod:`workflow.commands`), 404 → 403 → 409 → 422."""
     secrets = None
-    if trigger == "close_ballot" and json.ballot_shares is not None:
+    if json.ballot_shares is not None:
         # Beside the data, never in it: the engine records data and must not record the key shares.
         secrets = {"ballot_shares": BallotShares(json.ballot_shares.chair, json.ballot_shares.officer)}
     submission = commands.Submission(comment=json.comment, data=json.data.model_dump(exclude_none=True),
