@@ -70,3 +70,66 @@ def test_no_pipeline_state_name_is_quoted_in_code(path: Path):
 def test_each_stored_word_is_still_needed_where_it_is_allowed(where, word):
     """An exception that no longer matches anything is removed, so the list cannot grow stale."""
     assert re.search(rf"""["']{re.escape(word)}["']""", (ROOT / where).read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------------------------- trigger names
+
+
+@cache
+def _trigger_names() -> frozenset[str]:
+    names: set[str] = set()
+    for directory in PIPELINE_DIRS:
+        for pipeline, _text in load_pipeline_dir(directory).values():
+            names.update(t.trigger for t in pipeline.transitions)
+    return frozenset(names)
+
+
+TRIGGER_HOMONYMS = {
+    ("web/casepage.py", "accept"): "the HTML attribute of the upload field (accept=...)",
+    ("web/forms.py", "accept"): "the HTML attribute of the objection's evidence field",
+    ("workflow/actions.py", "issue_certificate"): "the name of the registered action that issues a certificate",
+    ("workflow/actions.py", "recommend"): "a stored eligibility check's step (recheck / recommend / submission)",
+    ("workflow/eligibility_gate.py", "recommend"): "a stored eligibility check's step",
+    ("workflow/queries.py", "recommend"): "a stored eligibility check's step",
+    ("web/casepage.py", "recommend"): "a stored eligibility check's step",
+    ("web/templates/cases/case.html", "recommend"): "a stored eligibility check's step",
+}
+"""Words that are trigger names by coincidence — HTML attributes, stored check kinds, action names. Each is
+allowed in its one file, nowhere else."""
+
+_JINJA = re.compile(r"{{.*?}}|{%.*?%}", re.S)
+
+
+def _code_of(path: Path) -> list[tuple[int, str]]:
+    """The lines of code to scan: a Python file whole; of a template only its Jinja expressions and statements
+    (``type="submit"`` in the HTML is not the pipeline's ``submit``)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".py":
+        return list(enumerate(text.splitlines(), 1))
+    return [(text[:m.start()].count("\n") + 1, m.group(0)) for m in _JINJA.finditer(text)]
+
+
+def test_the_trigger_scan_sees_the_shipped_triggers():
+    """The scan would find a trigger name if one were there."""
+    names = _trigger_names()
+    assert {"submit", "recommend", "close_ballot", "file_objection"} <= names
+    planted = Path(__file__)  # this file names triggers: the scan finds them
+    assert any("close_ballot" in line for _, line in _code_of(planted))
+
+
+@pytest.mark.parametrize("path", _code_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_trigger_name_is_quoted_in_code(path: Path):
+    """No transition's trigger appears as a string literal in web/ or workflow/: screens find a transition by
+    what it does (its action, guard or roles), so a pipeline may name its triggers as it likes."""
+    alternatives = "|".join(sorted(map(re.escape, _trigger_names()), key=len, reverse=True))
+    pattern = re.compile(rf"""["']({alternatives})["']""")
+    where = str(path.relative_to(ROOT))
+    hits = [f"{i}: {line.strip()[:160]}" for i, line in _code_of(path)
+            if any((where, m.group(1)) not in TRIGGER_HOMONYMS for m in pattern.finditer(line))]
+    assert not hits, f"trigger names spelled out in {where}:\n" + "\n".join(hits)
+
+
+@pytest.mark.parametrize(("where", "word"), sorted(TRIGGER_HOMONYMS))
+def test_each_trigger_homonym_is_still_needed_where_it_is_allowed(where, word):
+    """An exception that no longer matches anything is removed."""
+    assert re.search(rf"""["']{re.escape(word)}["']""", (ROOT / where).read_text(encoding="utf-8"))

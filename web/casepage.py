@@ -15,7 +15,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from workflow import attachments as attachment_store
-from workflow import engine, queries, verification
+from workflow import engine, prereview, queries, verification
 from workflow.access import dossier_relations, viewing_relations
 from workflow.catalog import get_pipeline, latest_versions, screen_state
 from workflow.certificate_pdf import HOLDER_RELATIONS
@@ -24,7 +24,7 @@ from workflow.errors import PermissionDenied
 from workflow.identity import profile_for_reviewers
 from workflow.objector_privacy import is_objection_event, redact_objectors
 from workflow.pipelines import Pipeline
-from workflow.roles import ROLES
+from workflow.roles import OBJECTOR_ROLES, ROLES
 
 from .diagram import diagram_states, pipeline_svg
 from .extensions import get_db
@@ -34,15 +34,7 @@ from .security import statement_reads
 from .templating import UNREAD_KEY
 from .uploads import ACCEPT_ATTR
 
-OBJECTION_ROLES = frozenset({"public", "unit_member"})
-"""Roles of objections: filed from the notice pages, not offered on the case page."""
-
-
 PANEL_ROLES = frozenset({"panel_member", "panel_chair"})
-
-PANEL_FORM_TRIGGERS = frozenset({"record_defence"})
-"""Transitions fired by the panel's own forms (the defence record is stored with its result first)."""
-
 
 @dataclass
 class EventView:
@@ -156,7 +148,7 @@ def _next_steps(p: Pipeline, state: str, timers: list[dict[str, Any]]) -> dict[s
     for trigger in p.triggers_from.get(state, []):
         cands = p.by_trigger_source[(trigger, state)]
         roles = cands[0].roles
-        if set(roles) <= OBJECTION_ROLES:
+        if set(roles) <= OBJECTOR_ROLES:
             objection = True
             continue
         for role in roles:
@@ -217,10 +209,10 @@ def build_case_context(case_id: int, *, error: str | None = None, kept: dict[str
     shown = []
     for o in gathered.pop("options"):
         cands = p.by_trigger_source.get((o.trigger, case["state"]), [])
-        if cands and set(cands[0].roles) <= OBJECTION_ROLES:
+        if cands and set(cands[0].roles) <= OBJECTOR_ROLES:
             continue
-        if o.trigger in PANEL_FORM_TRIGGERS:
-            continue  # recorded through the panel forms below, which keep the committee's own records
+        if cands and prereview.fired_by_defence_form(cands[0].guards):
+            continue  # recorded through the panel's defence form below, which keeps the record first
         shown.append(o)
     panel = bool(PANEL_ROLES.intersection(relations))
     panel_ctx = (_panel_context(db, case, state_def, actor, relations) if panel or "authority_officer" in relations
@@ -321,7 +313,7 @@ def _eligibility(records: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
 
 def _panel_context(db, case: dict[str, Any], state, actor, relations: list[str]) -> dict[str, Any]:
     """The committee's side of the case: review group, opinions, defence, sitting — for those who run it."""
-    from workflow import prereview, sitting
+    from workflow import sitting
     from workflow.errors import WorkflowError
 
     names: dict[int, str] = {}

@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from workflow import queries
+from workflow.attachments import objection_trigger
 from workflow.catalog import get_pipeline, screen_state
 from workflow.certificate_pdf import (
     code_matches,
@@ -93,8 +94,10 @@ def render_objection(case_id: int, *, status: int = 200, error: str | None = Non
     form = ObjectionForm()
     if kept:
         form.reason.data = kept.get("reason", "")
+    trigger = (objection_trigger(get_pipeline(_db(), case["pipeline_id"], case["pipeline_version"]), case["state"])
+               if target else None)
     return render_template("public/objection.html", case=case, notice=notice, target=target, form=form,
-                           error=error), status
+                           trigger=trigger, error=error), status
 
 
 @bp.get("/notices/<int:case_id>/objection")

@@ -26,7 +26,7 @@ from .models import Case, User, as_utc, utcnow
 from .models.attachments import Attachment
 from .permissions import relation_holds
 from .pipelines import Pipeline
-from .roles import Actor
+from .roles import OBJECTOR_ROLES, Actor
 
 _att = Attachment.__table__
 _case = Case.__table__
@@ -52,8 +52,6 @@ OBJECTION_EVIDENCE = "objection_evidence"
 """Category of a file attached to a named objection (deliberately not in :data:`CATEGORIES`: the applicant
 can neither upload nor see one)."""
 
-OBJECTION_TRIGGER = "file_objection"
-"""The transition a named objection fires (the notice pages use the same name)."""
 
 _NOT_DECIDERS = frozenset({"system", "public", "unit_member", "applicant", "panel_member", "panel_chair"})
 """Roles that never see objection evidence even where a pipeline lets them act on the objection's state."""
@@ -233,9 +231,17 @@ def evidence_payload(conn: Connection, case: dict[str, Any], actor: Actor, attac
             "size": row["size"], "content_type": row["content_type"]}
 
 
+def objection_trigger(pipeline: Pipeline, notice_state: str) -> str | None:
+    """The trigger by which a named objection is filed in ``notice_state`` (the transition whose roles are all
+    objectors' — :data:`workflow.roles.OBJECTOR_ROLES`), or None when that state takes no objection."""
+    return next((t.trigger for t in pipeline.transitions
+                 if notice_state in t.source and t.roles and set(t.roles) <= OBJECTOR_ROLES), None)
+
+
 def objection_deciders(pipeline: Pipeline, notice_state: str) -> set[str]:
     """The roles that decide an objection filed in ``notice_state`` (uphold or dismiss it)."""
-    cands = pipeline.by_trigger_source.get((OBJECTION_TRIGGER, notice_state), [])
+    trigger = objection_trigger(pipeline, notice_state)
+    cands = pipeline.by_trigger_source.get((trigger, notice_state), []) if trigger else []
     roles: set[str] = set()
     for cand in cands:
         for trigger in pipeline.triggers_from.get(cand.dest, []):

@@ -36,10 +36,9 @@ from .catalog import get_pipeline
 from .db import Database
 from .errors import CaseNotFound, InvalidAction, MissingData, PermissionDenied, StaleCase, WorkflowError
 from .notices import visible_notice
-from .objector_privacy import OBJECTOR_ROLES
 from .permissions import acting_role
 from .pipelines import REQUIREMENTS, Pipeline, TransitionDef
-from .roles import Actor
+from .roles import OBJECTOR_ROLES, Actor
 
 log = logging.getLogger(__name__)
 

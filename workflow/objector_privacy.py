@@ -17,10 +17,7 @@ from sqlalchemy import Connection
 
 from .attachments import OBJECTION_EVIDENCE, may_see_evidence
 from .pipelines import Pipeline
-from .roles import Actor
-
-OBJECTOR_ROLES = frozenset({"public", "unit_member"})
-"""The derived roles in which people file objections (see workflow.roles)."""
+from .roles import OBJECTOR_ROLES, Actor
 
 
 def is_objection_event(event: dict[str, Any]) -> bool:

@@ -52,6 +52,24 @@ DEFAULT_MIN_PRE_REVIEWERS = 3
 """Used only for a pipeline that does not define ``min_pre_reviewers`` (人社部令第40号: at least 3)."""
 
 
+DEFENCE_GUARD = "defence_recorded"
+"""The guard of the transition the defence form fires: it passes once the form has stored the record. The
+transition is found by it, whatever the pipeline calls its trigger."""
+
+
+def defence_trigger(db: Database, case: dict[str, Any]) -> str | None:
+    """The trigger that leaves the case's current state once its defence is recorded (None: there is none)."""
+    pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
+    return next((t.trigger for t in pipeline.transitions
+                 if case["state"] in t.source and DEFENCE_GUARD in t.guards), None)
+
+
+def fired_by_defence_form(guards: Any) -> bool:
+    """True for a transition the defence form fires after storing the record (the case page offers no
+    generic form for it: firing it there would skip the record)."""
+    return DEFENCE_GUARD in guards
+
+
 def _step(db: Database, case: dict[str, Any]) -> str | None:
     """The committee's step on the case in its current state (opinions, interview, ballot), from its pipeline."""
     return screen_state(db, case["pipeline_id"], case["pipeline_version"], case["state"]).panel_step
@@ -229,7 +247,8 @@ def schedule_defence(db: Database, case_id: int, actor: Actor, *, scheduled_at: 
 
 def record_defence(db: Database, case_id: int, actor: Actor, *, record: str, result: str, advance: bool = True,
                    now: datetime | None = None) -> None:
-    """Store the defence record and result, then (``advance``) fire the pipeline's ``record_defence``.
+    """Store the defence record and result, then (``advance``) fire the transition that leaves the defence
+    (the one guarded by :data:`DEFENCE_GUARD`).
 
     Two transactions on purpose: the record is kept even if the case cannot move on yet (the engine's
     refusal says why), and recording again before the case moves simply corrects it.
@@ -254,8 +273,10 @@ def record_defence(db: Database, case_id: int, actor: Actor, *, record: str, res
         append_log(conn, case["session_id"], "defence_recorded", actor, role=role, case_id=case_id,
                    payload={"round": _round(case), "result": result}, now=now)
     if advance:
-        engine.fire(db, case_id, "record_defence", actor, comment=f"{DEFENCE_RESULTS[result]}：{record[:500]}",
-                    now=now)
+        trigger = defence_trigger(db, case)
+        if trigger is None:  # the record is kept; the pipeline names no step after the defence
+            raise InvalidAction("本流程未定义答辩完成后的环节", "The pipeline defines no step after the defence")
+        engine.fire(db, case_id, trigger, actor, comment=f"{DEFENCE_RESULTS[result]}：{record[:500]}", now=now)
 
 
 def defence_for(db: Database, case_id: int, actor: Actor) -> dict[str, Any] | None:

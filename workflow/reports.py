@@ -66,7 +66,8 @@ from .catalog import screen_pipeline
 from .db import Database
 from .models import Case, CaseEvent, Organisation, ReportCalendarDay, ReviewSession, User
 from .models._types import UTCDateTime
-from .pipelines import Pipeline
+from .pipelines import Pipeline, TransitionDef
+from .roles import OBJECTOR_ROLES
 from .stages import stage_catalogue
 from .workdays import calendar_from_db
 
@@ -108,9 +109,6 @@ TOP_WAITS = 20
 PERCENTS = (50, 90)
 """The percentiles the time-in-state report shows (median and p90)."""
 
-# Roles that may act on almost any state without being the one the case waits for: the applicant can always
-# withdraw, and anyone entitled can object during a notice. They are not "who must act".
-_NOT_WAITED_ON = frozenset({"withdraw", "file_objection"})
 
 _SHANGHAI_OFFSET = "+8 hours"  # China has had no daylight saving time since 1991: a fixed offset is exact.
 
@@ -346,6 +344,13 @@ def state_labels(pipelines: Iterable[Pipeline]) -> dict[str, dict[str, str]]:
     return labels
 
 
+def _optional_exit(transition: TransitionDef) -> bool:
+    """A way out that nobody is waited on to take, by what the definition says of it: a destructive step
+    offered beside the real next step (the applicant's withdrawal) or an objection anyone entitled may file
+    during a notice (its roles are all objectors')."""
+    return transition.style == "danger" or (bool(transition.roles) and set(transition.roles) <= OBJECTOR_ROLES)
+
+
 def waited_on(pipelines: Iterable[Pipeline]) -> dict[tuple[str, int, str], tuple[str, ...]]:
     """(pipeline, version, state) → roles a case in that state waits for (``system`` when only a deadline moves it)."""
     result: dict[tuple[str, int, str], tuple[str, ...]] = {}
@@ -353,7 +358,7 @@ def waited_on(pipelines: Iterable[Pipeline]) -> dict[tuple[str, int, str], tuple
         for s in p.states:
             roles: list[str] = []
             for t in p.transitions:
-                if s.name in t.source and t.trigger not in _NOT_WAITED_ON:
+                if s.name in t.source and not _optional_exit(t):
                     roles.extend(r for r in t.roles if r not in roles)
             if len(roles) > 1 and "system" in roles:
                 roles.remove("system")  # a person can act before the deadline: they are the one waited for

@@ -28,6 +28,10 @@ DERIVED_ROLES = frozenset({"public", "unit_member", "system"})
 """Roles nobody is granted: ``public`` is any signed-in person, ``unit_member`` anyone of the case's unit,
 ``system`` the timer."""
 
+OBJECTOR_ROLES = frozenset({"public", "unit_member"})
+"""The derived roles in which people file named objections to a notice: a transition whose roles are all
+objectors' is an objection, whatever the pipeline calls it."""
+
 USER_ROLES = frozenset(ROLES) - DERIVED_ROLES
 """Roles that can be granted to a user account."""
 

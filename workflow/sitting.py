@@ -25,8 +25,9 @@ from fractions import Fraction
 from typing import Any
 
 from jinja2 import Environment
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, literal_column, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.sql.elements import ColumnElement
 
 from .ballot_keys import (
     BallotShares,
@@ -204,6 +205,14 @@ def _iso(value: datetime | None) -> str | None:
     return as_utc(value).isoformat(timespec="seconds") if value is not None else None
 
 
+def _tally_recorded(conn: Connection) -> ColumnElement[bool]:
+    """SQL: the event recorded a ballot tally (``payload.tally.box_id``), i.e. it is a close."""
+    if conn.dialect.name == "sqlite":
+        return func.json_extract(_event.c.payload, "$.tally.box_id").is_not(None)
+    return (_event.c.payload.op("->")(literal_column("'tally'")).op("->>")(literal_column("'box_id'"))
+            .is_not(None))
+
+
 def _minutes(conn: Connection, session_id: int) -> dict[str, Any]:
     session = conn.execute(select(_session).where(_session.c.id == session_id)).mappings().first()
     if session is None:
@@ -225,8 +234,10 @@ def _minutes(conn: Connection, session_id: int) -> dict[str, Any]:
         .where(_case.c.session_id == session_id, _box.c.closed_at.is_not(None))
         .order_by(_box.c.closed_at, _box.c.id)).mappings().all()
     rules = {}
+    # The closes are the events that recorded a tally (the close action writes it), whatever the pipeline
+    # calls the trigger.
     for payload in conn.execute(select(_event.c.payload).join(_case, _case.c.id == _event.c.case_id).where(
-            _case.c.session_id == session_id, _event.c.trigger == "close_ballot")).scalars():
+            _case.c.session_id == session_id, _tally_recorded(conn))).scalars():
         tally = (payload or {}).get("tally") or {}
         if "box_id" in tally:
             rules[tally["box_id"]] = (tally.get("quorum_fraction"), tally.get("pass_fraction"))
@@ -312,13 +323,16 @@ stored. It reads the ballot table, so it runs on the DBAPI cursor, outside SQLAl
 _CIPHERTEXTS = Statement(f"SELECT box_id, c_yes, c_no, c_abstain FROM ballot WHERE box_id IN ({_SESSION_BOXES})")
 """Every ballot (ciphertexts only) of the session's closed boxes, for the homomorphic recount."""
 _CLOSE_RULES_FROM = (f"FROM {_event.name} e JOIN {_case.name} c ON c.id = e.case_id "
-                     "WHERE c.session_id = :session_id AND e.trigger = 'close_ballot'")
+                     "WHERE c.session_id = :session_id AND ")
 _CLOSE_RULES = Statement(
     "SELECT json_extract(e.payload, '$.tally.box_id'), json_extract(e.payload, '$.tally.quorum_fraction'), "
-    f"json_extract(e.payload, '$.tally.pass_fraction') {_CLOSE_RULES_FROM}",
+    f"json_extract(e.payload, '$.tally.pass_fraction') {_CLOSE_RULES_FROM}"
+    "json_extract(e.payload, '$.tally.box_id') IS NOT NULL",
     postgresql=("SELECT e.payload->'tally'->>'box_id', e.payload->'tally'->>'quorum_fraction', "
-                f"e.payload->'tally'->>'pass_fraction' {_CLOSE_RULES_FROM}"))
-"""The quorum and pass fractions each close applied (from its audit event), extracted by the database."""
+                f"e.payload->'tally'->>'pass_fraction' {_CLOSE_RULES_FROM}"
+                "e.payload->'tally'->>'box_id' IS NOT NULL"))
+"""The quorum and pass fractions each close applied (from its audit event — the one that recorded a tally,
+whatever the pipeline calls the trigger), extracted by the database."""
 
 
 @dataclass(frozen=True)
