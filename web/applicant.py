@@ -34,7 +34,7 @@ from .casepage import render_case
 from .extensions import get_db
 from .forms import Form, options
 from .i18n import current_lang, label
-from .security import roles_required
+from .security import roles_required, visible_scope
 from .uploads import UploadRejected, discard, safe_display_name, store
 
 bp = Blueprint("applicant", __name__, url_prefix="/applicant")
@@ -60,7 +60,7 @@ def _db():
 def home():
     """My cases, newest activity first, with what each is waiting for."""
     with _db().read() as conn:
-        page = queries.list_cases(conn, applicant_id=current_user.id, per_page=200)
+        page = queries.list_cases(conn, visible=visible_scope(conn), applicant_id=current_user.id, per_page=200)
     profile = load_profile(_db(), current_user.id)
     core = [s for s in PROFILE_SECTIONS if not s.optional]
     filled = sum(1 for s in core if profile.get(s.key))

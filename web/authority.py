@@ -15,7 +15,7 @@ from workflow.models import Case, Certificate
 
 from .extensions import get_db
 from .inbox import capped_badges, final_states, open_states, pick_tab, tabs_for
-from .security import roles_required
+from .security import roles_required, visible_scope
 from .unit import _page_number
 
 bp = Blueprint("authority", __name__, url_prefix="/authority")
@@ -39,10 +39,13 @@ def inbox():
     with db.read() as conn:
         # Open states exactly, the closed history only up to a cap: counting every case the authority ever
         # handled made this page slower with every year of history (p95 ×4 from 10k to 100k cases).
-        counts = queries.state_counts(conn, authority_org_id=org_id, states=states)
-        closed = queries.count_upto(conn, CLOSED_COUNT_CAP + 1, authority_org_id=org_id, states=final_states(db))
+        visible = visible_scope(conn)
+        counts = queries.state_counts(conn, visible=visible, authority_org_id=org_id, states=states)
+        closed = queries.count_upto(conn, CLOSED_COUNT_CAP + 1, visible=visible, authority_org_id=org_id,
+                                    states=final_states(db))
         tab = pick_tab(tabs, request.args.get("tab"), counts)
-        page = queries.list_cases(conn, authority_org_id=org_id, states=tab.states, submitted_only=True,
+        page = queries.list_cases(conn, visible=visible, authority_org_id=org_id, states=tab.states,
+                                  submitted_only=True,
                                   search=request.args.get("q", ""), page=_page_number(),
                                   per_page=current_app.config["PER_PAGE"], oldest_first=tab.actionable,
                                   count_limit=HISTORY_COUNT_LIMIT if tab.final or tab.states is None else None)
@@ -61,6 +64,6 @@ def certificates():
     with db.read() as conn:
         rows = [dict(r) for r in conn.execute(
             select(cert, case.c.reference).join(case, case.c.id == cert.c.case_id)
-            .where(case.c.authority_org_id == (current_user.org_id or -1))
+            .where(case.c.authority_org_id == (current_user.org_id or -1), visible_scope(conn).on(case))
             .order_by(cert.c.issued_on.desc(), cert.c.id.desc()).limit(500)).mappings()]
     return render_template("authority/certificates.html", rows=rows)

@@ -16,7 +16,7 @@ from workflow.errors import WorkflowError
 from .casepage import render_case
 from .extensions import get_db
 from .i18n import current_lang
-from .security import roles_required, small_int
+from .security import roles_required, small_int, visible_scope
 
 bp = Blueprint("panel", __name__, url_prefix="/panel")
 
@@ -45,8 +45,11 @@ def home():
     with _db().read() as conn:
         seats = queries.seated_sessions(conn, current_user.id)
         session_ids = [s["id"] for s in seats]
-        active = queries.list_cases(conn, session_ids=session_ids, states=_panel_states(), per_page=500,
+        active = queries.list_cases(conn, visible=visible_scope(conn), session_ids=session_ids,
+                                    states=_panel_states(), per_page=500,
                                     oldest_first=True).rows if session_ids else []
+        # The committee's record of what it voted on: reference, title and outcome, deliberately without a
+        # link (the dossier is closed to members once the vote is over, workflow.access), so not in the scope.
         decided = queries.list_cases(conn, session_ids=session_ids, states=_decided_states(),
                                      per_page=50).rows if session_ids else []
         progress = queries.panel_progress(conn, [c["id"] for c in active], current_user.id)
@@ -81,8 +84,8 @@ def session(session_id: int):
     db = _db()
     with db.read() as conn:
         seats = queries.session_seats(conn, session_id)
-        cases = queries.list_cases(conn, session_ids=[session_id], states=_panel_states(), per_page=500,
-                                   oldest_first=True).rows
+        cases = queries.list_cases(conn, visible=visible_scope(conn), session_ids=[session_id],
+                                   states=_panel_states(), per_page=500, oldest_first=True).rows
         progress = queries.panel_progress(conn, [c["id"] for c in cases], current_user.id)
     present = sum(1 for s in seats if s["recorded_at"] is not None)
     is_chair = ctx["seat"] == "chair" and current_user.has("panel_chair")

@@ -2,7 +2,7 @@
 every state, and the list of the cases in any one state.
 
 Authority officers see the submitted cases of their own authority, administrators every case (see
-:class:`workflow.process_view.CaseScope`); every number on these pages is counted in the same scope as the
+:class:`workflow.access.VisibleCases`); every number on these pages is counted in the same scope as the
 lists they link to, so a badge saying 3 opens a list of 3.
 """
 
@@ -16,11 +16,11 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from workflow import process_view
+from workflow.access import VisibleCases
 from workflow.calendar import CHINA_TZ
 from workflow.catalog import UnknownPipeline, get_pipeline
 from workflow.models import utcnow
 from workflow.pipelines import Pipeline
-from workflow.process_view import CaseScope
 from workflow.spreadsheet import XLSX_MIMETYPE, Sheet, safe_filename, workbook_bytes
 from workflow.workdays import calendar_from_db
 
@@ -28,7 +28,7 @@ from .diagram import live_svg
 from .errors import render_error
 from .extensions import get_db
 from .i18n import beijing, current_lang, label
-from .security import roles_required, small_int
+from .security import roles_required, small_int, visible_scope
 
 bp = Blueprint("process", __name__, url_prefix="/reports/process")
 
@@ -36,11 +36,11 @@ VIEW_ROLES = ("authority_officer", "administrator")
 """Who may open the process view."""
 
 
-def reader_scope() -> CaseScope:
-    """The cases the signed-in reader may count: all for an administrator, else their authority's submitted ones."""
-    if current_user.has("administrator"):
-        return CaseScope.everything()
-    return CaseScope.authority(current_user.org_id)
+def reader_scope() -> VisibleCases:
+    """The cases the signed-in reader may count: the one scope of every listing (all for an administrator,
+    else their authority's submitted ones)."""
+    with get_db().read() as conn:
+        return visible_scope(conn)
 
 
 def _pipeline_or_404(pipeline_id: str, version: int) -> Pipeline:
@@ -75,7 +75,7 @@ def version(pipeline_id: str, version: int):
     pipeline = _pipeline_or_404(pipeline_id, version)
     db = get_db()
     with db.read() as conn:
-        counts = process_view.state_counts(conn, pipeline_id, version, reader_scope())
+        counts = process_view.state_counts(conn, pipeline_id, version, visible_scope(conn))
     hrefs = {s.name: url_for("process.state_cases", pipeline_id=pipeline_id, version=version, state=s.name)
              for s in pipeline.states}
     states = [{"name": s.name, "label": label(s.label), "final": s.final, "count": counts.get(s.name, 0),
@@ -112,10 +112,9 @@ def state_cases(pipeline_id: str, version: int, state: str):
     if page_number is None:
         return render_error(400, _("页码无效：页码须为正整数。"))
     db = get_db()
-    scope = reader_scope()
     per_page = None if fmt == "xlsx" else current_app.config["PER_PAGE"]
     with db.read() as conn:
-        page = process_view.cases_in_state(conn, pipeline_id, version, state, scope,
+        page = process_view.cases_in_state(conn, pipeline_id, version, state, visible_scope(conn),
                                            page=1 if fmt == "xlsx" else page_number, per_page=per_page)
         calendar = calendar_from_db(conn)
     today = utcnow().astimezone(CHINA_TZ).date()

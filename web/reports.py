@@ -24,6 +24,7 @@ from sqlalchemy import select
 from workflow import administration as admin_ops
 from workflow import queries
 from workflow import reports as rep
+from workflow.access import VisibleCases
 from workflow.calendar import CHINA_TZ
 from workflow.catalog import latest_versions
 from workflow.models import Case, Certificate, ReviewSession, utcnow
@@ -34,7 +35,7 @@ from workflow.stages import stage_catalogue
 from .extensions import get_db
 from .i18n import label
 from .inbox import pick_tab, tabs_for
-from .security import roles_required
+from .security import roles_required, visible_scope
 from .templating import pipeline_label, state_label
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -86,17 +87,19 @@ class FilterError(ValueError):
     """A report filter the user typed or picked cannot be used; the message is for the user."""
 
 
-def _scope() -> rep.ReportScope:
-    if current_user.has("administrator"):
-        return rep.ReportScope(None)
-    return rep.ReportScope((current_user.org_id,) if current_user.org_id else ())
+def _scope() -> VisibleCases:
+    """The cases the reader may see: the reports count exactly those (every case for an administrator)."""
+    with _db().read() as conn:
+        return visible_scope(conn)
 
 
-def _visible_sessions(scope: rep.ReportScope) -> list[dict[str, Any]]:
+def _visible_sessions(scope: VisibleCases) -> list[dict[str, Any]]:
+    """The sessions a report may be narrowed to: every one for an administrator, else the officer's
+    authority's."""
     s = ReviewSession.__table__
     stmt = select(s.c.id, s.c.code, s.c.name).order_by(s.c.year.desc(), s.c.id)
-    if scope.authority_org_ids is not None:
-        stmt = stmt.where(s.c.authority_org_id.in_(scope.authority_org_ids or (-1,)))
+    if not scope.unrestricted:
+        stmt = stmt.where(s.c.authority_org_id == (current_user.org_id or -1))
     with _db().read() as conn:
         return [dict(r) for r in conn.execute(stmt).mappings()]
 
@@ -300,6 +303,7 @@ def _local(value: datetime | None) -> datetime | None:
 def _queue_export(inbox: str, scope_kw: dict[str, Any], stem: str, title: str) -> Response:
     tabs = tabs_for(_db(), inbox)
     with _db().read() as conn:
+        scope_kw = {**scope_kw, "visible": visible_scope(conn)}
         counts = queries.state_counts(conn, **scope_kw)
         tab = pick_tab(tabs, request.args.get("tab"), counts)
         page = queries.list_cases(conn, states=tab.states, submitted_only=True, search=request.args.get("q", ""),
@@ -328,7 +332,8 @@ def export_unit_inbox():
 def export_my_cases():
     """The applicant's own cases as .xlsx."""
     with _db().read() as conn:
-        page = queries.list_cases(conn, applicant_id=current_user.id, per_page=EXPORT_LIMIT)
+        page = queries.list_cases(conn, visible=visible_scope(conn), applicant_id=current_user.id,
+                                  per_page=EXPORT_LIMIT)
     return xlsx_response([_case_sheet(_("我的申报"), page.rows)], "my-cases", _("我的申报"))
 
 
@@ -340,7 +345,7 @@ def export_certificates():
     with _db().read() as conn:
         rows = [dict(r) for r in conn.execute(
             select(cert, case.c.reference).join(case, case.c.id == cert.c.case_id)
-            .where(case.c.authority_org_id == (current_user.org_id or -1))
+            .where(case.c.authority_org_id == (current_user.org_id or -1), visible_scope(conn).on(case))
             .order_by(cert.c.issued_on.desc(), cert.c.id.desc()).limit(EXPORT_LIMIT)).mappings()]
     status = {"valid": _("有效")}
     sheet = Sheet(_("证书登记簿"),

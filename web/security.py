@@ -22,6 +22,7 @@ from flask import abort, current_app, request
 from flask_login import UserMixin, current_user
 from sqlalchemy import Connection, bindparam, select
 
+from workflow.access import VisibleCases, visible_cases
 from workflow.db import Database
 from workflow.models import Organisation, User, UserRole
 from workflow.roles import ROLES, Actor
@@ -129,6 +130,13 @@ def _load_user(session_id: str) -> WebUser | None:
     if user is None or user.tag != tag:
         return None
     return user
+
+
+def visible_scope(conn: Connection) -> VisibleCases:
+    """The cases the signed-in user may see (nothing when nobody is signed in): the one scope every listing,
+    inbox, report and export passes to :mod:`workflow.queries` (see :func:`workflow.access.visible_cases`)."""
+    actor = current_user.actor if current_user.is_authenticated else Actor(user_id=None)
+    return visible_cases(conn, get_db(), actor)
 
 
 def roles_required(*roles: str) -> Callable:

@@ -19,12 +19,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from workflow import ballots, engine, queries
+from workflow.access import VisibleCases
 from workflow.catalog import get_pipeline, latest_pipelines, state_names
 from workflow.models import as_utc
 
 from .extensions import get_db
 from .i18n import label
 from .inbox import tabs_for
+from .security import visible_scope
 
 bp = Blueprint("todo", __name__)
 
@@ -69,9 +71,10 @@ def _todo(row: dict[str, Any], action: str, area: str, area_url: str, notes: tup
                 as_utc(row.get("state_entered_at")), as_utc(row.get("next_due")), notes)
 
 
-def _inbox_todos(conn, inbox: str, area: str, endpoint: str, scope: dict[str, int],
+def _inbox_todos(conn, inbox: str, area: str, endpoint: str, scope: dict[str, Any],
                  overflow: list[Overflow]) -> list[Todo]:
-    """The cases of the actionable tabs of ``inbox``, each labelled with its tab (as the inbox shows it)."""
+    """The cases of the actionable tabs of ``inbox``, each labelled with its tab (as the inbox shows it);
+    ``scope`` is the inbox's own filter and the user's visibility scope, as the inbox passes them."""
     todos = []
     for tab in tabs_for(_db(), inbox):
         if not tab.actionable or not tab.states:
@@ -85,7 +88,7 @@ def _inbox_todos(conn, inbox: str, area: str, endpoint: str, scope: dict[str, in
     return todos
 
 
-def _superior_todos(conn, org_id: int) -> list[Todo]:
+def _superior_todos(conn, org_id: int, visible: VisibleCases) -> list[Todo]:
     """Cases at this department's level in a superior-stage state, labelled with the state."""
     db = _db()
     states = state_names(db, lambda s: s.stage == "superior" and not s.final)
@@ -95,10 +98,10 @@ def _superior_todos(conn, org_id: int) -> list[Todo]:
     area = _("主管部门审核")
     return [_todo(row, label(get_pipeline(db, row["pipeline_id"], row["pipeline_version"])
                              .state_map[row["state"]].label), area, url)
-            for row in queries.superior_queue(conn, org_id, states)[:PER_SOURCE]]
+            for row in queries.superior_queue(conn, org_id, states, visible=visible)[:PER_SOURCE]]
 
 
-def _panel_todos(conn, user_id: int) -> list[Todo]:
+def _panel_todos(conn, user_id: int, visible: VisibleCases) -> list[Todo]:
     """Opinions the member owes (in the review group, none given), open ballots not yet cast (unless recused),
     and what the engine lets the chair do now on the chair's sessions' cases."""
     db = _db()
@@ -106,8 +109,8 @@ def _panel_todos(conn, user_id: int) -> list[Todo]:
     if not seats:
         return []
     steps = {s.name: s.panel_step for p in latest_pipelines(db) for s in p.states if s.panel_step}
-    active = queries.list_cases(conn, session_ids=[s["id"] for s in seats], states=tuple(sorted(steps)),
-                                per_page=500, oldest_first=True).rows
+    active = queries.list_cases(conn, visible=visible, session_ids=[s["id"] for s in seats],
+                                states=tuple(sorted(steps)), per_page=500, oldest_first=True).rows
     progress = queries.panel_progress(conn, [c["id"] for c in active], user_id)
     chaired = {s["id"] for s in seats if s["seat_role"] == "chair"}
     area, url = _("评审委员会"), url_for("panel.home")
@@ -143,11 +146,12 @@ def _offered(case_id: int, roles: tuple[str, ...], conn, *, include_refused: boo
     return kept
 
 
-def _applicant_todos(conn, user_id: int, overflow: list[Overflow]) -> list[Todo]:
+def _applicant_todos(conn, user_id: int, visible: VisibleCases, overflow: list[Overflow]) -> list[Todo]:
     """The user's own open cases with an action of theirs to take (a refused one with why, e.g. what is missing)."""
     db = _db()
     finals = tuple(sorted({s.name for p in latest_pipelines(db) for s in p.states if s.final}))
-    page = queries.list_cases(conn, applicant_id=user_id, exclude_states=finals, per_page=PER_SOURCE)
+    page = queries.list_cases(conn, visible=visible, applicant_id=user_id, exclude_states=finals,
+                              per_page=PER_SOURCE)
     area, url = _("我的申报"), url_for("applicant.home")
     todos = []
     for row in page.rows:
@@ -166,19 +170,20 @@ def todos_for_current_user() -> tuple[list[Todo], list[Overflow]]:
     todos: list[Todo] = []
     overflow: list[Overflow] = []
     with _db().read() as conn:
+        visible = visible_scope(conn)
         if "applicant" in roles:
-            todos.extend(_applicant_todos(conn, user.id, overflow))
+            todos.extend(_applicant_todos(conn, user.id, visible, overflow))
         if roles & {"unit_reviewer", "agency_reviewer"}:
             agency = "agency_reviewer" in roles and "unit_reviewer" not in roles
             todos.extend(_inbox_todos(conn, "unit", _("代理机构审核") if agency else _("单位审核"), "unit.inbox",
-                                      {"unit_org_id": org_id}, overflow))
+                                      {"unit_org_id": org_id, "visible": visible}, overflow))
         if "superior_reviewer" in roles:
-            todos.extend(_superior_todos(conn, org_id))
+            todos.extend(_superior_todos(conn, org_id, visible))
         if "authority_officer" in roles:
             todos.extend(_inbox_todos(conn, "authority", _("职改办工作台"), "authority.inbox",
-                                      {"authority_org_id": org_id}, overflow))
+                                      {"authority_org_id": org_id, "visible": visible}, overflow))
         if roles & {"panel_member", "panel_chair"}:
-            todos.extend(_panel_todos(conn, user.id))
+            todos.extend(_panel_todos(conn, user.id, visible))
     todos.sort(key=lambda t: (t.due is None, t.due or _LAST, t.since or _LAST, t.case_id))
     return todos, overflow
 

@@ -13,7 +13,7 @@ from workflow.notices import unit_notice_rows
 
 from .extensions import get_db
 from .inbox import capped_badges, final_states, open_states, pick_tab, tabs_for
-from .security import roles_required, small_int
+from .security import roles_required, small_int, visible_scope
 
 bp = Blueprint("unit", __name__, url_prefix="/unit")
 
@@ -42,10 +42,13 @@ def inbox():
     with db.read() as conn:
         # Open states exactly, the closed history only up to a cap, both from ix_case_unit_queue: counting
         # every case the unit ever handled made each visit slower with every year of history.
-        counts = queries.state_counts(conn, unit_org_id=org_id, states=states)
-        closed = queries.count_upto(conn, CLOSED_COUNT_CAP + 1, unit_org_id=org_id, states=final_states(db))
+        visible = visible_scope(conn)
+        counts = queries.state_counts(conn, visible=visible, unit_org_id=org_id, states=states)
+        closed = queries.count_upto(conn, CLOSED_COUNT_CAP + 1, visible=visible, unit_org_id=org_id,
+                                    states=final_states(db))
         tab = pick_tab(tabs, request.args.get("tab"), counts)
-        page = queries.list_cases(conn, unit_org_id=org_id, states=tab.states, submitted_only=True,
+        page = queries.list_cases(conn, visible=visible, unit_org_id=org_id, states=tab.states,
+                                  submitted_only=True,
                                   search=request.args.get("q", ""), page=_page_number(),
                                   per_page=current_app.config["PER_PAGE"], oldest_first=tab.actionable,
                                   count_limit=HISTORY_COUNT_LIMIT if tab.final or tab.states is None else None)
@@ -62,6 +65,7 @@ def superior_inbox():
     db = get_db()
     org_id = current_user.org_id or -1
     with db.read() as conn:
-        queue = queries.superior_queue(conn, org_id, states_acted_on_by(db, "superior_reviewer"))
-        history = queries.superior_history(conn, org_id)
+        visible = visible_scope(conn)
+        queue = queries.superior_queue(conn, org_id, states_acted_on_by(db, "superior_reviewer"), visible=visible)
+        history = queries.superior_history(conn, org_id, visible=visible)
     return render_template("unit/superior.html", queue=queue, history=history, org_name=current_user.org_name)

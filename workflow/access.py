@@ -10,24 +10,34 @@ seeing a case after recommending it) but still deny by default and scoped by the
   committee's own (:func:`workflow.conflicts.can_open_dossier`, which also runs conflict detection), used
   here through :func:`dossier_relations`;
 * administrators see every case (support), read only: they hold no case role.
+
+The same rule in SQL, :func:`visible_cases`, is the one scope every listing, inbox, report and export takes
+(:mod:`workflow.queries`, :mod:`workflow.reports`, :mod:`workflow.process_view`), so no page lists a case
+its reader could not open.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, false, or_, select, true
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy import Connection, and_, cast, exists, false, func, literal, or_, select, true
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BooleanClauseList, ColumnElement
+from sqlalchemy.sql.util import ClauseAdapter
 
 from .catalog import get_pipeline
 from .conflicts import PANEL_STAGE, RECUSING, can_open_dossier
 from .db import Database
-from .models import Case, CommitteeSeat, Conflict
+from .models import Case, CommitteeSeat, Conflict, PipelineVersion
 from .roles import Actor
 
 _seat = CommitteeSeat.__table__
 _case = Case.__table__
 _conflict = Conflict.__table__
+_pv = PipelineVersion.__table__
 
 REVIEWER_ROLES = ("unit_reviewer", "agency_reviewer", "superior_reviewer", "authority_officer")
 """Roles that review a case on behalf of an organisation."""
@@ -81,21 +91,90 @@ def dossier_relations(db: Database, actor: Actor, case: dict[str, Any]) -> tuple
     return found, reason
 
 
-def visible_case_condition(conn: Connection, db: Database, actor: Actor) -> ColumnElement[bool]:
-    """The cases ``actor`` may see, as one SQL condition on ``case_file`` — the same rule as
-    :func:`dossier_relations`, for listings (a property test holds the two together, case by case and role by
-    role).
+@dataclass(frozen=True, eq=False)
+class VisibleCases:
+    """The cases one actor may see, as SQL: the one scope every listing, inbox, report and export takes, and
+    ANDs with its own filter (a unit's queue, a tab's states, a report's session…). Built by
+    :func:`visible_cases`; the same rule as :func:`dossier_relations`, which a property test checks case by
+    case and role by role.
 
-    The simple relations (own case; the case's unit, agency or authority; administrators) are SQL conditions.
-    The two that depend on JSON or on the pipeline (a superior department on the case's chain; a seated
-    committee member while the case is before the panel and they are not recused) are resolved by one query
-    each over their candidate cases, and enter the condition as an id list — never a query per case.
+    ``eq=False``: a SQL condition has no useful equality (``==`` on it builds another condition).
+    """
+
+    condition: ColumnElement[bool]
+    """The condition on ``case_file`` itself."""
+    unrestricted: bool = False
+    """Every case (administrators): listings may skip the condition altogether."""
+
+    @classmethod
+    def all_cases(cls) -> VisibleCases:
+        """Every case, drafts included (administrators, and internal callers that mean no scope)."""
+        return cls(true(), unrestricted=True)
+
+    @classmethod
+    def no_cases(cls) -> VisibleCases:
+        """Nothing at all (nobody signed in, or a role without an organisation)."""
+        return cls(false())
+
+    def terms(self) -> tuple[ColumnElement[bool], ...]:
+        """The condition's top-level AND terms (one relation: e.g. submitted, and this unit's), so that a listing
+        can leave out the ones its own filter already has (see :func:`workflow.queries.list_cases`)."""
+        cond = self.condition
+        if isinstance(cond, BooleanClauseList) and cond.operator is operators.and_:
+            return tuple(cond.clauses)
+        return (cond,)
+
+    def on(self, table: Any) -> ColumnElement[bool]:
+        """The scope as a condition on ``table``: ``case_file`` itself or an alias of it (the condition's
+        columns are rewritten onto the alias, so no sub-query over every visible case is added)."""
+        if self.unrestricted:
+            return true()
+        if table is _case:
+            return self.condition
+        return ClauseAdapter(table).traverse(self.condition)
+
+
+def _in_superior_chain(conn: Connection, org_id: int) -> ColumnElement[bool]:
+    """SQL: ``org_id`` is one of the case's superior departments (``superior_org_ids``, a JSON list of ids).
+
+    Evaluated per candidate row, never by loading the chains: JSONB containment on PostgreSQL (the column is
+    JSONB there, see :data:`workflow.models._types.JSONType`), a search of ``json_each`` on SQLite.
+    """
+    if conn.dialect.name == "postgresql":
+        return _case.c.superior_org_ids.op("@>")(cast(literal(json.dumps([org_id])), JSONB))
+    chain = func.json_each(_case.c.superior_org_ids).table_valued("value")
+    return exists(select(literal(1)).select_from(chain).where(chain.c.value == org_id))
+
+
+def _panel_stage_condition(conn: Connection, db: Database) -> ColumnElement[bool] | None:
+    """SQL: the case's state is in the committee's stage of its own pipeline version (None: no version has one).
+
+    The stage is in the definitions, not in the table, so the condition spells out each stored version's panel
+    states — a handful of versions, read once, instead of reading the cases to look their states up.
+    """
+    per_version = []
+    for pid, version in conn.execute(select(_pv.c.pipeline_id, _pv.c.version)):
+        names = sorted(s.name for s in get_pipeline(db, pid, int(version)).states if s.stage == PANEL_STAGE)
+        if names:
+            per_version.append(and_(_case.c.pipeline_id == pid, _case.c.pipeline_version == version,
+                                    _case.c.state.in_(names)))
+    return or_(*per_version) if per_version else None
+
+
+def visible_cases(conn: Connection, db: Database, actor: Actor) -> VisibleCases:
+    """The cases ``actor`` may see (:class:`VisibleCases`) — the same rule as :func:`dossier_relations`, for
+    listings.
+
+    Every relation is a SQL condition evaluated with the listing's own filter (its index does the narrowing;
+    the scope only checks the rows it reaches), never a query per case nor a read of every case. A seated
+    committee member's depends on the definitions (the case's state must be in the committee's stage): that
+    costs one small query, of the stored pipeline versions.
     """
     roles = actor.roles
     if actor.user_id is None:
-        return false()
+        return VisibleCases.no_cases()
     if "administrator" in roles:
-        return true()
+        return VisibleCases.all_cases()
     submitted = _case.c.submitted_at.is_not(None)
     conds = []
     if "applicant" in roles:
@@ -105,20 +184,18 @@ def visible_case_condition(conn: Connection, db: Database, actor: Actor) -> Colu
             conds.append(and_(submitted, _case.c.unit_org_id == actor.org_id))
         if "authority_officer" in roles:
             conds.append(and_(submitted, _case.c.authority_org_id == actor.org_id))
-    ids: set[int] = set()
-    if "superior_reviewer" in roles and actor.org_id is not None:
-        rows = conn.execute(select(_case.c.id, _case.c.superior_org_ids).where(submitted))
-        ids.update(cid for cid, chain in rows if actor.org_id in (chain or []))
+        if "superior_reviewer" in roles:
+            conds.append(and_(submitted, _in_superior_chain(conn, actor.org_id)))
     if roles & {"panel_member", "panel_chair"}:
-        seated = select(_seat.c.session_id).where(_seat.c.user_id == actor.user_id)
-        recused = select(_conflict.c.case_id).where(_conflict.c.user_id == actor.user_id,
-                                                    _conflict.c.status.in_(RECUSING))
-        before_panel = conn.execute(select(_case.c.id, _case.c.pipeline_id, _case.c.pipeline_version, _case.c.state)
-                                    .where(_case.c.session_id.in_(seated), _case.c.id.not_in(recused)))
-        for cid, pid, version, state in before_panel:
-            st = get_pipeline(db, pid, version).state_map.get(state)
-            if st is not None and st.stage == PANEL_STAGE:
-                ids.add(cid)
-    if ids:
-        conds.append(_case.c.id.in_(sorted(ids)))
-    return or_(*conds) if conds else false()
+        before_panel = _panel_stage_condition(conn, db)
+        if before_panel is not None:
+            seated = select(_seat.c.session_id).where(_seat.c.user_id == actor.user_id)
+            recused = select(_conflict.c.case_id).where(_conflict.c.user_id == actor.user_id,
+                                                        _conflict.c.status.in_(RECUSING))
+            conds.append(and_(_case.c.session_id.in_(seated), before_panel, _case.c.id.not_in(recused)))
+    return VisibleCases(or_(*conds)) if conds else VisibleCases.no_cases()
+
+
+def visible_case_condition(conn: Connection, db: Database, actor: Actor) -> ColumnElement[bool]:
+    """The condition of :func:`visible_cases` on ``case_file`` (kept for callers that need only that)."""
+    return visible_cases(conn, db, actor).condition

@@ -1,9 +1,10 @@
 """Live counts for the process view: how many cases of each pipeline version sit in each state, and who they are.
 
 Every count is one ``GROUP BY`` statement, whatever the number of cases; nothing here loops over cases in
-Python. What a reader may see is a :class:`CaseScope`: administrators see every case, an authority officer
-only the submitted cases of their own authority (a draft is the applicant's private working copy, the same
-rule as :mod:`workflow.access`), so the numbers on the page always match the cases the reader can open.
+Python. What a reader may count is the one visibility scope of every listing,
+:class:`workflow.access.VisibleCases`: administrators see every case, an authority officer only the submitted
+cases of their own authority (a draft is the applicant's private working copy), so the numbers on the page
+always match the cases the reader can open.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, false, func, or_, select, true
+from sqlalchemy import Connection, and_, false, func, or_, select
 from sqlalchemy import case as sa_case
 from sqlalchemy.orm import aliased
 
+from .access import VisibleCases
 from .calendar import CHINA_TZ, WorkingCalendar
 from .catalog import get_pipeline
 from .db import Database
@@ -29,36 +31,6 @@ _session = ReviewSession.__table__
 
 MAX_VERSION = 2**31 - 1
 """Largest version number a query is sent for (the column is a 32-bit integer on PostgreSQL)."""
-
-
-@dataclass(frozen=True)
-class CaseScope:
-    """Which cases a reader may count and list.
-
-    ``authority_org_ids`` None means every case (administrators); otherwise only *submitted* cases whose
-    authority is one of the given organisations (an empty tuple: none at all, e.g. an officer without an
-    organisation).
-    """
-
-    authority_org_ids: tuple[int, ...] | None = None
-
-    @classmethod
-    def everything(cls) -> CaseScope:
-        """Every case, drafts included (administrators)."""
-        return cls(None)
-
-    @classmethod
-    def authority(cls, *org_ids: int | None) -> CaseScope:
-        """Submitted cases of the given authority organisations (None ids are ignored)."""
-        return cls(tuple(i for i in org_ids if i is not None))
-
-    def condition(self) -> Any:
-        """The WHERE clause restricting ``case_file`` rows to this scope."""
-        if self.authority_org_ids is None:
-            return true()
-        if not self.authority_org_ids:
-            return false()
-        return and_(_case.c.authority_org_id.in_(self.authority_org_ids), _case.c.submitted_at.is_not(None))
 
 
 @dataclass(frozen=True)
@@ -77,7 +49,7 @@ class VersionCounts:
     closed: int | None
 
 
-def versions_overview(db: Database, scope: CaseScope) -> list[VersionCounts]:
+def versions_overview(db: Database, scope: VisibleCases) -> list[VersionCounts]:
     """Every stored or used pipeline version with its open and closed case counts, ordered by id and version.
 
     "Closed" means the case is in a state its definition marks ``final``; the final states of each version are
@@ -94,7 +66,7 @@ def versions_overview(db: Database, scope: CaseScope) -> list[VersionCounts]:
     closed_expr = sa_case((or_(*closed_when), 1), else_=0) if closed_when else sa_case((false(), 1), else_=0)
     stmt = (select(_case.c.pipeline_id, _case.c.pipeline_version, func.count().label("total"),
                    func.sum(closed_expr).label("closed"))
-            .where(scope.condition())
+            .where(scope.on(_case))
             .group_by(_case.c.pipeline_id, _case.c.pipeline_version))
     with db.read() as conn:
         counted = {(pid, int(v)): (int(total), int(closed or 0)) for pid, v, total, closed in conn.execute(stmt)}
@@ -107,10 +79,10 @@ def versions_overview(db: Database, scope: CaseScope) -> list[VersionCounts]:
     return out
 
 
-def state_counts(conn: Connection, pipeline_id: str, version: int, scope: CaseScope) -> dict[str, int]:
+def state_counts(conn: Connection, pipeline_id: str, version: int, scope: VisibleCases) -> dict[str, int]:
     """How many cases of (pipeline, version) in the scope are in each state (states without cases are absent)."""
     stmt = (select(_case.c.state, func.count())
-            .where(_case.c.pipeline_id == pipeline_id, _case.c.pipeline_version == version, scope.condition())
+            .where(_case.c.pipeline_id == pipeline_id, _case.c.pipeline_version == version, scope.on(_case))
             .group_by(_case.c.state))
     return {state: int(n) for state, n in conn.execute(stmt)}
 
@@ -130,7 +102,7 @@ class StateCasePage:
         return max(1, -(-self.total // self.per_page))
 
 
-def cases_in_state(conn: Connection, pipeline_id: str, version: int, state: str, scope: CaseScope, *,
+def cases_in_state(conn: Connection, pipeline_id: str, version: int, state: str, scope: VisibleCases, *,
                    page: int = 1, per_page: int | None = 50) -> StateCasePage:
     """The cases of (pipeline, version) in ``state`` within the scope, longest waiting first.
 
@@ -140,7 +112,7 @@ def cases_in_state(conn: Connection, pipeline_id: str, version: int, state: str,
     applicant = aliased(_user)
     unit = aliased(_org)
     where = and_(_case.c.pipeline_id == pipeline_id, _case.c.pipeline_version == version, _case.c.state == state,
-                 scope.condition())
+                 scope.on(_case))
     total = conn.execute(select(func.count()).select_from(_case).where(where)).scalar_one()
     stmt = (select(_case.c.id, _case.c.reference, _case.c.target_title, _case.c.level, _case.c.state_entered_at,
                    _case.c.submitted_at, applicant.c.display_name.label("applicant_name"),

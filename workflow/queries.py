@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -50,6 +50,9 @@ from .models import (
     UserRole,
     as_utc,
 )
+
+if TYPE_CHECKING:
+    from .access import VisibleCases
 
 _case = Case.__table__
 _event = CaseEvent.__table__
@@ -269,19 +272,43 @@ def _listing_select():
     return columns, joined, applicant
 
 
-def list_cases(conn: Connection, *, applicant_id: int | None = None, unit_org_id: int | None = None,
-               authority_org_id: int | None = None, session_ids: Iterable[int] | None = None,
-               states: Iterable[str] | None = None, exclude_states: Iterable[str] | None = None,
-               submitted_only: bool = False, search: str = "", page: int = 1, per_page: int = 50,
-               oldest_first: bool = False, count_limit: int | None = None) -> CasePage:
+def _scoped(visible: VisibleCases | None) -> list[ColumnElement[bool]]:
+    """The visibility scope as a list of conditions to AND in (none for no scope or an unrestricted one)."""
+    return [] if visible is None or visible.unrestricted else list(visible.terms())
+
+
+def _within(visible: VisibleCases | None, own: list[ColumnElement[bool]]) -> list[ColumnElement[bool]]:
+    """A listing's own conditions, then the terms of the reader's scope it does not already have.
+
+    For a reader with one relation the scope repeats the listing's own filter (submitted, and this unit's or
+    authority's cases). A repeated term, or the same terms in another order, changed SQLite's plan: it counted
+    an authority's cases by scanning the whole table instead of reading its index. So the statement stays the
+    one it was before the scope, plus whatever the scope really adds.
+    """
+    kept = list(own)
+    for term in _scoped(visible):
+        if not any(term.compare(k) for k in kept):
+            kept.append(term)
+    return kept
+
+
+def list_cases(conn: Connection, *, visible: VisibleCases | None = None, applicant_id: int | None = None,
+               unit_org_id: int | None = None, authority_org_id: int | None = None,
+               session_ids: Iterable[int] | None = None, states: Iterable[str] | None = None,
+               exclude_states: Iterable[str] | None = None, submitted_only: bool = False, search: str = "",
+               page: int = 1, per_page: int = 50, oldest_first: bool = False,
+               count_limit: int | None = None) -> CasePage:
     """Cases matching every given filter, with applicant, unit, session and next deadline.
+
+    ``visible`` is the reader's scope (:func:`workflow.access.visible_cases`): every page passes it, and the
+    listing's own filters narrow it further; None (internal callers) means no scope.
 
     ``search`` matches the reference or the applicant's name. Work queues list the longest-waiting case
     first (``oldest_first``); personal lists the most recently changed first. ``count_limit`` stops counting
     there (``total`` is then at most that), for listings that may reach a whole history.
     """
     columns, joined, applicant = _listing_select()
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if applicant_id is not None:
         conditions.append(_case.c.applicant_id == applicant_id)
     if unit_org_id is not None:
@@ -300,7 +327,9 @@ def list_cases(conn: Connection, *, applicant_id: int | None = None, unit_org_id
     if search:
         like = f"%{search.replace('%', '').replace('_', '')}%"
         conditions.append(or_(_case.c.reference.ilike(like), applicant.c.display_name.ilike(like)))
-    where = and_(*conditions) if conditions else true()  # the same SQL as a bare True, which where() coerces
+    # The same SQL as a bare True, which where() coerces, when there is no condition.
+    conditions = _within(visible, conditions)
+    where = and_(*conditions) if conditions else true()
     # Counting needs the applicant only to search by name; every other join is one row per case.
     counted = _case.join(applicant, applicant.c.id == _case.c.applicant_id) if search else _case
     if count_limit is None:
@@ -322,43 +351,46 @@ def list_cases(conn: Connection, *, applicant_id: int | None = None, unit_org_id
     return CasePage([_plain(r) for r in rows], total, page, per_page)
 
 
-def state_counts(conn: Connection, *, unit_org_id: int | None = None, authority_org_id: int | None = None,
-                 session_ids: Iterable[int] | None = None, submitted_only: bool = True,
-                 states: Iterable[str] | None = None) -> dict[str, int]:
-    """How many cases are in each state, for the same scopes as :func:`list_cases` (inbox tab badges).
+def state_counts(conn: Connection, *, visible: VisibleCases | None = None, unit_org_id: int | None = None,
+                 authority_org_id: int | None = None, session_ids: Iterable[int] | None = None,
+                 submitted_only: bool = True, states: Iterable[str] | None = None) -> dict[str, int]:
+    """How many cases are in each state, for the same scope and filters as :func:`list_cases` (inbox tab badges).
 
     ``states`` restricts the count to those states (the open ones, say, when a history is long).
     """
-    stmt = select(_case.c.state, func.count()).group_by(_case.c.state)
+    conditions: list[ColumnElement[bool]] = []
     if states is not None:
-        stmt = stmt.where(_case.c.state.in_(list(states)))
+        conditions.append(_case.c.state.in_(list(states)))
     if unit_org_id is not None:
-        stmt = stmt.where(_case.c.unit_org_id == unit_org_id)
+        conditions.append(_case.c.unit_org_id == unit_org_id)
     if authority_org_id is not None:
-        stmt = stmt.where(_case.c.authority_org_id == authority_org_id)
+        conditions.append(_case.c.authority_org_id == authority_org_id)
     if session_ids is not None:
-        stmt = stmt.where(_case.c.session_id.in_(list(session_ids)))
+        conditions.append(_case.c.session_id.in_(list(session_ids)))
     if submitted_only:
-        stmt = stmt.where(_case.c.submitted_at.is_not(None))
+        conditions.append(_case.c.submitted_at.is_not(None))
+    stmt = select(_case.c.state, func.count()).where(*_within(visible, conditions)).group_by(_case.c.state)
     return {state: int(n) for state, n in conn.execute(stmt).all()}
 
 
-def count_upto(conn: Connection, limit: int, *, authority_org_id: int | None = None,
-               unit_org_id: int | None = None, states: Iterable[str] | None = None,
-               submitted_only: bool = True) -> int:
-    """How many cases match, counting no further than ``limit`` (for badges such as "999+").
+def count_upto(conn: Connection, limit: int, *, visible: VisibleCases | None = None,
+               authority_org_id: int | None = None, unit_org_id: int | None = None,
+               states: Iterable[str] | None = None, submitted_only: bool = True) -> int:
+    """How many cases match (within the ``visible`` scope, as :func:`list_cases`), counting no further than
+    ``limit`` (for badges such as "999+").
 
     Bounded work however long the history: the scan stops after ``limit`` index entries.
     """
-    stmt = select(_case.c.id)
+    conditions: list[ColumnElement[bool]] = []
     if authority_org_id is not None:
-        stmt = stmt.where(_case.c.authority_org_id == authority_org_id)
+        conditions.append(_case.c.authority_org_id == authority_org_id)
     if unit_org_id is not None:
-        stmt = stmt.where(_case.c.unit_org_id == unit_org_id)
+        conditions.append(_case.c.unit_org_id == unit_org_id)
     if states is not None:
-        stmt = stmt.where(_case.c.state.in_(list(states)))
+        conditions.append(_case.c.state.in_(list(states)))
     if submitted_only:
-        stmt = stmt.where(_case.c.submitted_at.is_not(None))
+        conditions.append(_case.c.submitted_at.is_not(None))
+    stmt = select(_case.c.id).where(*_within(visible, conditions))
     return conn.execute(select(func.count()).select_from(stmt.limit(limit).subquery())).scalar_one()
 
 
@@ -375,8 +407,10 @@ def _current_superior(conn: Connection):
     return _case.c.superior_org_ids.op("->>")(level).cast(Integer)
 
 
-def superior_queue(conn: Connection, org_id: int, states: Iterable[str]) -> list[dict[str, Any]]:
-    """Cases waiting in superior review whose *current* superior level is ``org_id``, longest waiting first.
+def superior_queue(conn: Connection, org_id: int, states: Iterable[str], *,
+                   visible: VisibleCases | None = None) -> list[dict[str, Any]]:
+    """Cases waiting in superior review whose *current* superior level is ``org_id``, longest waiting first
+    (within the ``visible`` scope, as :func:`list_cases`).
 
     The level is matched in SQL and the page's rows joined afterwards, so the work is one pass over the
     cases in ``states`` (by the state index) plus the joins for this department's own cases only: matching
@@ -384,15 +418,18 @@ def superior_queue(conn: Connection, org_id: int, states: Iterable[str]) -> list
     """
     columns, joined, _ = _listing_select()
     order = [_case.c.state_entered_at.asc(), _case.c.id.asc()]
-    ids = (select(_case.c.id).where(_case.c.state.in_(list(states)), _current_superior(conn) == org_id)
+    ids = (select(_case.c.id).where(_case.c.state.in_(list(states)), _current_superior(conn) == org_id,
+                                    *_scoped(visible))
            .subquery())
     rows = conn.execute(select(*columns, _case.c.superior_org_ids)
                         .select_from(joined.join(ids, ids.c.id == _case.c.id)).order_by(*order)).mappings()
     return [_plain(r) for r in rows]
 
 
-def superior_history(conn: Connection, org_id: int, limit: int = 100) -> list[dict[str, Any]]:
-    """Cases a superior department of ``org_id`` has acted on, most recently changed first.
+def superior_history(conn: Connection, org_id: int, limit: int = 100, *,
+                     visible: VisibleCases | None = None) -> list[dict[str, Any]]:
+    """Cases a superior department of ``org_id`` has acted on, most recently changed first (within the
+    ``visible`` scope, as :func:`list_cases`).
 
     The role is a literal, not a parameter, so that both databases can use the partial index of superior
     reviewers' events (``ix_event_superior_actor``): from a parameter SQLite never proves the index's
@@ -402,8 +439,8 @@ def superior_history(conn: Connection, org_id: int, limit: int = 100) -> list[di
     columns, joined, _ = _listing_select()
     acted = (select(_event.c.case_id).join(_user, _user.c.id == _event.c.actor_id)
              .where(_event.c.actor_role == literal_column("'superior_reviewer'"), _user.c.org_id == org_id))
-    ids = (select(_case.c.id).where(_case.c.id.in_(acted)).order_by(_case.c.updated_at.desc(), _case.c.id.desc())
-           .limit(limit).subquery())
+    ids = (select(_case.c.id).where(_case.c.id.in_(acted), *_scoped(visible))
+           .order_by(_case.c.updated_at.desc(), _case.c.id.desc()).limit(limit).subquery())
     rows = conn.execute(select(*columns).select_from(joined.join(ids, ids.c.id == _case.c.id))
                         .order_by(_case.c.updated_at.desc(), _case.c.id.desc())).mappings()
     return [_plain(r) for r in rows]

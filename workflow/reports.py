@@ -32,6 +32,8 @@ Definitions used throughout (they are shown on the reports page too):
   the percentile is x⌊h⌋₊₁ + (h − ⌊h⌋)·(x⌊h⌋₊₂ − x⌊h⌋₊₁). It is computed with window functions
   (``row_number``, ``count``) so that SQLite, which has no ``percentile_cont``, gives the same result.
 * **Date range** filters select cases by the Beijing-time date on which they were opened.
+* **Scope.** Every figure counts the cases the reader may see (:class:`workflow.access.VisibleCases`, the one
+  scope of every listing): an administrator every case, an authority officer their authority's submitted cases.
 """
 
 from __future__ import annotations
@@ -49,7 +51,6 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
-    false,
     func,
     insert,
     literal,
@@ -61,6 +62,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement, Select
 
+from .access import VisibleCases
 from .calendar import CHINA_TZ, WorkingCalendar
 from .catalog import screen_pipeline
 from .db import Database
@@ -78,7 +80,6 @@ __all__ = [
     "FIRM_TYPES",
     "Report",
     "ReportFilter",
-    "ReportScope",
     "build_report",
     "cases_per_stage",
     "cases_per_state",
@@ -257,21 +258,6 @@ def _working_position(timestamp: ColumnElement[Any], alias) -> ColumnElement[Any
 
 
 @dataclass(frozen=True)
-class ReportScope:
-    """Whose cases a report covers: the cases of some authorities, or every case (``authority_org_ids=None``)."""
-
-    authority_org_ids: tuple[int, ...] | None = None
-
-    def condition(self, case_table) -> ColumnElement[bool]:
-        """The WHERE condition restricting ``case_table`` to this scope."""
-        if self.authority_org_ids is None:
-            return true()
-        if not self.authority_org_ids:
-            return false()
-        return case_table.c.authority_org_id.in_(self.authority_org_ids)
-
-
-@dataclass(frozen=True)
 class ReportFilter:
     """Optional narrowing by review session, pipeline and the (Beijing) date on which cases were opened."""
 
@@ -302,15 +288,16 @@ def _china_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=CHINA_TZ).astimezone(UTC)
 
 
-def _where(scope: ReportScope, filt: ReportFilter, case_table=None) -> ColumnElement[bool]:
+def _where(scope: VisibleCases, filt: ReportFilter, case_table=None) -> ColumnElement[bool]:
+    """The reader's scope (the cases they may see, :func:`workflow.access.visible_cases`) and the filters."""
     c = case_table if case_table is not None else Case.__table__
-    return and_(scope.condition(c), filt.condition(c))
+    return and_(scope.on(c), filt.condition(c))
 
 
 # --------------------------------------------------------------------------------------------- definitions
 
 
-def _versions(conn: Connection, scope: ReportScope, filt: ReportFilter) -> list[tuple[str, int]]:
+def _versions(conn: Connection, scope: VisibleCases, filt: ReportFilter) -> list[tuple[str, int]]:
     c = Case.__table__
     return [(pid, int(v)) for pid, v in conn.execute(
         select(c.c.pipeline_id, c.c.pipeline_version).where(_where(scope, filt)).distinct()
@@ -369,7 +356,7 @@ def waited_on(pipelines: Iterable[Pipeline]) -> dict[tuple[str, int, str], tuple
 # --------------------------------------------------------------------------------------------- the reports
 
 
-def cases_per_state(conn: Connection, scope: ReportScope, filt: ReportFilter) -> list[dict[str, Any]]:
+def cases_per_state(conn: Connection, scope: VisibleCases, filt: ReportFilter) -> list[dict[str, Any]]:
     """Case counts per (pipeline, version, state), ordered by pipeline, version and state."""
     c = Case.__table__
     rows = conn.execute(select(c.c.pipeline_id, c.c.pipeline_version, c.c.state, func.count().label("n"))
@@ -389,7 +376,7 @@ def _big_stage_expr(pipelines: Sequence[Pipeline]) -> ColumnElement[str]:
     return case(*whens, else_=literal(BIG_STAGES[-1])) if whens else literal(BIG_STAGES[-1])
 
 
-def cases_per_stage(conn: Connection, pipelines: Sequence[Pipeline], scope: ReportScope,
+def cases_per_stage(conn: Connection, pipelines: Sequence[Pipeline], scope: VisibleCases,
                     filt: ReportFilter) -> dict[str, int]:
     """Case counts per big stage (every stage of :data:`BIG_STAGES` present, zero when empty)."""
     stage = _big_stage_expr(pipelines).label("stage")
@@ -416,7 +403,7 @@ def _dimension(name: str):
     raise ValueError(f"unknown dimension {name!r}; expected one of {', '.join(DIMENSIONS)}")
 
 
-def pass_rates(conn: Connection, pipelines: Sequence[Pipeline], dimension: str, scope: ReportScope,
+def pass_rates(conn: Connection, pipelines: Sequence[Pipeline], dimension: str, scope: VisibleCases,
                filt: ReportFilter) -> list[dict[str, Any]]:
     """Decided, passed, failed and certified cases and the pass rate per value of ``dimension``.
 
@@ -452,7 +439,7 @@ def pass_rates(conn: Connection, pipelines: Sequence[Pipeline], dimension: str, 
     return rows
 
 
-def _stays(scope: ReportScope, filt: ReportFilter, *extra: ColumnElement[bool]):
+def _stays(scope: VisibleCases, filt: ReportFilter, *extra: ColumnElement[bool]):
     """One row per stay of a case in a state: case, state, entered, left (NULL while it lasts).
 
     ``extra`` conditions on ``case_file`` narrow the cases before any window is computed.
@@ -479,7 +466,7 @@ def _duration(start, end) -> tuple[ColumnElement[float], Any, Any]:
     return value, cal_in, cal_out
 
 
-def _completed_stays(scope: ReportScope, filt: ReportFilter) -> Select:
+def _completed_stays(scope: VisibleCases, filt: ReportFilter) -> Select:
     stays = _stays(scope, filt)
     value, cal_in, cal_out = _duration(stays.c.entered, stays.c.left)
     return (select(stays.c.case_id, stays.c.state, stays.c.entered, stays.c.left, value.label("working_days"))
@@ -488,7 +475,7 @@ def _completed_stays(scope: ReportScope, filt: ReportFilter) -> Select:
             .where(stays.c.left.is_not(None)))
 
 
-def stay_durations(conn: Connection, scope: ReportScope, filt: ReportFilter) -> list[dict[str, Any]]:
+def stay_durations(conn: Connection, scope: VisibleCases, filt: ReportFilter) -> list[dict[str, Any]]:
     """Every completed stay: case id, state, entered, left and its length in working days (by case, time).
 
     This is the input of :func:`time_in_state`; it is exposed so that single stays can be checked by hand.
@@ -499,7 +486,7 @@ def stay_durations(conn: Connection, scope: ReportScope, filt: ReportFilter) -> 
              "left": _as_aware(r["left"]), "working_days": float(r["working_days"])} for r in rows]
 
 
-def time_in_state(conn: Connection, scope: ReportScope, filt: ReportFilter,
+def time_in_state(conn: Connection, scope: VisibleCases, filt: ReportFilter,
                   percents: Sequence[int] = PERCENTS) -> list[dict[str, Any]]:
     """Completed stays per state: count, mean, and the percentiles of their length in working days.
 
@@ -515,7 +502,7 @@ def time_in_state(conn: Connection, scope: ReportScope, filt: ReportFilter,
              **{f"p{p}": float(r[f"p{p}"]) for p in percents}} for r in conn.execute(stmt).mappings()]
 
 
-def longest_waits(conn: Connection, pipelines: Sequence[Pipeline], scope: ReportScope, filt: ReportFilter,
+def longest_waits(conn: Connection, pipelines: Sequence[Pipeline], scope: VisibleCases, filt: ReportFilter,
                   now: datetime, limit: int = TOP_WAITS) -> list[dict[str, Any]]:
     """Open cases (submitted, not in a final state) by working days in their current state, longest first."""
     c, u, org, s = Case.__table__, User.__table__, Organisation.__table__, ReviewSession.__table__
@@ -564,7 +551,7 @@ class Report:
         default_factory=lambda: (frozenset(), frozenset(), frozenset()))
 
 
-def build_report(db: Database, scope: ReportScope, filt: ReportFilter, now: datetime) -> Report:
+def build_report(db: Database, scope: VisibleCases, filt: ReportFilter, now: datetime) -> Report:
     """All reports for ``scope`` and ``filt``; ``now`` (aware) ends the stays that are still running."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")

@@ -435,14 +435,20 @@ def test_the_queries_agree_on_sqlite_and_postgresql(any_db):
     """The grouped counts and the list, straight from workflow.process_view, on both database engines."""
     from seed.cast import build_world
     from workflow import process_view
-    from workflow.process_view import CaseScope
+    from workflow.access import VisibleCases, visible_cases
+    from workflow.roles import Actor
+
+    def officer(org_id):  # an authority officer's scope: their authority's submitted cases
+        with any_db.read() as conn:
+            return visible_cases(conn, any_db, Actor(user_id=-1, roles=frozenset({"authority_officer"}),
+                                                     org_id=org_id))
 
     world = build_world(any_db)
     placed = _one_case_in_every_state(world)
     v = get_version(any_db)
     finals = set(get_pipeline(any_db, "industry-session", v).finals)
-    for scope, authority in ((CaseScope.everything(), None), (CaseScope.authority(world.authority), world.authority),
-                             (CaseScope.authority(world.employer), world.employer), (CaseScope.authority(None), -1)):
+    for scope, authority in ((VisibleCases.all_cases(), None), (officer(world.authority), world.authority),
+                             (officer(world.employer), world.employer), (officer(None), -1)):
         expected = expected_counts(any_db, authority)
         with any_db.read() as conn:
             got = process_view.state_counts(conn, "industry-session", v, scope)
@@ -452,8 +458,8 @@ def test_the_queries_agree_on_sqlite_and_postgresql(any_db):
         assert (row.total, row.closed) == (sum(got.values()), sum(n for st, n in got.items() if st in finals))
         assert row.open == row.total - row.closed
     with any_db.read() as conn:
-        page = process_view.cases_in_state(conn, "industry-session", v, "revoked", CaseScope.everything())
-        empty = process_view.cases_in_state(conn, "industry-session", v, "revoked", CaseScope.authority(None))
+        page = process_view.cases_in_state(conn, "industry-session", v, "revoked", VisibleCases.all_cases())
+        empty = process_view.cases_in_state(conn, "industry-session", v, "revoked", officer(None))
     assert [r["id"] for r in page.rows] == [placed["revoked"]] and page.total == 1 and page.pages == 1
     assert page.rows[0]["state_entered_at"].tzinfo is not None
     assert empty.rows == [] and empty.total == 0

@@ -1,5 +1,5 @@
-"""The API's case list: the cases an actor may see, by the one SQL scope of
-:func:`workflow.access.visible_case_condition`, in a fixed number of queries."""
+"""The API's case list: the cases an actor may see, by the one SQL scope of every listing
+(:func:`workflow.access.visible_cases`), in a fixed number of queries."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
-from workflow import queries
-from workflow.access import visible_case_condition
+from workflow import access, queries
 from workflow.db import Database
 from workflow.models import Case
 from workflow.roles import Actor
@@ -22,7 +21,7 @@ def visible_cases(db: Database, actor: Actor, *, state: str | None = None, pipel
     """One page of the cases ``actor`` may see (most recently changed first) and how many there are."""
     columns, joined, applicant = queries._listing_select()
     with db.read() as conn:
-        conditions = [visible_case_condition(conn, db, actor)]
+        conditions = [access.visible_cases(conn, db, actor).on(_case)]
         if state:
             conditions.append(_case.c.state == state)
         if pipeline:
