@@ -188,6 +188,11 @@ def test_shares_and_key_never_reach_storage_or_logs(db: Database, caplog):
     caplog.set_level(logging.DEBUG)
     try:
         engine.fire(echo_db, case_id, "close_ballot", world.chair, secrets=close_secrets(world))
+        # The close's own statements all go to the DBAPI cursor (none is echoed); reading its panel-log row
+        # back through SQLAlchemy proves that echo output is captured here (debug echo logs the rows).
+        with echo_db.read() as conn:
+            conn.execute(select(PanelLog.__table__.c.kind).where(
+                PanelLog.__table__.c.session_id == world.session_id)).all()
     finally:
         echo_db.dispose()
     logged = "\n".join(r.getMessage() for r in caplog.records)

@@ -51,8 +51,8 @@ ROLES = {"A": "chair", "B": "officer"}
 _key = CommitteeKey.__table__
 
 __all__ = ["COUNTERS", "KEY_BITS", "BallotShares", "KeyShares", "committee_public_key", "create_committee_key",
-           "decrypt_counts", "encrypt_choice", "fingerprint", "has_committee_key", "new_keypair", "rebuild_key",
-           "sum_box"]
+           "decrypt_counts", "encrypt_choice", "fingerprint", "has_committee_key", "key_from_shares", "new_keypair",
+           "rebuild_key", "sum_box"]
 
 
 def fingerprint(n: int) -> str:
@@ -201,8 +201,16 @@ def rebuild_key(conn: Connection, session_id: int | None, shares: Any) -> pailli
     """The session's private key rebuilt in memory from both shares; InvalidAction (Chinese) when they are
     missing, malformed, of another key, or do not fit together. The caller must drop it after use."""
     if not isinstance(shares, BallotShares) or not shares.chair.strip() or not shares.officer.strip():
+        raise InvalidAction(*_MISSING)  # before the query: missing shares need no key to be refused
+    return key_from_shares(committee_public_key(conn, session_id), session_id, shares)
+
+
+def key_from_shares(public_key: paillier.PaillierPublicKey | None, session_id: int | None, shares: Any
+                    ) -> paillier.PaillierPrivateKey:
+    """:func:`rebuild_key` for a caller that has already read the session's public key (None: it has none),
+    e.g. in the statement that reads the box it counts; the same checks, the same refusals, no query."""
+    if not isinstance(shares, BallotShares) or not shares.chair.strip() or not shares.officer.strip():
         raise InvalidAction(*_MISSING)
-    public_key = committee_public_key(conn, session_id)
     if public_key is None or session_id is None:
         raise InvalidAction("本评审会尚未生成计票密钥，不能计票", "This committee has no ballot key")
     fp = fingerprint(public_key.n)

@@ -45,10 +45,19 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from phe import paillier
 from sqlalchemy import Connection, and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from .ballot_keys import BallotShares, committee_public_key, decrypt_counts, encrypt_choice, rebuild_key, sum_box
+from .ballot_keys import (
+    BallotShares,
+    committee_public_key,
+    decrypt_counts,
+    encrypt_choice,
+    key_from_shares,
+    rebuild_key,
+    sum_box,
+)
 from .catalog import screen_state
 from .conflicts import RECUSING, detect, recused_ids
 from .db import _WRITE as WRITE_OPTION  # the option db.write() sets on its connections
@@ -101,9 +110,11 @@ _QUORUM_SQL = Statement(_QUORUM)
 _QUORUM_LOCKED_SQL = Statement(_QUORUM, postgresql=_QUORUM + " FOR SHARE OF st")
 """The sitting's state and the quorum's counts in one round trip; the locked form for write transactions."""
 _TALLY_SQL = Statement(
-    f"SELECT b.id, b.closed_at, {_SEATED_SQL}, {_PRESENT_SQL}, {_RECUSED_SQL} "
-    f"FROM {_box.name} b WHERE b.case_id = :case_id AND b.round = :round")
-"""The box and the quorum's counts in one round trip (the choices are counted from the ciphertexts)."""
+    f"SELECT b.id, b.closed_at, {_SEATED_SQL}, {_PRESENT_SQL}, {_RECUSED_SQL}, k.n, k.fingerprint "
+    f"FROM {_box.name} b LEFT OUTER JOIN {_committee_key.name} k ON k.session_id = :session_id "
+    "WHERE b.case_id = :case_id AND b.round = :round")
+"""The box, the quorum's counts and the committee's public key in one round trip (the choices are counted
+from the ciphertexts; the key is what the shares must rebuild, read here rather than by a query of its own)."""
 _OPEN_BOX_SQL = Statement(f"INSERT INTO {_box.name} (case_id, round, opened_at, seated, present, eligible, yes, no, "
                           "abstain) VALUES (:case_id, :round, :now, 0, 0, 0, 0, 0, 0) RETURNING id")
 _CLOSE_BOX_SQL = Statement(
@@ -138,6 +149,9 @@ class Tally:
     pass_fraction: Fraction
     counted: bool = True
     """False before the close: without both key shares the counts are unknown (and shown as 0)."""
+    key_fingerprint: str | None = None
+    """The fingerprint of the committee key the counts were decrypted with (None when not counted): what the
+    panel log records (:func:`record_shares_entered`). Not a count, so not in :meth:`as_dict`."""
 
     @property
     def eligible(self) -> int:
@@ -157,7 +171,7 @@ class Tally:
     def as_dict(self) -> dict[str, Any]:
         """Counts only (for the audit event and minutes)."""
         d = asdict(self)
-        del d["counted"]
+        del d["counted"], d["key_fingerprint"]
         d.update(quorum_fraction=str(self.quorum_fraction), pass_fraction=str(self.pass_fraction),
                  eligible=self.eligible, quorate=self.quorate, passed=self.passed)
         return d
@@ -234,11 +248,14 @@ def _ciphertexts(conn: Connection, box_id: int) -> list[tuple[str, str, str]]:
         cur.close()
 
 
-def count_box(conn: Connection, session_id: int | None, box_id: int, shares: BallotShares | None
-              ) -> tuple[int, int, int]:
+def count_box(conn: Connection, session_id: int | None, box_id: int, shares: BallotShares | None, *,
+              public_key: paillier.PaillierPublicKey | None = None) -> tuple[int, int, int]:
     """(yes, no, abstain) of a box: the homomorphic sums of its ballots, decrypted with the key rebuilt from
-    both shares. Only the sums are decrypted; the key lives in this call's frame and is dropped with it."""
-    private_key = rebuild_key(conn, session_id, shares)
+    both shares. Only the sums are decrypted; the key lives in this call's frame and is dropped with it.
+
+    ``public_key``: the session's public key when the caller has already read it (else it is read here)."""
+    private_key = (key_from_shares(public_key, session_id, shares) if public_key is not None
+                   else rebuild_key(conn, session_id, shares))
     try:
         return decrypt_counts(private_key, sum_box(private_key.public_key, _ciphertexts(conn, box_id)))
     finally:
@@ -256,12 +273,14 @@ def compute_tally(conn: Connection, case: dict, round_: int, quorum: Fraction, p
                                 "session_id": case["session_id"]}).fetchone()
     if row is None or row[1] is not None:
         return None
-    box_id, _, seated, present, recused = row
+    box_id, _, seated, present, recused, n, key_fingerprint = row
     counts, counted = (0, 0, 0), False
     if shares is not None:
-        counts, counted = count_box(conn, case["session_id"], box_id, shares), True
+        public_key = paillier.PaillierPublicKey(int(n, 16)) if n is not None else None
+        counts, counted = count_box(conn, case["session_id"], box_id, shares, public_key=public_key), True
     return Tally(box_id=box_id, seated=seated, present=present, recused=recused, yes=counts[0], no=counts[1],
-                 abstain=counts[2], quorum_fraction=quorum, pass_fraction=pass_, counted=counted)
+                 abstain=counts[2], quorum_fraction=quorum, pass_fraction=pass_, counted=counted,
+                 key_fingerprint=key_fingerprint if counted else None)
 
 
 def tally_for(ctx: TransitionContext) -> Tally | None:
@@ -350,8 +369,10 @@ def close_box(conn: Connection, tally: Tally, now) -> None:
 def record_shares_entered(conn: Connection, case: dict, tally: Tally, actor: Actor, now) -> None:
     """Write to the panel log (the sitting's minutes trail) that both key shares were entered to count the box,
     and by whom — which key (its fingerprint), never a share."""
-    fp = conn.execute(select(_committee_key.c.fingerprint).where(
-        _committee_key.c.session_id == case["session_id"])).scalar()
+    fp = tally.key_fingerprint  # read with the box when it was counted
+    if fp is None:
+        fp = conn.execute(select(_committee_key.c.fingerprint).where(
+            _committee_key.c.session_id == case["session_id"])).scalar()
     append_log(conn, case["session_id"], "ballot_shares_entered", actor, role="panel_chair", case_id=case["id"],
                payload={"box_id": tally.box_id, "key_fingerprint": fp, "shares": ["chair", "officer"],
                         "entered_by": actor.user_id}, now=now)

@@ -19,12 +19,25 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from .audit import event_hash
+from .hotpath import Statement, hot_path
 from .models import CommitteeDraw, PanelLog, ReviewSession
 from .roles import Actor
 
 _draw = CommitteeDraw.__table__
 _log = PanelLog.__table__
 _session = ReviewSession.__table__
+
+# Appends run inside engine transitions (the ballot close logs that both shares were entered): as SQL text on
+# the DBAPI cursor, like the engine's own statements, they cost no SQLAlchemy CPU and the transition needs no
+# SQLAlchemy Connection around its lean one (workflow.hotpath, workflow.db.Database.lean_write).
+_LOCK_SESSION = Statement(f"SELECT id FROM {_session.name} WHERE id = :session_id",
+                          postgresql=f"SELECT id FROM {_session.name} WHERE id = :session_id FOR UPDATE")
+_TAIL = {table.name: Statement(f"SELECT seq, hash FROM {table.name} WHERE session_id = :session_id "
+                               "ORDER BY seq DESC LIMIT 1") for table in (_draw, _log)}
+_LOG_COLS = ("session_id", "seq", "kind", "case_id", "actor_id", "actor_role", "comment", "payload", "created_at",
+             "prev_hash", "hash")
+_INSERT_LOG = Statement(f"INSERT INTO {_log.name} ({', '.join(_LOG_COLS)}) "
+                        f"VALUES ({', '.join(':' + c for c in _LOG_COLS)}) RETURNING id")
 
 DRAW_PAYLOAD = ("session_id", "seed", "parameters", "candidates", "result", "chair_id", "replaced_id")
 """Columns of a draw that its hash covers through the payload (with case, seq, actor, kind, time, link)."""
@@ -50,18 +63,14 @@ def log_hash(row: dict[str, Any]) -> str:
 
 def lock_session(conn: Connection, session_id: int) -> None:
     """Serialise appends to the session's chains (a no-op on SQLite, whose write transaction is exclusive)."""
-    stmt = select(_session.c.id).where(_session.c.id == session_id)
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    if conn.execute(stmt).scalar() is None:
+    if _LOCK_SESSION.run(conn, {"session_id": session_id}).fetchone() is None:
         from .errors import InvalidAction
 
         raise InvalidAction("评审会不存在", "No such review session")
 
 
 def _tail(conn: Connection, table, session_id: int) -> tuple[int, str]:
-    row = conn.execute(select(table.c.seq, table.c.hash).where(table.c.session_id == session_id)
-                       .order_by(table.c.seq.desc()).limit(1)).first()
+    row = _TAIL[table.name].run(conn, {"session_id": session_id}).fetchone()
     return (row[0], row[1]) if row else (0, "")
 
 
@@ -86,7 +95,9 @@ def append_log(conn: Connection, session_id: int, kind: str, actor: Actor | None
            "actor_id": actor.user_id if actor else None, "actor_role": role, "comment": comment,
            "payload": payload or {}, "created_at": now, "prev_hash": prev}
     row["hash"] = log_hash(row)
-    row["id"] = conn.execute(insert(_log).values(**row).returning(_log.c.id)).scalar_one()
+    hp = hot_path(conn.dialect.name)
+    # JSON and timestamps converted for the driver exactly as the columns' SQLAlchemy types would.
+    row["id"] = _INSERT_LOG.run(conn, {c: hp.value(row[c]) for c in _LOG_COLS}).fetchone()[0]
     return row
 
 
