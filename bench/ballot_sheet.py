@@ -27,10 +27,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import update
 
-from workflow import ballot_sheet, sitting_agenda
+from workflow.access.passwords import hash_password
 from workflow.db import Database
 from workflow.models import User
-from workflow.passwords import hash_password
+from workflow.panel import agenda as sitting_agenda
+from workflow.panel import ballot_sheet
 
 from .http import floor_app
 from .transitions import HAPPY_PATH, EngineSide, _prepare_world

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from workflow.machines import Token, build_machine, machine_for
-from workflow.pipelines import Pipeline
+from workflow.engine.machines import Token, build_machine, machine_for
+from workflow.pipeline.schema import Pipeline
 
 TRIGGER, SOURCE = "start_unit_notice", "unit_review"  # a guard-free step, so only machine costs are compared
 MEMORY_CASES = 10_000

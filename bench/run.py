@@ -29,9 +29,9 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from workflow import migrate
-from workflow.catalog import get_pipeline, latest_versions, sync_pipelines
 from workflow.db import Database
-from workflow.standards_store import sync_standards
+from workflow.eligibility.standards_store import sync_standards
+from workflow.pipeline.catalog import get_pipeline, latest_versions, sync_pipelines
 
 from . import ballot_sheet, http, machines, scale, transitions, voting
 

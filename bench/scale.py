@@ -28,9 +28,9 @@ from typing import Any
 
 from sqlalchemy import text
 
-from workflow.catalog import latest_versions
+from workflow.access.passwords import hash_password
 from workflow.db import Database
-from workflow.passwords import hash_password
+from workflow.pipeline.catalog import latest_versions
 
 CASES_PER_AUTHORITY = 25_000
 """A small installation is one or two cities' 人社部门, a large one a whole province's: the number of

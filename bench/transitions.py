@@ -39,12 +39,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from seed.cast import World, build_world
-from workflow import ballot_keys, ballots, engine, prereview, sitting
-from workflow.ballot_keys import BallotShares
-from workflow.catalog import get_pipeline, latest_versions
+from workflow.access.roles import SYSTEM
 from workflow.db import Database
+from workflow.engine import core as engine
 from workflow.models import utcnow
-from workflow.roles import SYSTEM
+from workflow.panel import ballot_keys, ballots, prereview, sitting
+from workflow.panel.ballot_keys import BallotShares
+from workflow.pipeline.catalog import get_pipeline, latest_versions
 
 PIPELINE = "industry-session"
 HAPPY_PATH = ("submit", "start_unit_notice", "close_unit_notice", "recommend", "accept", "confirm_eligibility",

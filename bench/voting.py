@@ -10,13 +10,13 @@ try to vote a second time for a member. Afterwards the database is read back, bo
 * a vote is **doubled** when a member got two votes accepted in one box, a member has two participation
   rows, or the box stores more ballots than were accepted.
 
-The ballots are encrypted (workflow.ballot_keys), so the choices are checked after the close: the chair closes
+The ballots are encrypted (workflow.panel.ballot_keys), so the choices are checked after the close: the chair closes
 every box through the engine with both key shares, and its decrypted tally must equal the accepted votes.
 
 **Tally of 5,000 cases.** What "the tally" costs for a big sitting is counting every ballot of every case
 and re-deriving each result. The engine counts one case when the chair closes its ballot (its close time
 is reported too, from the boxes above); for a whole sitting the product recounts every closed box from the
-stored ballots in one set-based pass — :func:`workflow.sitting.recount_ballots`, the audit check that each
+stored ballots in one set-based pass — :func:`workflow.panel.sitting.recount_ballots`, the audit check that each
 box's ballots still add up to its recorded counts, participants and result. ``tally_5000_s`` is the time of
 that recount over 5,000 closed boxes. The 5,000 cases, boxes, ballots, participation rows and close events
 are written in bulk for this (the engine would take minutes to produce them one transaction at a time);
@@ -39,12 +39,12 @@ from phe import paillier
 from sqlalchemy import insert, select
 
 from seed.cast import World
-from workflow import ballot_keys, ballots, engine, sitting
-from workflow.audit import event_hash
+from workflow.access.roles import Actor
 from workflow.db import Database
 from workflow.directory import actor_for, create_user
+from workflow.engine import core as engine
+from workflow.engine.storage import driver_store
 from workflow.errors import WorkflowError
-from workflow.hotpath import hot_path
 from workflow.models import (
     Attendance,
     BallotBox,
@@ -56,7 +56,8 @@ from workflow.models import (
     utcnow,
 )
 from workflow.models.panels import CommitteeKey
-from workflow.roles import Actor
+from workflow.panel import ballot_keys, ballots, sitting
+from workflow.records.audit import event_hash
 
 from .transitions import HAPPY_PATH, EngineSide, _prepare_world
 
@@ -149,7 +150,7 @@ def _stored(db: Database, box_id: int) -> tuple[int, list[int]]:
     """(stored ballots, participating member ids) of one box, read back from the database. The choices are
     encrypted; they are checked after the close, from the decrypted sums (:func:`run`)."""
     with db.read() as conn:
-        cur = hot_path(db.engine.dialect.name).cursor(conn)  # the ballot table is never read through the logger
+        cur = driver_store(db.engine.dialect.name).cursor(conn)  # the ballot table is never read through the logger
         cur.execute("SELECT COUNT(*) FROM ballot WHERE box_id = " + ("%s" if db.is_postgres else "?"), (box_id,))
         stored = int(cur.fetchone()[0])
         members = list(conn.execute(select(_part.c.member_id).where(_part.c.box_id == box_id)).scalars())
@@ -248,7 +249,7 @@ def _seed_closed_sitting(db: Database, world: World, cases: int, members: int) -
                 for choice in choices]
         part = [(box_of[c], m.user_id) for c in votes for m in seated]
         # Ballots go through the DBAPI cursor, as the ballot module writes them; COPY on PostgreSQL.
-        cur = hot_path(db.engine.dialect.name).cursor(conn)
+        cur = driver_store(db.engine.dialect.name).cursor(conn)
         if db.is_postgres:
             with cur.copy("COPY ballot (id, box_id, c_yes, c_no, c_abstain) FROM STDIN") as copy:
                 for row in flat:

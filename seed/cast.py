@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from workflow import attachments, engine
-from workflow.catalog import get_pipeline
+from workflow.access.roles import Actor
 from workflow.db import Database
 from workflow.directory import actor_for, create_org, create_user
+from workflow.engine import core as engine
 from workflow.models import ApplicantProfile, Case, CommitteeSeat, ReviewSession
-from workflow.roles import Actor
+from workflow.pipeline.catalog import get_pipeline
+from workflow.records import attachments
 
 READY_PROFILE: dict = {
     "birth_date": "1984-05-12",

@@ -1,8 +1,8 @@
 """The Hunan demo data set: organisations, people, two sessions with committees, and 38 cases at every stage.
 
 The data lives in ``seed/demo_*.yaml`` and ``seed/demo_staff.csv``. Cases are never written directly: each is
-opened with :func:`workflow.engine.open_case` and driven with :func:`workflow.engine.fire`, the ballot
-functions and :func:`workflow.timers.tick`, on a simulated clock that runs in the past, so every case has a
+opened with :func:`workflow.engine.core.open_case` and driven with :func:`workflow.engine.core.fire`, the ballot
+functions and :func:`workflow.engine.timers.tick`, on a simulated clock that runs in the past, so every case has a
 real, hash-chained event history and its running deadlines end after the moment of loading.
 
 ``load_demo`` is idempotent: on a database that already holds the demo it only returns the logins; on a
@@ -26,21 +26,23 @@ import yaml
 from sqlalchemy import func, select
 
 from seed.cast import upload_required_materials
-from workflow import ballots, engine, prereview, sitting, timers
-from workflow.ballot_keys import BallotShares
-from workflow.calendar import CHINA_TZ
-from workflow.catalog import get_pipeline, latest_versions
+from workflow.access.identity import with_check_character
+from workflow.access.roles import ROLES, Actor
 from workflow.db import Database
 from workflow.directory import actor_for, create_org, create_user
+from workflow.eligibility.profiles import PROFILE_SCHEMA_VERSION, TechnicalClass, parse_profile
+from workflow.eligibility.standards_store import sync_standards
+from workflow.engine import core as engine
+from workflow.engine import timers
 from workflow.errors import WorkflowError
-from workflow.identity import with_check_character
 from workflow.models import ApplicantProfile, Case, CommitteeSeat, Organisation, ReviewSession, Timer, User, utcnow
-from workflow.notify import dispatch
-from workflow.pipelines import Pipeline
-from workflow.profiles import PROFILE_SCHEMA_VERSION, TechnicalClass, parse_profile
-from workflow.queries import superior_chain
-from workflow.roles import ROLES, Actor
-from workflow.standards_store import sync_standards
+from workflow.panel import ballots, prereview, sitting
+from workflow.panel.ballot_keys import BallotShares
+from workflow.pipeline.catalog import get_pipeline, latest_versions
+from workflow.pipeline.schema import Pipeline
+from workflow.records.notify import dispatch
+from workflow.records.queries import superior_chain
+from workflow.time.calendar import CHINA_TZ
 
 DEMO_PASSWORD = "demo1234"
 """Every demo account's password (printed with the logins; never use the demo data in production)."""
@@ -292,7 +294,8 @@ def _write_shares(loader: _Loader, directory: Path) -> None:
 
 def _profile_body(person: dict[str, Any], today: date) -> dict[str, Any]:
     """Expand the YAML shorthand (described at the top of demo_applicants.yaml) into an ApplicantProfile body,
-    validated by workflow.profiles: a typo in a field name or value stops the loader with the field's path."""
+    validated by workflow.eligibility.profiles: a typo in a field name or value stops the loader with the field's
+    path."""
 
     def d(value: Any) -> str | None:
         """A YAML date (or None) as ISO text."""
@@ -394,7 +397,7 @@ class _Loader:
 
     def run(self) -> None:
         """Load everything (a few seconds: one password hash, ~500 engine transactions)."""
-        from workflow.passwords import hash_password
+        from workflow.access.passwords import hash_password
 
         password_hash = hash_password(DEMO_PASSWORD)  # Argon2 is slow on purpose: hash once, share the result
         people = _yaml("demo_applicants.yaml")

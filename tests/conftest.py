@@ -42,7 +42,7 @@ def _postgres_reachable() -> str | None:
 def _fresh_standard_cache() -> Iterator[None]:
     """Parsed standard versions are cached per process by (database URL, id, version), and test databases
     reuse file names: every test starts and ends with an empty cache so none reads another's versions."""
-    from workflow import standards_store
+    from workflow.eligibility import standards_store
 
     standards_store._cache.clear()
     yield

@@ -33,15 +33,17 @@ from driver import DATA_FOR, FAR_FUTURE, actor_for_role, close_secrets, happy_pa
 from sqlalchemy import select
 
 from seed.cast import STANDARD_FOR, World
-from workflow import ballots, engine, prereview, timers
-from workflow.ballot_keys import BallotShares
-from workflow.calendar import WorkingCalendar
-from workflow.catalog import get_pipeline, latest_pipelines
 from workflow.db import Database
 from workflow.directory import actor_for
+from workflow.engine import core as engine
+from workflow.engine import timers
+from workflow.engine.machines import machine_for
 from workflow.errors import WorkflowError
-from workflow.machines import machine_for
 from workflow.models import Case, utcnow
+from workflow.panel import ballots, prereview
+from workflow.panel.ballot_keys import BallotShares
+from workflow.pipeline.catalog import get_pipeline, latest_pipelines
+from workflow.time.calendar import WorkingCalendar
 
 POOL = 12
 """Cases kept open at once (per database, shared by all workers)."""

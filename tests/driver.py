@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from workflow import ballots, engine, prereview, sitting, timers
-from workflow.ballot_keys import BallotShares
-from workflow.catalog import get_pipeline
+from workflow.engine import core as engine
+from workflow.engine import timers
 from workflow.models import Case, utcnow
-from workflow.pipelines import Pipeline
+from workflow.panel import ballots, prereview, sitting
+from workflow.panel.ballot_keys import BallotShares
+from workflow.pipeline.catalog import get_pipeline
+from workflow.pipeline.schema import Pipeline
 
 DATA_FOR = {
     "corrections": ["补充近三年社保缴纳证明", "代表作需加盖单位公章"],

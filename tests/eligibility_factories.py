@@ -13,7 +13,7 @@ from typing import Any
 
 from workflow.eligibility import EligibilityReport, Relaxations, evaluate
 from workflow.eligibility.dates import anniversary
-from workflow.standards import Standard, load_standard_dir
+from workflow.eligibility.standards import Standard, load_standard_dir
 
 AS_OF = date(2026, 11, 29)
 """The evaluation date unless a test says otherwise (the evaluator has no clock of its own)."""

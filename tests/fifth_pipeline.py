@@ -16,10 +16,10 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from workflow.catalog import PIPELINES_DIR, get_pipeline, sync_pipelines
 from workflow.db import Database
-from workflow.inboxes import inboxes
 from workflow.models import Case, ReviewSession
+from workflow.pipeline.catalog import PIPELINES_DIR, get_pipeline, sync_pipelines
+from workflow.pipeline.inboxes import inboxes
 
 FIFTH_FILE = Path(__file__).resolve().parent / "fixtures" / "pipelines" / "talent-express.yaml"
 """The fifth pipeline's only source: a YAML file in the test fixtures."""

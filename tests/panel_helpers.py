@@ -7,11 +7,12 @@ from datetime import date
 from driver import advance, open_sitting
 from sqlalchemy import select
 
-from workflow import ballots, engine
+from workflow.access.roles import Actor
 from workflow.db import Database
 from workflow.directory import actor_for, create_user
+from workflow.engine import core as engine
 from workflow.models import BallotBox, CommitteeSeat, Expert, Organisation
-from workflow.roles import Actor
+from workflow.panel import ballots
 
 
 def seat_members(world, count: int, *, prefix: str = "extra") -> list[Actor]:

@@ -9,8 +9,8 @@ from sqlalchemy import delete, insert, select, update
 
 from seed.cast import build_world
 from web.cli import main
-from workflow.audit import event_hash, verify_chains
 from workflow.models import Case, CaseEvent
+from workflow.records.audit import event_hash, verify_chains
 
 _ev = CaseEvent.__table__
 _case = Case.__table__

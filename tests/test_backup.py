@@ -22,12 +22,13 @@ from sqlalchemy import create_engine, delete, func, inspect, select, text, updat
 
 from seed.cast import build_world
 from web.cli import main
-from workflow import engine, migrate
-from workflow.audit import verify_chains
-from workflow.backup import BackupError, backup, libpq_connection, restore
+from workflow import migrate
 from workflow.bootstrap import open_database
 from workflow.db import Database
+from workflow.engine import core as engine
 from workflow.models import CaseEvent, OutboxMessage, metadata
+from workflow.records.audit import verify_chains
+from workflow.records.backup import BackupError, backup, libpq_connection, restore
 
 _event = CaseEvent.__table__
 

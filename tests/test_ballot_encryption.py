@@ -23,11 +23,13 @@ from phe import paillier
 from sqlalchemy import inspect, select, text
 
 from seed.cast import build_world
-from workflow import ballot_keys, ballots, engine, migrate, sitting
-from workflow.ballot_keys import BallotShares, rebuild_key
+from workflow import migrate
 from workflow.db import Database
+from workflow.engine import core as engine
 from workflow.errors import InvalidAction
 from workflow.models import CaseEvent, PanelLog
+from workflow.panel import ballot_keys, ballots, sitting
+from workflow.panel.ballot_keys import BallotShares, rebuild_key
 
 VOTES = 12
 _CLEAR = (b"abstain", "同意".encode(), "不同意".encode(), "弃权".encode())

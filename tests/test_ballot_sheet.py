@@ -6,12 +6,12 @@ import pytest
 from driver import advance, ballot_shares, case_row, open_sitting
 from panel_helpers import box_of
 
-from workflow import ballots, conflicts, sitting
-from workflow.ballot_keys import BallotShares
-from workflow.ballot_sheet import ballot_sheet, submit_sheet
 from workflow.errors import InvalidAction, PermissionDenied
 from workflow.models import CaseEvent
-from workflow.sitting_agenda import agenda, close_ballots, open_ballots
+from workflow.panel import ballots, conflicts, sitting
+from workflow.panel.agenda import agenda, close_ballots, open_ballots
+from workflow.panel.ballot_keys import BallotShares
+from workflow.panel.ballot_sheet import ballot_sheet, submit_sheet
 
 
 def _cases_at_vote(world, n: int) -> list[int]:

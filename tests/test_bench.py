@@ -4,7 +4,7 @@ they measure what they say: same transition counts on both sides, memory traced 
 from __future__ import annotations
 
 from bench import machines, transitions
-from workflow.catalog import get_pipeline, latest_versions
+from workflow.pipeline.catalog import get_pipeline, latest_versions
 
 
 def test_transitions_scenario_runs_both_sides_equally(any_db):

@@ -1,4 +1,4 @@
-"""Tests for the mainland China working-day calendar (workflow/calendar.py).
+"""Tests for the mainland China working-day calendar (workflow/time/calendar.py).
 
 The 2025 and 2026 tables are transcribed from the State Council General Office notices
 (国务院办公厅关于2025年/2026年部分节假日安排的通知), not from the library, so that a library upgrade that
@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from workflow import calendar as calendar_module
-from workflow.calendar import CHINA_TZ, WorkingCalendar
+from workflow.time import calendar as calendar_module
+from workflow.time.calendar import CHINA_TZ, WorkingCalendar
 
 D = date
 

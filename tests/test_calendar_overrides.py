@@ -10,12 +10,12 @@ from driver import advance
 from sqlalchemy import select
 
 from seed.cast import build_world
-from workflow import calendar_overrides as cal
-from workflow import engine
-from workflow.calendar import CHINA_TZ, WorkingCalendar
+from workflow.engine import core as engine
 from workflow.errors import InvalidAction, MissingData, PermissionDenied
 from workflow.models import CalendarOverride, Timer, as_utc, utcnow
 from workflow.models.definitions import CalendarOverrideChange
+from workflow.time import overrides as cal
+from workflow.time.calendar import CHINA_TZ, WorkingCalendar
 
 
 @pytest.fixture

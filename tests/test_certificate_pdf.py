@@ -1,4 +1,4 @@
-"""The printable electronic certificate (workflow/certificate_pdf.py): Chinese text that extracts, an embedded
+"""The printable electronic certificate (workflow/records/certificate_pdf.py): Chinese text that extracts, an embedded
 CJK font (or the built-in CID fallback on a machine without one), a QR code that decodes to the verification
 URL, 已撤销 on a revoked certificate, and verification codes that check."""
 
@@ -12,7 +12,7 @@ import pytest
 from certificate_reading import font_files, pdf_pages, pdf_text, qr_texts
 from reportlab.pdfbase import pdfmetrics
 
-from workflow import certificate_pdf as cp
+from workflow.records import certificate_pdf as cp
 
 URL = "https://zc.example.gov.cn/verify?number=HN202600000421234"
 WQY = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
@@ -100,7 +100,7 @@ def test_a_configured_font_comes_first_and_a_bad_one_is_reported_and_skipped(no_
                                                                             monkeypatch):
     not_a_font = tmp_path / "broken.ttf"
     not_a_font.write_bytes(b"this is not a font")
-    with caplog.at_level(logging.WARNING, logger="workflow.certificate_pdf"):
+    with caplog.at_level(logging.WARNING, logger="workflow.records.certificate_pdf"):
         assert cp.find_cjk_font(str(not_a_font)).name == cp.FALLBACK_CID_FONT
         assert cp.find_cjk_font(str(tmp_path / "missing.ttc")).name == cp.FALLBACK_CID_FONT
     assert "broken.ttf" in caplog.text and "missing.ttc" in caplog.text

@@ -1,7 +1,7 @@
 """Signed audit checkpoints: a database writer who re-chains, deletes or re-counts is caught, naming what changed.
 
-Each tamper test first shows that the unkeyed hash chain alone (:func:`workflow.audit.verify_chains`) is fooled,
-then that :func:`workflow.checkpoints.verify` reports the case and the row.
+Each tamper test first shows that the unkeyed hash chain alone (:func:`workflow.records.audit.verify_chains`) is fooled,
+then that :func:`workflow.records.checkpoints.verify` reports the case and the row.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from sqlalchemy import delete, insert, select, update
 
 from seed.cast import build_world
 from web.cli import main
-from workflow import checkpoints as cps
-from workflow.audit import event_hash, verify_chains
 from workflow.db import Database
 from workflow.models import AuditCheckpoint, BallotBox, Case, CaseEvent, Sitting, metadata, utcnow
+from workflow.records import checkpoints as cps
+from workflow.records.audit import event_hash, verify_chains
 
 _ev = CaseEvent.__table__
 _case = Case.__table__
@@ -530,7 +530,7 @@ def test_tick_signs_a_checkpoint_after_a_sitting_is_signed_off(tmp_path, monkeyp
     monkeypatch.setenv(cps.KEY_ENV, str(key_path))
     quiet = runner.invoke(main, ["--database-url", url, "tick"])
     assert quiet.exit_code == 0 and "checkpoint" not in quiet.output  # no sitting signed off yet
-    with db.write() as conn:  # the sitting's sign-off as workflow.sitting.close_sitting records it
+    with db.write() as conn:  # the sitting's sign-off as workflow.panel.sitting.close_sitting records it
         conn.execute(insert(Sitting.__table__).values(session_id=world.session_id, opened_by=world.chair.user_id,
                                                       opened_at=utcnow(), closed_at=utcnow(),
                                                       closed_by=world.chair.user_id))

@@ -15,9 +15,9 @@ from seed.cast import build_world
 from web.cli import main
 from workflow import migrate
 from workflow.db import Database
+from workflow.eligibility.standards import DEFINITIONS_DIR
 from workflow.models import metadata
-from workflow.pipelines import load_pipeline_dir
-from workflow.standards import DEFINITIONS_DIR
+from workflow.pipeline.schema import load_pipeline_dir
 
 
 def test_pipelines_json_lists_the_four_pipelines():
@@ -74,7 +74,7 @@ def test_tick_converts_local_times_before_comparing(tmp_path):
     world = build_world(db)
     case_id = world.open("industry-session")
     advance(world, case_id, "formal_check")
-    from workflow import engine
+    from workflow.engine import core as engine
     from workflow.models import Timer, as_utc
 
     engine.fire(db, case_id, "return_for_correction", world.officer, data={"corrections": ["补充证明"]})

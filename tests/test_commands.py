@@ -1,4 +1,4 @@
-"""The command layer (workflow.commands): one request to act on a case, checked in one order for every face.
+"""The command layer (workflow.engine.commands): one request to act on a case, checked in one order for every face.
 
 404 → 403 (not yours) → 409 (notice over, stale, not possible now) → 403 (not your action) → 422 (unreadable
 input, the objection rules, the evidence file) → the engine. Each test sends a request that is wrong in
@@ -15,7 +15,7 @@ import pytest
 from driver import advance
 from sqlalchemy import select
 
-from workflow import commands
+from workflow.engine import commands
 from workflow.errors import (
     CaseNotFound,
     FileRefused,

@@ -10,10 +10,11 @@ from driver import advance
 from sqlalchemy import func, select
 
 from seed.cast import build_world
-from workflow import engine, timers
-from workflow.audit import verify_chains
+from workflow.engine import core as engine
+from workflow.engine import timers
 from workflow.errors import InvalidAction, StaleCase, WorkflowError
 from workflow.models import CaseEvent, Timer, utcnow
+from workflow.records.audit import verify_chains
 
 THREADS = 12
 

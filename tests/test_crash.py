@@ -32,11 +32,11 @@ from driver import prepare as driver_prepare
 from sqlalchemy import delete, func, insert, select, text, update
 
 from seed.cast import World, build_world
-from workflow import ballots
-from workflow.audit import verify_chains
+from workflow.access.roles import Actor
 from workflow.db import Database
 from workflow.models import Ballot, BallotBox, BallotParticipation, Case, CaseEvent, OutboxMessage, Timer
-from workflow.roles import Actor
+from workflow.panel import ballots
+from workflow.records.audit import verify_chains
 
 CHILD = Path(__file__).with_name("crash_child.py")
 MIN_ITERATIONS = 16

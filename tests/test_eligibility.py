@@ -57,8 +57,8 @@ from workflow.eligibility import (
     full_years,
     reached,
 )
-from workflow.profiles import parse_profile
-from workflow.standards import Standard
+from workflow.eligibility.profiles import parse_profile
+from workflow.eligibility.standards import Standard
 
 M, N, J = Verdict.MET, Verdict.NOT_MET, Verdict.NEEDS_JUDGEMENT
 

@@ -10,12 +10,12 @@ from driver import advance, case_row
 from sqlalchemy import select, update
 
 from seed.cast import READY_PROFILE, build_world
-from workflow import engine
-from workflow.eligibility_gate import latest_reports
+from workflow.eligibility.gate import latest_reports
+from workflow.eligibility.standards import STANDARDS_DIR, load_standard_yaml
+from workflow.eligibility.standards_store import get_standard, latest_version, publish
+from workflow.engine import core as engine
 from workflow.errors import GuardRefused
 from workflow.models import ApplicantProfile, Case, ReviewSession
-from workflow.standards import STANDARDS_DIR, load_standard_yaml
-from workflow.standards_store import get_standard, latest_version, publish
 
 _profile = ApplicantProfile.__table__
 

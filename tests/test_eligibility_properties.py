@@ -58,7 +58,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workflow.eligibility import EligibilityReport, Relaxations, Verdict, evaluate
-from workflow.profiles import (
+from workflow.eligibility.profiles import (
     AchievementKind,
     Degree,
     EducationLevel,
@@ -69,7 +69,7 @@ from workflow.profiles import (
     TechnicalClass,
     parse_profile,
 )
-from workflow.standards import Standard
+from workflow.eligibility.standards import Standard
 
 PROPERTY_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -53,7 +53,7 @@ from eligibility_factories import (
 )
 
 from workflow.eligibility import EligibilityReport, Relaxations, Verdict
-from workflow.standards import Standard
+from workflow.eligibility.standards import Standard
 
 M, N, J = Verdict.MET, Verdict.NOT_MET, Verdict.NEEDS_JUDGEMENT
 

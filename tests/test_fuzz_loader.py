@@ -22,10 +22,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workflow.calendar import WorkingCalendar
-from workflow.catalog import PIPELINES_DIR
-from workflow.pipelines import MAX_DEADLINE_DAYS, Pipeline, load_pipeline_dir, parse_pipeline
-from workflow.yamlsource import MAX_DEPTH, DefinitionError
+from workflow.pipeline.catalog import PIPELINES_DIR
+from workflow.pipeline.schema import MAX_DEADLINE_DAYS, Pipeline, load_pipeline_dir, parse_pipeline
+from workflow.pipeline.yamlsource import MAX_DEPTH, DefinitionError
+from workflow.time.calendar import WorkingCalendar
 
 SOURCE = "fuzzed.yaml"
 CALENDAR = WorkingCalendar()
@@ -273,7 +273,7 @@ def test_deadlines_the_engine_could_not_count_are_refused_at_load(old, new, frag
 
 def test_nesting_just_under_the_limit_still_loads_as_yaml():
     """The depth limit only refuses what real definitions never need."""
-    from workflow.yamlsource import load_yaml
+    from workflow.pipeline.yamlsource import load_yaml
 
     deep = "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1)
     value = load_yaml(deep, SOURCE)

@@ -7,8 +7,7 @@ from datetime import date
 
 import pytest
 
-from workflow.dossier import validate_profile
-from workflow.identity import (
+from workflow.access.identity import (
     birth_date_in,
     birth_date_mismatch,
     check_character,
@@ -18,7 +17,8 @@ from workflow.identity import (
     profile_for_reviewers,
     with_check_character,
 )
-from workflow.profiles import ProfileInvalid, parse_profile
+from workflow.eligibility.dossier import validate_profile
+from workflow.eligibility.profiles import ProfileInvalid, parse_profile
 
 TODAY = date(2026, 6, 1)
 VALID = "430202198405120036"

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from web.cli import main
-from workflow.pipelines import load_pipeline_dir, parse_pipeline
-from workflow.yamlsource import DefinitionError
+from workflow.pipeline.schema import load_pipeline_dir, parse_pipeline
+from workflow.pipeline.yamlsource import DefinitionError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pipelines"
 MINIMAL = (FIXTURES / "minimal.yaml").read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from workflow.pipelines import load_pipeline_dir
+from workflow.pipeline.schema import load_pipeline_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 PIPELINE_DIRS = (ROOT / "definitions" / "pipelines", ROOT / "tests" / "fixtures" / "pipelines")
@@ -30,9 +30,9 @@ def _state_names() -> frozenset[str]:
 
 
 STORED_VOCABULARY = {
-    ("workflow/sitting.py", "not_passed"):
+    ("workflow/panel/sitting.py", "not_passed"):
         "the key of the signed minutes' totals: minutes already closed are verified by re-hashing them",
-    ("workflow/prereview.py", "pre_review"):
+    ("workflow/panel/prereview.py", "pre_review"):
         "the kind of a hash-chained committee draw: draws already recorded are verified by re-hashing them",
     ("workflow/models/committee.py", "defence"):
         "the name of the table of defence interviews (a schema name, not a state)",
@@ -87,10 +87,10 @@ def _trigger_names() -> frozenset[str]:
 TRIGGER_HOMONYMS = {
     ("web/casepage.py", "accept"): "the HTML attribute of the upload field (accept=...)",
     ("web/forms.py", "accept"): "the HTML attribute of the objection's evidence field",
-    ("workflow/actions.py", "issue_certificate"): "the name of the registered action that issues a certificate",
-    ("workflow/actions.py", "recommend"): "a stored eligibility check's step (recheck / recommend / submission)",
-    ("workflow/eligibility_gate.py", "recommend"): "a stored eligibility check's step",
-    ("workflow/queries.py", "recommend"): "a stored eligibility check's step",
+    ("workflow/engine/actions.py", "issue_certificate"): "the name of the registered action that issues a certificate",
+    ("workflow/engine/actions.py", "recommend"): "a stored eligibility check's step (recheck / recommend / submission)",
+    ("workflow/eligibility/gate.py", "recommend"): "a stored eligibility check's step",
+    ("workflow/records/queries.py", "recommend"): "a stored eligibility check's step",
     ("web/casepage.py", "recommend"): "a stored eligibility check's step",
     ("web/templates/cases/case.html", "recommend"): "a stored eligibility check's step",
 }

@@ -10,11 +10,12 @@ from driver import advance
 from sqlalchemy import select, update
 
 from seed.cast import build_world
-from workflow import engine, timers
-from workflow.audit import verify_chains
-from workflow.engine import RESTART_PAUSED_DEADLINES
+from workflow.engine import core as engine
+from workflow.engine import timers
+from workflow.engine.core import RESTART_PAUSED_DEADLINES
 from workflow.models import Case, ReviewSession, Timer, as_utc, utcnow
-from workflow.workdays import calendar_from_db
+from workflow.records.audit import verify_chains
+from workflow.time.workdays import calendar_from_db
 
 NOTICES = {"unit_notice": ("unit_notice_end", "close_unit_notice"),
            "result_notice": ("result_notice_end", "close_result_notice")}

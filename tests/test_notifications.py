@@ -12,10 +12,12 @@ from aiosmtpd.controller import Controller
 from driver import advance
 from sqlalchemy import select, update
 
-from workflow import engine, notify, timers
-from workflow.calendar import CHINA_TZ, WorkingCalendar
-from workflow.mailer import SmtpSettings, send_pending
+from workflow.engine import core as engine
+from workflow.engine import timers
 from workflow.models import EmailMessage, Notification, Timer, User, as_utc
+from workflow.records import notify
+from workflow.records.mailer import SmtpSettings, send_pending
+from workflow.time.calendar import CHINA_TZ, WorkingCalendar
 
 
 class _Inbox:

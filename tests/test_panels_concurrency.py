@@ -13,10 +13,11 @@ from panel_helpers import box_of, case_at_vote, seat_members
 from sqlalchemy import func, select, text
 
 from seed.cast import build_world
-from workflow import ballots, engine
 from workflow.db import Database
+from workflow.engine import core as engine
 from workflow.errors import InvalidAction, WorkflowError
 from workflow.models import BallotParticipation
+from workflow.panel import ballots
 
 _part = BallotParticipation.__table__
 VOTERS = 200
@@ -141,8 +142,8 @@ def test_concurrent_sign_ins_of_one_member_are_idempotent(any_db):
     from sqlalchemy import func, select
 
     from seed.cast import build_world
-    from workflow import ballots, sitting
     from workflow.models import Attendance
+    from workflow.panel import ballots, sitting
 
     world = build_world(any_db)
     sitting.open_sitting(any_db, world.session_id, world.chair)

@@ -7,11 +7,12 @@ from driver import advance, close_secrets
 from panel_helpers import case_at_vote, org_name
 from sqlalchemy import select, update
 
-from workflow import ballots, conflicts, engine, prereview
 from workflow.directory import actor_for, create_user
+from workflow.engine import core as engine
 from workflow.errors import GuardRefused, InvalidAction, MissingData, PermissionDenied
 from workflow.models import CommitteeSeat, Conflict, Expert, PanelLog
-from workflow.panel_audit import verify_chain
+from workflow.panel import ballots, conflicts, prereview
+from workflow.panel.audit import verify_chain
 
 _conflict = Conflict.__table__
 _log = PanelLog.__table__
@@ -240,7 +241,7 @@ def test_dismissal_by_the_chair_restores_the_vote(world):
 
 
 def test_detect_conflicts_action_is_registered_for_pipelines():
-    from workflow.registry import ACTIONS
+    from workflow.engine.registry import ACTIONS
 
     assert "detect_conflicts" in ACTIONS
 

@@ -9,11 +9,11 @@ from panel_helpers import add_pool
 from sqlalchemy import select, text, update
 
 from seed.cast import build_world
-from workflow import committee
 from workflow.db import Database
 from workflow.directory import actor_for, create_org, create_user
 from workflow.errors import InvalidAction, PermissionDenied
 from workflow.models import CommitteeDraw, CommitteeSeat, Expert, ReviewSession
+from workflow.panel import committee
 
 _draw = CommitteeDraw.__table__
 _seat = CommitteeSeat.__table__
@@ -100,7 +100,7 @@ def test_a_tampered_record_is_refused(world, tamper):
 
 def test_a_recomputed_hash_does_not_hide_a_forged_result(world):
     """Someone who rewrites the result *and* its hash still fails: the draw re-run from the seed disagrees."""
-    from workflow.panel_audit import draw_hash
+    from workflow.panel.audit import draw_hash
 
     add_pool(world.db, 20)
     session_id = new_session(world, committee_size=7)
@@ -216,7 +216,7 @@ def test_replacement_excludes_seated_earlier_drawn_and_conflicted(world):
     remaining = set(pool) - set(first.drawn) - {pool[0]}
     case_id = world.open("industry-session")
     advance(world, case_id, "eligibility_recheck")
-    from workflow import engine
+    from workflow.engine import core as engine
 
     engine.fire(world.db, case_id, "confirm_eligibility", world.officer)  # before the panel now
     gone = user_of(world.db, [first.drawn[0]])[0]
@@ -232,8 +232,8 @@ def test_replacement_excludes_seated_earlier_drawn_and_conflicted(world):
 
 
 def test_chain_uses_the_case_event_hash(world):
-    """The draw chain reuses workflow.audit.event_hash: a record's hash is that function of its fields."""
-    from workflow.audit import event_hash
+    """The draw chain reuses workflow.records.audit.event_hash: a record's hash is that function of its fields."""
+    from workflow.records.audit import event_hash
 
     add_pool(world.db, 8)
     session_id = new_session(world, committee_size=5)

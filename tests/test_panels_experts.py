@@ -9,8 +9,8 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from panel_helpers import org_name
 
-from workflow import experts
 from workflow.errors import InvalidAction, PermissionDenied
+from workflow.panel import experts
 
 HEADER = ["专家编号", "姓名", "登录账号", "专业", "系列", "职称级别", "工作单位", "地区", "聘期开始", "聘期结束",
           "状态", "回避关系", "电话", "邮箱", "备注"]

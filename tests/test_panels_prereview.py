@@ -8,9 +8,10 @@ import pytest
 from driver import advance, case_row, prepare, step
 from panel_helpers import seat_members
 
-from workflow import ballots, committee, conflicts, engine, prereview
+from workflow.engine import core as engine
 from workflow.errors import GuardRefused, InvalidAction, MissingData, PermissionDenied
 from workflow.models import CommitteeDraw, ReviewSession
+from workflow.panel import ballots, committee, conflicts, prereview
 
 
 def at_pre_review(world, **kw) -> int:

@@ -8,9 +8,10 @@ import pytest
 from driver import case_row, close_secrets
 from panel_helpers import box_of, case_at_vote, seat_members
 
-from workflow import ballots, conflicts, engine
-from workflow.ballots import Tally
+from workflow.engine import core as engine
 from workflow.errors import GuardRefused
+from workflow.panel import ballots, conflicts
+from workflow.panel.ballots import Tally
 
 TWO_THIRDS = Fraction(2, 3)
 

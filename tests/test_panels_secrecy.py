@@ -14,10 +14,11 @@ from phe import paillier
 from sqlalchemy import inspect, select, text
 
 from seed.cast import build_world
-from workflow import ballots, engine
-from workflow.ballot_keys import COUNTERS, rebuild_key
 from workflow.db import Database
+from workflow.engine import core as engine
 from workflow.models import BallotParticipation
+from workflow.panel import ballots
+from workflow.panel.ballot_keys import COUNTERS, rebuild_key
 
 VOTES = 50
 _part = BallotParticipation.__table__

@@ -8,9 +8,10 @@ import pytest
 from driver import advance, close_secrets, keep_shares
 from panel_helpers import case_at_vote
 
-from workflow import ballots, engine, sitting
+from workflow.engine import core as engine
 from workflow.errors import GuardRefused, InvalidAction, PermissionDenied
 from workflow.models import Sitting
+from workflow.panel import ballots, sitting
 
 
 def test_only_the_chair_opens_and_attendance_needs_an_open_sitting(world):
@@ -71,7 +72,7 @@ def test_sign_off_waits_for_open_ballots_then_freezes_everything(world):
 def test_minutes_give_counts_and_results_never_who_voted_how(world):
     passed = case_at_vote(world)
     failed = case_at_vote(world)
-    from workflow import conflicts
+    from workflow.panel import conflicts
 
     voters = [world.chair, *world.members]
     choices_passed = ["yes", "yes", "yes", "yes", "yes", "no", "abstain"]

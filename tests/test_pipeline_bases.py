@@ -1,4 +1,4 @@
-"""``extends:``: pipelines state only their differences from a shared base chain (workflow/pipeline_bases.py)."""
+"""``extends:``: pipelines state only their differences from a shared base chain (workflow/pipeline/bases.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from workflow.catalog import DEFINITIONS_DIR, get_pipeline, sync_pipelines
-from workflow.pipeline_bases import BASES_DIR
-from workflow.pipelines import load_pipeline_dir, parse_pipeline
-from workflow.yamlsource import DefinitionError
+from workflow.pipeline.bases import BASES_DIR
+from workflow.pipeline.catalog import DEFINITIONS_DIR, get_pipeline, sync_pipelines
+from workflow.pipeline.schema import load_pipeline_dir, parse_pipeline
+from workflow.pipeline.yamlsource import DefinitionError
 
 SHIPPED = DEFINITIONS_DIR / "pipelines"
 FIFTH = Path(__file__).parent / "fixtures" / "pipelines" / "talent-express.yaml"

@@ -14,13 +14,15 @@ import pytest
 from driver import DATA_FOR, advance, case_row, close_secrets, happy_path, step
 from sqlalchemy import func, select
 
-from workflow import ballots, engine, timers
-from workflow.audit import verify_chains
-from workflow.catalog import PIPELINES_DIR, latest_versions
+from workflow.access.roles import ROLES
+from workflow.engine import core as engine
+from workflow.engine import timers
 from workflow.errors import GuardRefused, InvalidAction, MissingData, PermissionDenied
 from workflow.models import Case, CaseEvent, Certificate, utcnow
-from workflow.pipelines import parse_pipeline
-from workflow.roles import ROLES
+from workflow.panel import ballots
+from workflow.pipeline.catalog import PIPELINES_DIR, latest_versions
+from workflow.pipeline.schema import parse_pipeline
+from workflow.records.audit import verify_chains
 
 PIPELINE_FILES = sorted(PIPELINES_DIR.glob("*.yaml"))
 PIPELINE_IDS = [p.stem for p in PIPELINE_FILES]

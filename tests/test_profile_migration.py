@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from workflow import migrate
 from workflow.db import Database
+from workflow.eligibility.profiles import parse_profile
 from workflow.models import ApplicantProfile, User
-from workflow.profiles import parse_profile
 
 _users = User.__table__
 _profiles = ApplicantProfile.__table__

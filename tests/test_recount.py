@@ -11,9 +11,10 @@ from sqlalchemy import text
 
 from bench import voting
 from seed.cast import build_world
-from workflow import ballots, engine, sitting
-from workflow.ballot_keys import BallotShares, committee_public_key
+from workflow.engine import core as engine
 from workflow.errors import InvalidAction, PermissionDenied
+from workflow.panel import ballots, sitting
+from workflow.panel.ballot_keys import BallotShares, committee_public_key
 
 
 def _closed_case(world, choices: list[str]) -> int:

@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import func, insert, literal, select, union_all
 
 from seed.demo import load_demo
-from workflow import reports
-from workflow.access import VisibleCases, visible_cases
-from workflow.calendar import CHINA_TZ
+from workflow.access.roles import Actor
+from workflow.access.visibility import VisibleCases, visible_cases
 from workflow.db import Database
 from workflow.models import CalendarOverride, Case, Organisation, User
-from workflow.roles import Actor
+from workflow.records import reports
+from workflow.time.calendar import CHINA_TZ
 
 NOW = datetime(2026, 6, 22, 10, 0, tzinfo=CHINA_TZ)
 DAY = 1440  # minutes in a day: durations below are written as whole working days + minutes / DAY

@@ -12,12 +12,13 @@ from driver import DATA_FOR
 from sqlalchemy import insert, select
 
 from seed.cast import SAMPLE_PDF
-from workflow import attachments, engine
-from workflow.catalog import DEFINITIONS_DIR, get_pipeline, latest_versions
+from workflow.engine import core as engine
 from workflow.errors import GuardRefused, InvalidAction
 from workflow.models import Case, PipelineVersion
-from workflow.pipelines import load_pipeline_dir, parse_pipeline
-from workflow.yamlsource import DefinitionError
+from workflow.pipeline.catalog import DEFINITIONS_DIR, get_pipeline, latest_versions
+from workflow.pipeline.schema import load_pipeline_dir, parse_pipeline
+from workflow.pipeline.yamlsource import DefinitionError
+from workflow.records import attachments
 
 SHIPPED = load_pipeline_dir(DEFINITIONS_DIR / "pipelines")
 

@@ -15,10 +15,11 @@ import pytest
 from alembic import command
 from sqlalchemy import Column, MetaData, Table, select, update
 
-from workflow import engine, migrate
+from workflow import migrate
 from workflow.administration import save_session
 from workflow.db import Database
-from workflow.dossier import update_declaration
+from workflow.eligibility.dossier import update_declaration
+from workflow.engine import core as engine
 from workflow.errors import MissingData, StaleCase
 from workflow.models import Case, CommitteeSeat, Organisation, ReviewSession, User
 
@@ -231,8 +232,8 @@ def test_the_migration_gives_existing_sessions_the_standards_of_their_series(any
 
 def test_changing_the_declaration_raises_the_version_and_leaves_an_event(world):
     """Two edits made from the same page must not both succeed; each change is in the case's chained history."""
-    from workflow.audit import verify_chains
     from workflow.models import CaseEvent
+    from workflow.records.audit import verify_chains
 
     case_id = world.open("industry-session", level="副高")
     with world.db.session() as s:

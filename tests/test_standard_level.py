@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from workflow import engine
-from workflow.dossier import update_declaration
+from workflow.eligibility.dossier import update_declaration
+from workflow.engine import core as engine
 from workflow.errors import MissingData
 from workflow.models import Case
 

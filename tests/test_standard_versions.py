@@ -11,13 +11,10 @@ from driver import case_row
 from sqlalchemy import inspect, select, update
 
 from seed.cast import STANDARD_FOR, build_world
-from workflow import engine, migrate
-from workflow.calendar import CHINA_TZ
+from workflow import migrate
 from workflow.db import Database
-from workflow.errors import GuardRefused
-from workflow.models import ReviewSession, StandardVersion
-from workflow.standards import STANDARDS_DIR, Standard, load_standard_dir, load_standard_yaml
-from workflow.standards_store import (
+from workflow.eligibility.standards import STANDARDS_DIR, Standard, load_standard_dir, load_standard_yaml
+from workflow.eligibility.standards_store import (
     case_counts,
     china_today,
     get_standard,
@@ -29,6 +26,10 @@ from workflow.standards_store import (
     unsubmitted_case_count,
     version_in_force,
 )
+from workflow.engine import core as engine
+from workflow.errors import GuardRefused
+from workflow.models import ReviewSession, StandardVersion
+from workflow.time.calendar import CHINA_TZ
 
 _sv = StandardVersion.__table__
 SENIOR = STANDARD_FOR[("industry-session", "副高")][0]

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from workflow.profiles import AchievementKind, EducationLevel, SkillLevel, TitleLevel, WorkKind
-from workflow.standards import (
+from workflow.eligibility.profiles import AchievementKind, EducationLevel, SkillLevel, TitleLevel, WorkKind
+from workflow.eligibility.standards import (
     STANDARDS_DIR,
     Standard,
     Tag,
@@ -18,7 +18,7 @@ from workflow.standards import (
     load_standard_yaml,
     parse_standard,
 )
-from workflow.yamlsource import DefinitionError
+from workflow.pipeline.yamlsource import DefinitionError
 
 SEED_FILES = sorted(STANDARDS_DIR.glob("*.yaml"))
 

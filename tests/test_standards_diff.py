@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from workflow.standards import STANDARDS_DIR, Standard, load_standard_dir, load_standard_yaml
-from workflow.standards_diff import diff_standards
+from workflow.eligibility.standards import STANDARDS_DIR, Standard, load_standard_dir, load_standard_yaml
+from workflow.eligibility.standards_diff import diff_standards
 
 SME = load_standard_yaml(STANDARDS_DIR / "hunan-sme-advanced-manufacturing-senior.yaml")
 """The richest seed: education and direct routes, numbered achievement items with branches, bridging."""

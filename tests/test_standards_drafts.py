@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from seed.cast import build_world
+from workflow.eligibility.standards import STANDARDS_DIR, load_standard_yaml
+from workflow.eligibility.standards_drafts import delete_draft, get_draft, list_drafts, publish_draft, save_draft
+from workflow.eligibility.standards_store import get_standard, history, latest_version, publish
 from workflow.errors import MissingData, StaleCase
 from workflow.models import StandardDraft, StandardVersion
-from workflow.standards import STANDARDS_DIR, load_standard_yaml
-from workflow.standards_drafts import delete_draft, get_draft, list_drafts, publish_draft, save_draft
-from workflow.standards_store import get_standard, history, latest_version, publish
 
 BASE = "industrial-internet-engineer"
 SEED = load_standard_yaml(STANDARDS_DIR / f"{BASE}.yaml")

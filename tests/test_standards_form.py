@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from web import standards_form as sf
-from workflow.standards import load_standard_dir
-from workflow.standards_validation import check_standard
+from workflow.eligibility.standards import load_standard_dir
+from workflow.eligibility.standards_validation import check_standard
 
 SEEDS = load_standard_dir()
 HUNAN = "hunan-sme-advanced-manufacturing-senior"

@@ -22,7 +22,13 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from workflow.standards import STANDARDS_DIR, Standard, dump_standard_yaml, load_standard_yaml, parse_standard
+from workflow.eligibility.standards import (
+    STANDARDS_DIR,
+    Standard,
+    dump_standard_yaml,
+    load_standard_yaml,
+    parse_standard,
+)
 
 SEEDS = sorted(STANDARDS_DIR.glob("*.yaml"))
 LOADED = {path.name: load_standard_yaml(path) for path in SEEDS}

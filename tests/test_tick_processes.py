@@ -23,8 +23,8 @@ from driver import advance
 from sqlalchemy import create_engine, func, select, text
 
 from seed.cast import build_world
-from workflow.audit import verify_chains
 from workflow.models import Case, CaseEvent, Timer, utcnow
+from workflow.records.audit import verify_chains
 
 pytestmark = pytest.mark.postgres
 

@@ -1,5 +1,6 @@
-"""One visibility rule, two forms: the SQL scope every listing uses (:func:`workflow.access.visible_cases`)
-admits exactly the cases the case page's predicate (:func:`workflow.access.dossier_relations`) lets each person
+"""One visibility rule, two forms: the SQL scope every listing uses (:func:`workflow.access.visibility.visible_cases`)
+admits exactly the cases the case page's predicate (:func:`workflow.access.visibility.dossier_relations`) lets each
+person
 open — checked case by case for every account of the demo, which holds every role and every stage, on SQLite and
 on PostgreSQL (whose superior-chain test is JSONB containment, SQLite's a search of ``json_each``).
 
@@ -16,17 +17,17 @@ import pytest
 from sqlalchemy import create_engine, select, text
 
 from seed.demo import load_demo
-from workflow import process_view, queries, reports
-from workflow.access import VisibleCases, dossier_relations, visible_case_condition, visible_cases
+from workflow.access.roles import Actor
+from workflow.access.visibility import VisibleCases, dossier_relations, visible_case_condition, visible_cases
 from workflow.bootstrap import open_database as make_database
-from workflow.calendar import CHINA_TZ
-from workflow.catalog import get_pipeline, state_names
-from workflow.conflicts import PANEL_STAGE, declare_conflict
 from workflow.db import Database
 from workflow.directory import actor_for
 from workflow.errors import WorkflowError
 from workflow.models import Case, CommitteeSeat, User
-from workflow.roles import Actor
+from workflow.panel.conflicts import PANEL_STAGE, declare_conflict
+from workflow.pipeline.catalog import get_pipeline, state_names
+from workflow.records import process_view, queries, reports
+from workflow.time.calendar import CHINA_TZ
 
 NOW = datetime(2026, 6, 22, 10, 0, tzinfo=CHINA_TZ)  # the moment the demo is written for
 seat = CommitteeSeat.__table__

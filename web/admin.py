@@ -18,13 +18,13 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from workflow import administration as admin_ops
-from workflow import queries
-from workflow.catalog import latest_pipelines
-from workflow.engine import RESTART_PAUSED_DEADLINES
+from workflow.access.roles import ROLES, USER_ROLES
+from workflow.eligibility.standards_store import latest_standards
+from workflow.engine.core import RESTART_PAUSED_DEADLINES
 from workflow.errors import WorkflowError
 from workflow.models import Case, Organisation, ReviewSession, User
-from workflow.roles import ROLES, USER_ROLES
-from workflow.standards_store import latest_standards
+from workflow.pipeline.catalog import latest_pipelines
+from workflow.records import queries
 
 from .extensions import get_db
 from .forms import Form, options

@@ -12,10 +12,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from workflow import attachments as attachment_store
-from workflow import engine, queries
-from workflow.catalog import get_pipeline, latest_pipelines
-from workflow.dossier import (
+from workflow.eligibility.dossier import (
     ACCOUNT_EVIDENCE_KINDS,
     BASIC_FIELDS,
     LEVELS,
@@ -27,8 +24,12 @@ from workflow.dossier import (
     save_profile,
     update_declaration,
 )
+from workflow.engine import core as engine
 from workflow.errors import WorkflowError
 from workflow.models import Organisation
+from workflow.pipeline.catalog import get_pipeline, latest_pipelines
+from workflow.records import attachments as attachment_store
+from workflow.records import queries
 
 from .casepage import render_case
 from .extensions import get_db
@@ -201,7 +202,7 @@ def _session_label(row: dict[str, Any]) -> str:
 def _standards() -> dict[str, Any]:
     """Every occupation standard that can be chosen today, in its version in force (the one a submission
     today would be judged by), by id."""
-    from workflow.standards_store import china_today, standards_in_force
+    from workflow.eligibility.standards_store import china_today, standards_in_force
 
     return {s.id: s for s in standards_in_force(_db(), china_today())}
 

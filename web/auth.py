@@ -10,10 +10,10 @@ from sqlalchemy import ColumnElement, Connection, func, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
+from workflow.access.passwords import hash_password, verify_password
 from workflow.administration import change_own_password, end_sessions
 from workflow.errors import WorkflowError
 from workflow.models import User
-from workflow.passwords import hash_password, verify_password
 
 from .extensions import get_db
 from .forms import Form, safe_next

@@ -10,8 +10,8 @@ from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from workflow import queries
 from workflow.models import Case, Certificate
+from workflow.records import queries
 
 from .extensions import get_db
 from .inbox import capped_badges, final_states, open_states, pick_tab, tabs_for

@@ -1,7 +1,7 @@
 """The sitting at scale: a member's ballot sheet (every open case, one form, one submission) and the chair's
 agenda with per-case progress counts, opening ballots in a batch and closing them after a confirmation page.
 
-The pages call the core (:mod:`workflow.ballot_sheet`, :mod:`workflow.sitting_agenda`) and never learn a
+The pages call the core (:mod:`workflow.panel.ballot_sheet`, :mod:`workflow.panel.agenda`) and never learn a
 choice: the sheet's marks exist only in the member's form until submitted; the chair sees "已投 n / 出席 m".
 """
 
@@ -11,10 +11,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from workflow import ballot_sheet as sheets
-from workflow import ballots
-from workflow import sitting_agenda as agendas
 from workflow.errors import PermissionDenied, WorkflowError
+from workflow.panel import agenda as agendas
+from workflow.panel import ballot_sheet as sheets
+from workflow.panel import ballots
 
 from .cases import ballot_shares_from_request
 from .extensions import get_db
@@ -32,7 +32,7 @@ def _db():
 
 
 def _session(session_id: int) -> dict:
-    from workflow import queries
+    from workflow.records import queries
 
     with _db().read() as conn:
         session = queries.session_row(conn, session_id)
@@ -114,7 +114,7 @@ def _agenda(session_id: int):
 
 
 def _is_chair(session_id: int) -> bool:
-    from workflow.access import seat_role
+    from workflow.access.visibility import seat_role
 
     with _db().read() as conn:
         return seat_role(conn, session_id, current_user.id) == "chair" and current_user.has("panel_chair")

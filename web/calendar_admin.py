@@ -1,6 +1,6 @@
 """The administrators' working-calendar page: a year's days off and 调休 working weekends, overrides, checks.
 
-The rules live in :mod:`workflow.calendar_overrides`; this view parses the input, shows refusals next to the
+The rules live in :mod:`workflow.time.overrides`; this view parses the input, shows refusals next to the
 form with what was typed kept, and never writes anything itself.
 """
 
@@ -13,10 +13,10 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from workflow import calendar_overrides as cal
-from workflow.calendar import CHINA_TZ
 from workflow.errors import WorkflowError
 from workflow.models import utcnow
+from workflow.time import overrides as cal
+from workflow.time.calendar import CHINA_TZ
 
 from .extensions import get_db
 from .i18n import current_lang

@@ -14,17 +14,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from workflow import attachments as attachment_store
-from workflow import engine, prereview, queries, verification
-from workflow.access import dossier_relations, viewing_relations
-from workflow.catalog import get_pipeline, latest_versions, screen_state
-from workflow.certificate_pdf import HOLDER_RELATIONS
-from workflow.dossier import ACCOUNT_EVIDENCE_KINDS, PROFILE_SECTIONS
+from workflow.access.identity import profile_for_reviewers
+from workflow.access.objector_privacy import is_objection_event, redact_objectors
+from workflow.access.roles import OBJECTOR_ROLES, ROLES
+from workflow.access.visibility import dossier_relations, viewing_relations
+from workflow.eligibility import verification
+from workflow.eligibility.dossier import ACCOUNT_EVIDENCE_KINDS, PROFILE_SECTIONS
+from workflow.engine import core as engine
 from workflow.errors import PermissionDenied
-from workflow.identity import profile_for_reviewers
-from workflow.objector_privacy import is_objection_event, redact_objectors
-from workflow.pipelines import Pipeline
-from workflow.roles import OBJECTOR_ROLES, ROLES
+from workflow.panel import prereview
+from workflow.pipeline.catalog import get_pipeline, latest_versions, screen_state
+from workflow.pipeline.schema import Pipeline
+from workflow.records import attachments as attachment_store
+from workflow.records import queries
+from workflow.records.certificate_pdf import HOLDER_RELATIONS
 
 from .diagram import diagram_states, pipeline_svg
 from .extensions import get_db
@@ -176,9 +179,9 @@ def build_case_context(case_id: int, *, error: str | None = None, kept: dict[str
     """The template context of the case page for the current user (404 unknown, 403 not theirs).
 
     Everything the page shows is read on one connection (:func:`web.security.statement_reads`): the case
-    row with its small companions in one statement (:func:`workflow.queries.case_page`), then the lists, and
+    row with its small companions in one statement (:func:`workflow.records.queries.case_page`), then the lists, and
     the engine's permission and guard checks on the row already read. Committee members are the exception:
-    their right to open the dossier runs conflict detection (:func:`workflow.access.dossier_relations`), so
+    their right to open the dossier runs conflict detection (:func:`workflow.access.visibility.dossier_relations`), so
     it is decided between two reads.
     """
     db = get_db()
@@ -204,7 +207,7 @@ def build_case_context(case_id: int, *, error: str | None = None, kept: dict[str
     p = gathered["pipeline"]
     events = gathered.pop("events")
     timers = gathered.pop("timers")
-    # The pinned version's state, with what the screens need from the newest version (workflow.catalog).
+    # The pinned version's state, with what the screens need from the newest version (workflow.pipeline.catalog).
     state_def = screen_state(db, p.id, p.version, case["state"])
     shown = []
     for o in gathered.pop("options"):
@@ -293,7 +296,7 @@ def _gather(db, conn, page: queries.CasePageRow, actor, relations: list[str]) ->
 def _standard(conn, case: dict[str, Any], in_force: int | None):
     """The occupation standard the case is judged by: the pinned version, else the version in force today
     (``in_force``: the one a submission today would pin; None when none has taken effect yet)."""
-    from workflow.standards_store import get_standard
+    from workflow.eligibility.standards_store import get_standard
 
     if not case.get("standard_id"):
         return None
@@ -313,8 +316,8 @@ def _eligibility(records: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
 
 def _panel_context(db, case: dict[str, Any], state, actor, relations: list[str]) -> dict[str, Any]:
     """The committee's side of the case: review group, opinions, defence, sitting — for those who run it."""
-    from workflow import sitting
     from workflow.errors import WorkflowError
+    from workflow.panel import sitting
 
     names: dict[int, str] = {}
     group = prereview.assigned_reviewers(db, case["id"]) if case["session_id"] else []

@@ -4,7 +4,7 @@
 the user may not take this action on it, 409 when the page was stale or the action is not possible now or a
 rule refuses it, 422 when required input is missing — each time re-rendering the page the form came from
 with the message in the user's language and the typed input kept. The order, the acting role and the
-objection rules are the command layer's (:mod:`workflow.commands`, which the API calls too): this view only
+objection rules are the command layer's (:mod:`workflow.engine.commands`, which the API calls too): this view only
 reads the form and renders the answer.
 
 A named objection may carry one evidence file (field ``evidence``, PDF/JPEG/PNG by content). It is checked
@@ -21,12 +21,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from workflow import attachments as attachment_store
-from workflow import commands, queries
-from workflow.access import dossier_relations
-from workflow.ballot_keys import BallotShares
-from workflow.catalog import get_pipeline
+from workflow.access.visibility import dossier_relations
+from workflow.engine import commands
 from workflow.errors import CaseNotFound, FileRefused, MissingData, WorkflowError
+from workflow.panel.ballot_keys import BallotShares
+from workflow.pipeline.catalog import get_pipeline
+from workflow.records import attachments as attachment_store
+from workflow.records import queries
 
 from .casepage import render_case, transition_label
 from .errors import render_error
@@ -66,7 +67,7 @@ def _refuse(command: commands.CaseCommand, err: WorkflowError, form: TransitionF
 def act(case_id: int, trigger: str):
     """Fire ``trigger`` on the case as the signed-in user (see the module docstring for the statuses).
 
-    The checks, their order and the objection rules are the command layer's (:mod:`workflow.commands`); this
+    The checks, their order and the objection rules are the command layer's (:mod:`workflow.engine.commands`); this
     view reads the form into a submission and renders the outcome.
     """
     db = get_db()
@@ -160,7 +161,7 @@ def ballot_shares_from_request() -> BallotShares | str:
 
 
 class UploadFolder:
-    """The upload folder as the command layer's file store (:class:`workflow.commands.FileStore`): files are
+    """The upload folder as the command layer's file store (:class:`workflow.engine.commands.FileStore`): files are
     checked by content and written by :func:`web.uploads.store`, refusals are the core's FileRefused."""
 
     def __init__(self, folder: str, max_bytes: int) -> None:

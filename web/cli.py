@@ -12,10 +12,10 @@ from pathlib import Path
 import click
 
 from workflow import migrate
-from workflow.catalog import PIPELINES_DIR
 from workflow.db import Database, database_url
-from workflow.pipelines import load_pipeline_dir
-from workflow.yamlsource import DefinitionError
+from workflow.pipeline.catalog import PIPELINES_DIR
+from workflow.pipeline.schema import load_pipeline_dir
+from workflow.pipeline.yamlsource import DefinitionError
 
 
 def _db(ctx: click.Context) -> Database:
@@ -250,7 +250,7 @@ def audit() -> None:
 
 def _public_keys(extra: tuple[str, ...] = ()):
     """The checkpoint verify set (environment, ``--public-key`` options, the signing key's own half)."""
-    from workflow.checkpoints import CheckpointError, configured_public_keys
+    from workflow.records.checkpoints import CheckpointError, configured_public_keys
 
     try:
         return configured_public_keys(extra=extra)
@@ -276,7 +276,7 @@ def audit_verify(ctx: click.Context, against: Path | None, public_keys: tuple[st
     differs from the signed one), deleted cases, changed tallies of closed ballot boxes, and checkpoints that
     are missing, replaced or forged.
     """
-    from workflow.checkpoints import CheckpointError, load_checkpoint_file, verify
+    from workflow.records.checkpoints import CheckpointError, load_checkpoint_file, verify
 
     keys = _public_keys(public_keys)
     try:
@@ -305,7 +305,7 @@ def audit_verify(ctx: click.Context, against: Path | None, public_keys: tuple[st
               help="Where to write the private key (mode 0600; an existing file is never overwritten).")
 def audit_keygen(out: Path) -> None:
     """Create an Ed25519 checkpoint signing key; print its public key for TITLEREVIEW_CHECKPOINT_PUBLIC_KEYS."""
-    from workflow.checkpoints import CheckpointError, fingerprint, generate_key, key_id, public_key_text
+    from workflow.records.checkpoints import CheckpointError, fingerprint, generate_key, key_id, public_key_text
 
     try:
         key = generate_key(out)
@@ -330,7 +330,7 @@ def audit_checkpoint(ctx: click.Context, key_path: Path, force: bool, public_key
 
     Refuses (exit 1, naming what changed) when the database does not verify against the newest checkpoint.
     """
-    from workflow.checkpoints import CheckpointError, CheckpointRefused, load_private_key, sign_checkpoint
+    from workflow.records.checkpoints import CheckpointError, CheckpointRefused, load_private_key, sign_checkpoint
 
     try:
         key = load_private_key(key_path)
@@ -357,7 +357,7 @@ def audit_checkpoint(ctx: click.Context, key_path: Path, force: bool, public_key
 def audit_export_checkpoints(ctx: click.Context, out: Path | None, with_lists: bool,
                              public_keys: tuple[str, ...]) -> None:
     """Write every signed checkpoint as JSON lines (the file outsiders keep; see the public page)."""
-    from workflow.checkpoints import export_checkpoints
+    from workflow.records.checkpoints import export_checkpoints
 
     lines = export_checkpoints(_db(ctx), _public_keys(public_keys), with_lists=with_lists)
     if out is None:
@@ -387,7 +387,7 @@ def _advanced(db: Database, now: datetime, text: str) -> datetime:
         return now + timedelta(days=n)
     if unit == "h":
         return now + timedelta(hours=n)
-    from workflow.workdays import calendar_from_db
+    from workflow.time.workdays import calendar_from_db
 
     with db.read() as conn:
         return calendar_from_db(conn).period_end(now, n)
@@ -401,11 +401,11 @@ def _advanced(db: Database, now: datetime, text: str) -> datetime:
 @click.pass_context
 def tick(ctx: click.Context, now_text: str | None, advance_text: str | None) -> None:
     """Fire due deadlines, send reminders and deliver the outbox (safe to run from several hosts)."""
-    from workflow.calendar import CHINA_TZ
-    from workflow.mailer import SmtpSettings, send_pending
+    from workflow.engine.timers import tick as run_tick
     from workflow.models import utcnow
-    from workflow.notify import dispatch
-    from workflow.timers import tick as run_tick
+    from workflow.records.mailer import SmtpSettings, send_pending
+    from workflow.records.notify import dispatch
+    from workflow.time.calendar import CHINA_TZ
 
     now = utcnow()
     if now_text:
@@ -439,7 +439,7 @@ def _checkpoint_after_sign_off(db: Database) -> None:
     key_path = os.environ.get("TITLEREVIEW_CHECKPOINT_KEY")
     if not key_path:
         return  # the key lives on one host only; the others' ticks leave checkpoints to it
-    from workflow.checkpoints import (
+    from workflow.records.checkpoints import (
         CheckpointError,
         CheckpointRefused,
         checkpoint_due,
@@ -470,7 +470,7 @@ def backup_cmd(ctx: click.Context, path: Path, force: bool) -> None:
 
     SQLite: a SQLite file (online backup API). PostgreSQL: a pg_dump custom-format archive.
     """
-    from workflow.backup import BackupError, backup
+    from workflow.records.backup import BackupError, backup
 
     db = _db(ctx)
     try:
@@ -493,7 +493,7 @@ def restore_cmd(ctx: click.Context, path: Path, force: bool) -> None:
     Stop the application first. Refuses a file that is not a titlereview backup, and a database that already
     holds data unless --force. Exits 1 if anything fails or any restored hash chain is broken.
     """
-    from workflow.backup import BackupError, restore
+    from workflow.records.backup import BackupError, restore
 
     db = _db(ctx)
     try:

@@ -4,7 +4,7 @@ Administrators (``/admin/sessions/<id>/committee``): draw the session's committe
 pool with the seed shown, re-run the recorded draws to confirm them, draw a replacement the same way and
 appoint the chair. Panel members (``/panel/cases/<id>/conflict``): declare a conflict with a case before
 opening its dossier — which recuses them at once; the chair (``/panel/cases/<id>/conflicts``) confirms or
-dismisses declared conflicts. All checks live in :mod:`workflow.committee` and :mod:`workflow.conflicts`.
+dismisses declared conflicts. All checks live in :mod:`workflow.panel.committee` and :mod:`workflow.panel.conflicts`.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from workflow import committee as draws
-from workflow import conflicts, queries
-from workflow.access import seat_role
+from workflow.access.visibility import seat_role
 from workflow.errors import WorkflowError
 from workflow.models import Expert
+from workflow.panel import committee as draws
+from workflow.panel import conflicts
+from workflow.records import queries
 
 from .extensions import get_db
 from .i18n import current_lang

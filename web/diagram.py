@@ -29,8 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html import escape
 
-from workflow.pipelines import Pipeline
-from workflow.stages import stage_catalogue
+from workflow.pipeline.schema import Pipeline
+from workflow.pipeline.stages import stage_catalogue
 
 HUB_MIN_SOURCES = 4
 """An outcome entered from at least this many states is drawn without its incoming edges."""

@@ -1,7 +1,7 @@
 """The expert pool (评审专家库) for administrators: list with filters, add, edit, retire, import from CSV or
 Excel with the per-row error report, the blank template and the export.
 
-The checks and the import itself live in :mod:`workflow.experts`; these views collect input, show its
+The checks and the import itself live in :mod:`workflow.panel.experts`; these views collect input, show its
 refusals next to the form (input kept) and never write anything themselves.
 """
 
@@ -11,8 +11,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from workflow import experts as pool
 from workflow.errors import WorkflowError
+from workflow.panel import experts as pool
 
 from .extensions import get_db
 from .i18n import current_lang

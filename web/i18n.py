@@ -15,8 +15,8 @@ from typing import Any
 from flask import g, request
 from flask_babel import get_locale, get_translations
 
-from workflow.calendar import CHINA_TZ
 from workflow.models import as_utc
+from workflow.time.calendar import CHINA_TZ
 
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 """Supported UI languages and how each names itself in the switch."""

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from workflow.catalog import latest_pipelines
-from workflow.inboxes import inboxes
+from workflow.pipeline.catalog import latest_pipelines
+from workflow.pipeline.inboxes import inboxes
 
 from .i18n import current_lang
 

@@ -8,10 +8,12 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from workflow import ballots, engine, queries
-from workflow.access import seat_role
-from workflow.catalog import latest_pipelines, state_names
+from workflow.access.visibility import seat_role
+from workflow.engine import core as engine
 from workflow.errors import WorkflowError
+from workflow.panel import ballots
+from workflow.pipeline.catalog import latest_pipelines, state_names
+from workflow.records import queries
 
 from .casepage import render_case
 from .extensions import get_db
@@ -49,7 +51,8 @@ def home():
                                     states=_panel_states(), per_page=500,
                                     oldest_first=True).rows if session_ids else []
         # The committee's record of what it voted on: reference, title and outcome, deliberately without a
-        # link (the dossier is closed to members once the vote is over, workflow.access), so not in the scope.
+        # link (the dossier is closed to members once the vote is over, workflow.access.visibility), so not in the
+        # scope.
         decided = queries.list_cases(conn, session_ids=session_ids, states=_decided_states(),
                                      per_page=50).rows if session_ids else []
         progress = queries.panel_progress(conn, [c["id"] for c in active], current_user.id)
@@ -61,7 +64,7 @@ def home():
 
 def _standing(session_id: int) -> dict:
     """The session and the current user's standing in it: seat (chair/member) or organiser; 403 otherwise."""
-    from workflow.committee import administering_role
+    from workflow.panel.committee import administering_role
 
     with _db().read() as conn:
         session = queries.session_row(conn, session_id)
@@ -78,7 +81,7 @@ def _standing(session_id: int) -> dict:
 @roles_required("panel_member", "panel_chair", "authority_officer", "administrator")
 def session(session_id: int):
     """A sitting: opening and sign-off, the committee with attendance, quorum, and the cases before it."""
-    from workflow import sitting as sittings
+    from workflow.panel import sitting as sittings
 
     ctx = _standing(session_id)
     db = _db()
@@ -110,7 +113,7 @@ def open_sitting(session_id: int):
 
     A sitting opened before ballot keys existed has none: the same button then makes the key alone.
     """
-    from workflow import sitting as sittings
+    from workflow.panel import sitting as sittings
 
     ctx = _standing(session_id)
     db = _db()
@@ -157,7 +160,7 @@ def _key_fingerprint(session_id: int) -> str | None:
 @roles_required("panel_chair")
 def close_sitting(session_id: int):
     """The chair signs the sitting off (refused while a ballot is open); the minutes are frozen."""
-    from workflow import sitting as sittings
+    from workflow.panel import sitting as sittings
 
     _standing(session_id)
     try:
@@ -175,7 +178,7 @@ def minutes(session_id: int):
     """The sitting's minutes (counts and results only, never who voted how), as a printable page."""
     from flask import make_response
 
-    from workflow import sitting as sittings
+    from workflow.panel import sitting as sittings
 
     _standing(session_id)
     try:
@@ -220,7 +223,7 @@ def attendance(session_id: int):
 @roles_required("panel_chair", "authority_officer", "administrator")
 def assign(case_id: int):
     """Draw the case's pre-review group at random from the unconflicted seated members (recorded draw)."""
-    from workflow import prereview
+    from workflow.panel import prereview
 
     try:
         group = prereview.assign_reviewers(_db(), case_id, current_user.actor)
@@ -236,8 +239,8 @@ def schedule_defence(case_id: int):
     """Schedule (or reschedule) the defence interview: time and place."""
     from datetime import datetime
 
-    from workflow import prereview
-    from workflow.calendar import CHINA_TZ
+    from workflow.panel import prereview
+    from workflow.time.calendar import CHINA_TZ
 
     values = {k: request.form.get(k, "").strip() for k in ("scheduled_at", "place")}
     kept = {"form": "interview", "values": values}
@@ -257,7 +260,7 @@ def schedule_defence(case_id: int):
 @roles_required("panel_chair", "authority_officer", "administrator")
 def record_defence(case_id: int):
     """Record the defence result; the case then moves on to the committee vote."""
-    from workflow import prereview
+    from workflow.panel import prereview
 
     values = {k: request.form.get(k, "").strip() for k in ("result", "record")}
     kept = {"form": "defence-record", "values": values}

@@ -2,7 +2,7 @@
 every state, and the list of the cases in any one state.
 
 Authority officers see the submitted cases of their own authority, administrators every case (see
-:class:`workflow.access.VisibleCases`); every number on these pages is counted in the same scope as the
+:class:`workflow.access.visibility.VisibleCases`); every number on these pages is counted in the same scope as the
 lists they link to, so a badge saying 3 opens a list of 3.
 """
 
@@ -15,14 +15,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from workflow import process_view
-from workflow.access import VisibleCases
-from workflow.calendar import CHINA_TZ
-from workflow.catalog import UnknownPipeline, get_pipeline
+from workflow.access.visibility import VisibleCases
 from workflow.models import utcnow
-from workflow.pipelines import Pipeline
-from workflow.spreadsheet import XLSX_MIMETYPE, Sheet, safe_filename, workbook_bytes
-from workflow.workdays import calendar_from_db
+from workflow.pipeline.catalog import UnknownPipeline, get_pipeline
+from workflow.pipeline.schema import Pipeline
+from workflow.records import process_view
+from workflow.records.spreadsheet import XLSX_MIMETYPE, Sheet, safe_filename, workbook_bytes
+from workflow.time.calendar import CHINA_TZ
+from workflow.time.workdays import calendar_from_db
 
 from .diagram import live_svg
 from .errors import render_error

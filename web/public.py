@@ -12,10 +12,12 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from workflow import queries
-from workflow.attachments import objection_trigger
-from workflow.catalog import get_pipeline, screen_state
-from workflow.certificate_pdf import (
+from workflow.engine.core import effective_params
+from workflow.models import Timer, as_utc
+from workflow.pipeline.catalog import get_pipeline, screen_state
+from workflow.records import queries
+from workflow.records.attachments import objection_trigger
+from workflow.records.certificate_pdf import (
     code_matches,
     find_cjk_font,
     may_fetch_without_code,
@@ -23,9 +25,7 @@ from workflow.certificate_pdf import (
     render_certificate_pdf,
     verification_code,
 )
-from workflow.engine import effective_params
-from workflow.models import Timer, as_utc
-from workflow.notices import result_notices, unit_notice_rows, visible_notice
+from workflow.records.notices import result_notices, unit_notice_rows, visible_notice
 
 from .extensions import get_db
 from .forms import ObjectionForm
@@ -71,7 +71,7 @@ def render_objection(case_id: int, *, status: int = 200, error: str | None = Non
     """The objection form for a case on notice (re-rendered with the error and typed text when refused).
 
     Only for people who may see the notice, by the rule the printable notices use
-    (:func:`workflow.notices.visible_notice`): a unit-internal notice is for the unit's own staff. Everyone
+    (:func:`workflow.records.notices.visible_notice`): a unit-internal notice is for the unit's own staff. Everyone
     else gets the print page's answer (404) on opening the form; a refused submission is re-rendered without
     the case's details, the same whether the case is on a notice they may not see or on no notice at all.
     """
@@ -254,7 +254,7 @@ def _published_keys() -> dict:
     Only public keys: the web processes never need (and should never be given) the signing key. A key that
     cannot be parsed is left out and logged, so a typo in the setting does not take the page down.
     """
-    from workflow.checkpoints import PUBLIC_KEYS_ENV, CheckpointError, parse_public_keys
+    from workflow.records.checkpoints import PUBLIC_KEYS_ENV, CheckpointError, parse_public_keys
 
     raw = current_app.config.get("CHECKPOINT_PUBLIC_KEYS") or os.environ.get(PUBLIC_KEYS_ENV, "")
     try:
@@ -267,7 +267,7 @@ def _published_keys() -> dict:
 @bp.get("/audit-checkpoints")
 def audit_checkpoints():
     """The signed audit checkpoints (digests and counts only) and the keys that verify them, for everyone."""
-    from workflow.checkpoints import checkpoint_count, fingerprint, load_checkpoints, public_key_text
+    from workflow.records.checkpoints import checkpoint_count, fingerprint, load_checkpoints, public_key_text
 
     keys = _published_keys()
     rows = [cp.statement(keys) for cp in load_checkpoints(_db(), newest_first=True, limit=CHECKPOINTS_SHOWN)]
@@ -282,7 +282,7 @@ def audit_checkpoints():
 @bp.get("/audit-checkpoints.jsonl")
 def audit_checkpoints_file():
     """Every signed checkpoint as JSON lines, to keep outside (``titlereview audit verify --against FILE``)."""
-    from workflow.checkpoints import export_checkpoints
+    from workflow.records.checkpoints import export_checkpoints
 
     body = "".join(export_checkpoints(_db(), _published_keys()))
     response = current_app.response_class(body, mimetype="application/x-ndjson")

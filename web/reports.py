@@ -22,15 +22,15 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from workflow import administration as admin_ops
-from workflow import queries
-from workflow import reports as rep
-from workflow.access import VisibleCases
-from workflow.calendar import CHINA_TZ
-from workflow.catalog import latest_versions
+from workflow.access.roles import ROLES
+from workflow.access.visibility import VisibleCases
 from workflow.models import Case, Certificate, ReviewSession, utcnow
-from workflow.roles import ROLES
-from workflow.spreadsheet import XLSX_MIMETYPE, Sheet, safe_filename, workbook_bytes
-from workflow.stages import stage_catalogue
+from workflow.pipeline.catalog import latest_versions
+from workflow.pipeline.stages import stage_catalogue
+from workflow.records import queries
+from workflow.records import reports as rep
+from workflow.records.spreadsheet import XLSX_MIMETYPE, Sheet, safe_filename, workbook_bytes
+from workflow.time.calendar import CHINA_TZ
 
 from .extensions import get_db
 from .i18n import label

@@ -22,10 +22,10 @@ from flask import abort, current_app, request
 from flask_login import UserMixin, current_user
 from sqlalchemy import Connection, bindparam, select
 
-from workflow.access import VisibleCases, visible_cases
+from workflow.access.roles import ROLES, Actor
+from workflow.access.visibility import VisibleCases, visible_cases
 from workflow.db import Database
 from workflow.models import Organisation, User, UserRole
-from workflow.roles import ROLES, Actor
 
 from .extensions import get_db, login_manager
 
@@ -134,7 +134,8 @@ def _load_user(session_id: str) -> WebUser | None:
 
 def visible_scope(conn: Connection) -> VisibleCases:
     """The cases the signed-in user may see (nothing when nobody is signed in): the one scope every listing,
-    inbox, report and export passes to :mod:`workflow.queries` (see :func:`workflow.access.visible_cases`)."""
+    inbox, report and export passes to :mod:`workflow.records.queries` (see
+    :func:`workflow.access.visibility.visible_cases`)."""
     actor = current_user.actor if current_user.is_authenticated else Actor(user_id=None)
     return visible_cases(conn, get_db(), actor)
 

@@ -6,7 +6,8 @@ way to write one for a new occupation), from scratch, or as a revision of the ne
 structured form (:mod:`web.standards_form`), one input per field with each number's source beside it; a draft
 is saved without publishing, previewed on applicants' saved profiles (verdict under the current version and
 under the draft), and published as a new immutable version with its effective date
-(:func:`workflow.standards_drafts.publish_draft`). YAML export and import stay for bulk work. Applicants check
+(:func:`workflow.eligibility.standards_drafts.publish_draft`). YAML export and import stay for bulk work. Applicants
+check
 their stored profile against any standard before they submit.
 """
 
@@ -24,15 +25,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from workflow import standards_drafts, standards_store
-from workflow.eligibility import EligibilityInputError, Relaxations, Route, evaluate
-from workflow.eligibility_gate import relaxations_for_channel
+from workflow.eligibility import EligibilityInputError, Relaxations, Route, evaluate, standards_drafts, standards_store
+from workflow.eligibility.gate import relaxations_for_channel
+from workflow.eligibility.standards import Standard, _Dumper, dump_standard_yaml, parse_standard
+from workflow.eligibility.standards_store import china_today
+from workflow.eligibility.standards_validation import FieldProblem, check_standard
 from workflow.errors import WorkflowError
 from workflow.models import ApplicantProfile, ReviewSession, User, UserRole
-from workflow.standards import Standard, _Dumper, dump_standard_yaml, parse_standard
-from workflow.standards_store import china_today
-from workflow.standards_validation import FieldProblem, check_standard
-from workflow.yamlsource import DefinitionError, load_yaml
+from workflow.pipeline.yamlsource import DefinitionError, load_yaml
 
 from . import standards_form
 from .extensions import get_db

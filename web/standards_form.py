@@ -1,11 +1,12 @@
 """The structured standards editor's form: a standard as labelled inputs, and the posted inputs back as data.
 
-The form is derived from the model in :mod:`workflow.standards`, so every layer — and any field added to the
+The form is derived from the model in :mod:`workflow.eligibility.standards`, so every layer — and any field added to the
 model later — gets an input without a hand-written form: a switch for a condition that is asked or not, a
 select for a vocabulary, check boxes for a list of kinds, a table of rows with "add" and "remove" buttons for
 routes, items and map entries, and for every number its value with its source tag and source text beside it.
 Inputs are named by the field's dotted path (``f.education_routes.1.ladder_years.value``), which is also where
-:func:`workflow.standards_validation.check_standard` places its problems, so each message lands beside its input.
+:func:`workflow.eligibility.standards_validation.check_standard` places its problems, so each message lands beside its
+input.
 
 The document the form edits (``doc``) is JSON-shaped like a stored standard, but may be incomplete or wrong:
 drafts are saved as they are and checked when previewed or published.
@@ -23,10 +24,10 @@ from typing import Any
 from pydantic import BaseModel
 from werkzeug.datastructures import MultiDict
 
-from workflow import standards as s
-from workflow.profiles import AchievementKind, Text, TitleLevel
-from workflow.standards_labels import CHOICES, Label, field_label, model_of
-from workflow.standards_validation import FieldProblem
+from workflow.eligibility import standards as s
+from workflow.eligibility.profiles import AchievementKind, Text, TitleLevel
+from workflow.eligibility.standards_labels import CHOICES, Label, field_label, model_of
+from workflow.eligibility.standards_validation import FieldProblem
 
 PREFIX = "f."
 """Every editor input's name starts with this, so the editor's own buttons and tokens never collide with it."""
@@ -45,7 +46,7 @@ SKIP = {"version"}
 OPTIONS_ALLOWED: dict[tuple[str, str], list[str]] = {
     ("BenefitRule", "kinds"): [AchievementKind.ECONOMIC_BENEFIT.value, AchievementKind.SOCIAL_BENEFIT.value],
 }
-"""Fields that accept only part of a vocabulary (the rule in :mod:`workflow.standards` says why)."""
+"""Fields that accept only part of a vocabulary (the rule in :mod:`workflow.eligibility.standards` says why)."""
 
 LONG_TEXT = {("Standard", "source"), ("AchievementItem", "source")}
 

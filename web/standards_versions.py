@@ -1,7 +1,8 @@
 """Versions of occupation standards in the web UI: two versions side by side, and the version history's facts.
 
 ``/admin/standards/compare?left=<id>@<v>&right=<id>@<v>`` shows two stored versions — of one standard, or a copy
-and its original — as :func:`workflow.standards_diff.diff_standards` lines them up: which standard each is, then
+and its original — as :func:`workflow.eligibility.standards_diff.diff_standards` lines them up: which standard each is,
+then
 the criteria, with every difference marked by a class and a visible word (never by colour alone). By default
 only the differences are listed (``only=0`` lists every criterion).
 
@@ -18,10 +19,10 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 
-from workflow import standards_store
 from workflow.db import Database
-from workflow.standards import Standard
-from workflow.standards_diff import diff_standards
+from workflow.eligibility import standards_store
+from workflow.eligibility.standards import Standard
+from workflow.eligibility.standards_diff import diff_standards
 
 from .errors import render_error
 from .extensions import get_db

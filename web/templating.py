@@ -8,11 +8,11 @@ from typing import Any
 from flask import Flask, request, url_for
 from flask_login import current_user
 
-from workflow import queries
-from workflow.catalog import UnknownPipeline, get_pipeline
-from workflow.roles import ROLES
-from workflow.sitting_agenda import CLOSE_ACTION
-from workflow.stages import stage_catalogue
+from workflow.access.roles import ROLES
+from workflow.panel.agenda import CLOSE_ACTION
+from workflow.pipeline.catalog import UnknownPipeline, get_pipeline
+from workflow.pipeline.stages import stage_catalogue
+from workflow.records import queries
 
 from .extensions import get_db
 from .i18n import (
@@ -70,7 +70,7 @@ def state_final(pipeline_id: str, version: int, state: str) -> bool:
 
 def pipeline_label(pipeline_id: str, version: int | None = None) -> str:
     """A pipeline's display name."""
-    from workflow.catalog import latest_versions
+    from workflow.pipeline.catalog import latest_versions
 
     db = get_db()
     version = version or latest_versions(db).get(pipeline_id)
@@ -84,7 +84,7 @@ OUTCOME_BADGE = {"favourable": "success", "unfavourable": "danger"}
 
 def state_badge(pipeline_id: str, version: int, state: str) -> str:
     """The badge colour of a state: by its outcome when the definition settles one, else by its stage."""
-    from workflow.catalog import screen_state
+    from workflow.pipeline.catalog import screen_state
 
     p = _pipeline(pipeline_id, version)
     if p is None or state not in p.state_map:

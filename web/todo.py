@@ -18,10 +18,12 @@ from flask import Blueprint, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from workflow import ballots, engine, queries
-from workflow.access import VisibleCases
-from workflow.catalog import get_pipeline, latest_pipelines, state_names
+from workflow.access.visibility import VisibleCases
+from workflow.engine import core as engine
 from workflow.models import as_utc
+from workflow.panel import ballots
+from workflow.pipeline.catalog import get_pipeline, latest_pipelines, state_names
+from workflow.records import queries
 
 from .extensions import get_db
 from .i18n import label

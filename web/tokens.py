@@ -7,8 +7,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from workflow import api_tokens
-from workflow.roles import ROLES, USER_ROLES
+from workflow.access import api_tokens
+from workflow.access.roles import ROLES, USER_ROLES
 
 from .extensions import get_db
 from .security import ROLE_ORDER

@@ -7,9 +7,9 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
-from workflow import queries
-from workflow.catalog import states_acted_on_by
-from workflow.notices import unit_notice_rows
+from workflow.pipeline.catalog import states_acted_on_by
+from workflow.records import queries
+from workflow.records.notices import unit_notice_rows
 
 from .extensions import get_db
 from .inbox import capped_badges, final_states, open_states, pick_tab, tabs_for

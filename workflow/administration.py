@@ -15,16 +15,17 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select as orm_select
 
-from .catalog import latest_versions
+from workflow.access.passwords import hash_password, verify_password
+from workflow.access.roles import USER_ROLES, Actor
+from workflow.eligibility.standards_store import get_standard, latest_version
+from workflow.engine.core import RESTART_PAUSED_DEADLINES
+from workflow.pipeline.catalog import latest_versions
+
 from .db import Database
 from .directory import create_org, create_user
 from .eligibility import Relaxations
-from .engine import RESTART_PAUSED_DEADLINES
 from .errors import CaseNotFound, InvalidAction, MissingData, PermissionDenied
 from .models import Attendance, CommitteeSeat, Organisation, ReviewSession, User, UserRole
-from .passwords import hash_password, verify_password
-from .roles import USER_ROLES, Actor
-from .standards_store import get_standard, latest_version
 
 _user = User.__table__
 _role = UserRole.__table__
@@ -86,7 +87,7 @@ def _check_org_for_roles(conn, roles: list[str], org_id: int | None) -> None:
     kind = conn.execute(select(_org.c.kind).where(_org.c.id == org_id)).scalar() if org_id else None
     for role, kinds in needs.items():
         if role in roles and kind not in kinds:
-            from .roles import ROLES
+            from workflow.access.roles import ROLES
 
             wanted = "、".join(ORG_KINDS[k]["zh"] for k in kinds)
             raise MissingData(f"角色“{ROLES[role]['zh']}”须属于{wanted}",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from workflow.eligibility.standards_store import sync_standards
+from workflow.pipeline.catalog import sync_pipelines
+
 from . import migrate
-from .catalog import sync_pipelines
 from .db import Database
-from .standards_store import sync_standards
 
 
 def init_database(db: Database) -> list[tuple[str, int]]:

@@ -6,9 +6,10 @@ from collections.abc import Iterable
 
 from sqlmodel import Session, select
 
+from workflow.access.passwords import hash_password
+from workflow.access.roles import USER_ROLES, Actor
+
 from .models import Organisation, User, UserRole
-from .passwords import hash_password
-from .roles import USER_ROLES, Actor
 
 
 def create_org(session: Session, name: str, kind: str, **fields) -> Organisation:

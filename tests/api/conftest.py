@@ -34,7 +34,7 @@ browser = _web.browser
 @pytest.fixture
 def token_for(cast_db):
     """``token_for(actor)``: a fresh API token for that cast actor with all their roles."""
-    from workflow import api_tokens
+    from workflow.access import api_tokens
 
     def make(actor, roles=None) -> str:
         return api_tokens.create_token(cast_db, actor.user_id, "test", roles or sorted(actor.roles)).secret

@@ -8,9 +8,10 @@ import re
 from driver import actor_for_role, ballot_shares, case_row, happy_path, prepare
 from webhelpers import case_state, case_version, open_case
 
-from workflow import ballots, timers
-from workflow.catalog import get_pipeline
+from workflow.engine import timers
 from workflow.models import utcnow
+from workflow.panel import ballots
+from workflow.pipeline.catalog import get_pipeline
 
 PROBLEM = "application/problem+json"
 
@@ -39,7 +40,7 @@ def test_token_lifecycle_through_the_pages(browser, api, cast):
     listing = page.get("/account/tokens").get_data(as_text=True)
     assert "HR 系统对接" in listing and "—" not in listing.split("HR 系统对接")[1].split("</tr>")[0]
 
-    from workflow import api_tokens
+    from workflow.access import api_tokens
 
     with cast.db.read() as conn:
         (row,) = api_tokens.list_tokens(conn, cast.unit.user_id)

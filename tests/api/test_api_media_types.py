@@ -14,7 +14,7 @@ import pytest
 from webhelpers import open_case
 
 from web.api import PREFIX, openapi_document
-from workflow import api_tokens
+from workflow.access import api_tokens
 
 PROBLEM = "application/problem+json"
 BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")

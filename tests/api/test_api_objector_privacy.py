@@ -5,7 +5,7 @@ from __future__ import annotations
 from driver import advance
 from webhelpers import open_case
 
-from workflow import engine
+from workflow.engine import core as engine
 
 
 def _objection(api, token: str, case_id: int) -> dict:
@@ -27,7 +27,7 @@ def test_the_applicant_token_sees_an_objection_without_its_author(cast, api, tok
 
 
 def test_a_unit_internal_notice_is_not_admitted_to_outsiders(cast, api, token_for):
-    """The print page's rule (workflow.notices): an applicant of another unit learns nothing of a unit-internal
+    """The print page's rule (workflow.records.notices): an applicant of another unit learns nothing of a unit-internal
     notice through the API, not even that one is running — the answers are those for a case on no notice."""
     on_notice, elsewhere = open_case(cast), open_case(cast)
     advance(cast, on_notice, "unit_notice")

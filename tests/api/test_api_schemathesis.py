@@ -19,7 +19,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from webhelpers import open_case
 
-from workflow import api_tokens
+from workflow.access import api_tokens
 
 EXAMPLES = 25
 

@@ -29,11 +29,11 @@ from sqlalchemy import inspect, update
 from sqlmodel import SQLModel
 
 from seed.cast import build_world
+from workflow.access.passwords import hash_password
 from workflow.db import Database
+from workflow.eligibility.standards_store import sync_standards
 from workflow.models import User
 from workflow.models.attachments import Attachment
-from workflow.passwords import hash_password
-from workflow.standards_store import sync_standards
 
 CHROMIUM = Path(os.environ.get("TITLEREVIEW_CHROMIUM", "/usr/bin/chromium"))
 """Debian's Chromium (TITLEREVIEW_CHROMIUM overrides the path, e.g. to check the skip behaviour)."""

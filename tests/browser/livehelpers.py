@@ -6,8 +6,8 @@ from driver import _SHARES, remember_shares
 from sqlalchemy import select
 
 from seed.cast import World, read_world
-from workflow.ballot_keys import BallotShares
 from workflow.models import Case
+from workflow.panel.ballot_keys import BallotShares
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -72,7 +72,7 @@ class Person:
     def upload_required(self, db, case_id: int, folder, content: bytes) -> list[str]:
         """As the applicant: upload ``content`` (a PDF) once for every material the case's pipeline requires, through
         the case page's upload form, the way a person would before submitting; return the file names."""
-        from workflow.catalog import get_pipeline
+        from workflow.pipeline.catalog import get_pipeline
 
         with db.read() as conn:
             case = conn.execute(select(Case.__table__).where(Case.__table__.c.id == case_id)).mappings().one()

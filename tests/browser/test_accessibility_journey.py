@@ -15,8 +15,8 @@ from driver import advance
 from livehelpers import Person, live_world
 from sqlalchemy import select
 
+from workflow.eligibility.standards_store import latest_version
 from workflow.models import Certificate, CommitteeSeat, User
-from workflow.standards_store import latest_version
 
 ROLES = ["anonymous", "zhang", "unit_hr", "superior", "agency", "officer", "chair", "member", "admin", "outsider"]
 """Who looks: nobody signed in, the applicant, each reviewing role, a committee member, the administrator, and

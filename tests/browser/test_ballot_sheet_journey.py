@@ -19,9 +19,10 @@ from livehelpers import PASSWORD, case_state, live_world, read_key_shares
 from panel_helpers import seat_members
 from sqlalchemy import select, update
 
-from workflow import ballots, conflicts, engine, prereview
+from workflow.access.passwords import hash_password
+from workflow.engine import core as engine
 from workflow.models import Case, User
-from workflow.passwords import hash_password
+from workflow.panel import ballots, conflicts, prereview
 
 pytestmark = pytest.mark.browser
 

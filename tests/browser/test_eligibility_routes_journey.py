@@ -24,10 +24,10 @@ from sqlalchemy import inspect, select, update
 from sqlmodel import SQLModel
 
 from seed.demo import load_demo
+from workflow.access.passwords import hash_password
 from workflow.db import Database
 from workflow.models import Case, ReviewSession, User
 from workflow.models.attachments import Attachment
-from workflow.passwords import hash_password
 
 STANDARD = "hunan-sme-advanced-manufacturing-senior"
 WAIT = 20_000

@@ -24,9 +24,10 @@ from livehelpers import Person, case_state, close_ballot_confirmed, read_key_sha
 from pdfs import make_pdf
 from sqlalchemy import select
 
-from workflow import prereview, timers
-from workflow.catalog import get_pipeline
+from workflow.engine import timers
 from workflow.models import Case, CommitteeSeat, User, utcnow
+from workflow.panel import prereview
+from workflow.pipeline.catalog import get_pipeline
 
 pytestmark = pytest.mark.browser
 

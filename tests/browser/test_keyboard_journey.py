@@ -18,8 +18,9 @@ from driver import advance, open_sitting
 from livehelpers import PASSWORD, Person, case_state, live_world
 from sqlalchemy import select
 
-from workflow import ballots, engine
+from workflow.engine import core as engine
 from workflow.models import BallotBox, BallotParticipation, Case
+from workflow.panel import ballots
 
 pytestmark = pytest.mark.browser
 

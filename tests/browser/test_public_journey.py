@@ -18,7 +18,7 @@ from livehelpers import Person, case_state, live_world
 from pdfs import make_pdf
 from sqlalchemy import select
 
-from workflow import timers
+from workflow.engine import timers
 from workflow.models import Certificate, utcnow
 
 REASON = "经查，公示对象申报的代表作实际由他人完成，业绩材料与事实不符，请予核查。"

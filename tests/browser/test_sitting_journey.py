@@ -20,8 +20,8 @@ from livehelpers import Person, case_state, close_ballot_confirmed, live_world, 
 from panel_helpers import add_pool
 from sqlalchemy import select
 
-from workflow import prereview
 from workflow.models import CommitteeSeat, Conflict, ReviewSession, User
+from workflow.panel import prereview
 
 pytestmark = pytest.mark.browser
 

@@ -18,8 +18,8 @@ from livehelpers import Person
 from pdfs import make_pdf
 from sqlalchemy import select
 
-from workflow import standards_store
-from workflow.eligibility_gate import latest_reports
+from workflow.eligibility import standards_store
+from workflow.eligibility.gate import latest_reports
 from workflow.models import Case, ReviewSession
 
 SID = "smart-vehicle-senior"

@@ -17,10 +17,10 @@ from webhelpers import PASSWORD, Browser, ensure_attachment_table, make_app
 
 from seed.cast import World, build_world, read_world
 from seed.demo import DEMO_PASSWORD, load_demo
+from workflow.access.passwords import hash_password
 from workflow.bootstrap import open_database
 from workflow.db import Database
 from workflow.models import User
-from workflow.passwords import hash_password
 
 
 def _copy(template: Path, directory: Path, name: str) -> Database:

@@ -22,14 +22,16 @@ from webhelpers import PASSWORD, Browser
 
 from seed.cast import World, upload_required_materials
 from web.standards_form import document_of
-from workflow import api_tokens, engine, standards_drafts
-from workflow import attachments as attachment_store
+from workflow.access import api_tokens
+from workflow.access.passwords import hash_password
 from workflow.directory import actor_for, create_user
+from workflow.eligibility import standards_drafts
+from workflow.eligibility.standards import DEFINITIONS_DIR, STANDARDS_DIR, load_standard_yaml
+from workflow.eligibility.standards_store import get_standard, latest_version
+from workflow.engine import core as engine
 from workflow.models import CommitteeSeat, Expert, User
-from workflow.passwords import hash_password
-from workflow.pipelines import load_pipeline_dir
-from workflow.standards import DEFINITIONS_DIR, STANDARDS_DIR, load_standard_yaml
-from workflow.standards_store import get_standard, latest_version
+from workflow.pipeline.schema import load_pipeline_dir
+from workflow.records import attachments as attachment_store
 
 LOGIN, PASS, DENY = "LOGIN", "PASS", "DENY"
 PDF = b"%PDF-1.4\n%\xe2\xe3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

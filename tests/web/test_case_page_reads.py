@@ -14,12 +14,13 @@ from webhelpers import Browser
 
 from seed.demo import DEMO_PASSWORD
 from web.security import load_web_user
-from workflow import engine, queries
-from workflow.attachments import list_attachments
 from workflow.directory import actor_for
-from workflow.eligibility_gate import latest_reports
+from workflow.eligibility.gate import latest_reports
+from workflow.eligibility.standards_store import china_today, version_in_force
+from workflow.engine import core as engine
 from workflow.models import Case, User, UserRole
-from workflow.standards_store import china_today, version_in_force
+from workflow.records import queries
+from workflow.records.attachments import list_attachments
 
 
 def _ids(db, table) -> list[int]:
@@ -29,9 +30,9 @@ def _ids(db, table) -> list[int]:
 
 def _add_materials(db, case_id: int) -> None:
     """A listed file, a removed one and an objection's evidence (never listed) on the case."""
-    from workflow.attachments import OBJECTION_EVIDENCE
     from workflow.models import utcnow
     from workflow.models.attachments import Attachment
+    from workflow.records.attachments import OBJECTION_EVIDENCE
 
     att = Attachment.__table__
     with db.write() as conn:
@@ -91,7 +92,7 @@ def test_case_page_row_matches_the_separate_reads(demo_db) -> None:
 
 def test_available_actions_on_a_preloaded_row_match_the_engines_own_read(demo_db) -> None:
     """Same options (allowed and refused, with reasons) for every demo case and every active account."""
-    from workflow.roles import Actor
+    from workflow.access.roles import Actor
 
     user_ids = _ids(demo_db, User.__table__)
     with demo_db.session() as s:

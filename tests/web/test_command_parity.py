@@ -1,4 +1,4 @@
-"""The HTML form and the API are two faces of one command (workflow.commands): the same bad request gets the
+"""The HTML form and the API are two faces of one command (workflow.engine.commands): the same bad request gets the
 same refusal from both — the same status and the same words, in Chinese and in English."""
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from driver import advance
 from markupsafe import escape
 from webhelpers import case_state, case_version, open_case
 
-from workflow import api_tokens, engine
+from workflow.access import api_tokens
+from workflow.engine import core as engine
 
 REASON = "该申报人的业绩材料存在疑问，请核查。"
 

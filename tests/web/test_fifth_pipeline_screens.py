@@ -25,8 +25,8 @@ from fifth_pipeline import (
 from webhelpers import PASSWORD, Browser, make_app
 
 from seed.cast import World, read_world
-from workflow.catalog import get_pipeline, latest_versions, sync_pipelines
 from workflow.db import Database
+from workflow.pipeline.catalog import get_pipeline, latest_versions, sync_pipelines
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from workflow.catalog import sync_pipelines
-from workflow.inboxes import inboxes
-from workflow.pipelines import load_pipeline_dir
-from workflow.standards import DEFINITIONS_DIR
-from workflow.yamlsource import DefinitionError
+from workflow.eligibility.standards import DEFINITIONS_DIR
+from workflow.pipeline.catalog import sync_pipelines
+from workflow.pipeline.inboxes import inboxes
+from workflow.pipeline.schema import load_pipeline_dir
+from workflow.pipeline.yamlsource import DefinitionError
 
 MINIMAL = Path(__file__).resolve().parents[1] / "fixtures" / "pipelines" / "minimal.yaml"
 
@@ -92,9 +92,9 @@ def test_a_case_pinned_to_a_version_from_before_keeps_its_screens(cast_db):
     need about its states comes from the newest version of the same pipeline."""
     from sqlalchemy import insert
 
-    from workflow.catalog import get_pipeline, latest_versions, screen_state
     from workflow.models import PipelineVersion
-    from workflow.pipelines import parse_pipeline
+    from workflow.pipeline.catalog import get_pipeline, latest_versions, screen_state
+    from workflow.pipeline.schema import parse_pipeline
 
     newest = latest_versions(cast_db)["industry-session"]
     older = _older_version("industry-session", newest - 1)

@@ -22,7 +22,7 @@ from test_session_revocation import NEW_PASSWORD, _api_status, _copy, _mint, _to
 from test_upload_attacks import ACTIVE_PDF_TEXT, ACTIVE_PDFS, PDF_HTML_POLYGLOT, _files, _rows, _upload
 from webhelpers import PASSWORD, Browser, case_state, case_version, make_app, open_case
 
-from workflow import api_tokens
+from workflow.access import api_tokens
 
 
 def _token(cast, actor) -> str:
@@ -83,7 +83,7 @@ def test_a_password_change_and_sign_out_everywhere_end_earlier_cookies(any_app, 
 
 
 def test_a_unit_internal_notice_is_hidden_from_outsiders_and_open_to_the_unit(any_app, any_cast, any_browser):
-    """The objection form, the printed sheet and the API follow one rule (``workflow.notices.visible_notice``).
+    """The objection form, the printed sheet and the API follow one rule (``workflow.records.notices.visible_notice``).
     The pages answer an outsider 404; the API answers as for a case on no notice (tests/api/
     test_api_objector_privacy.py), so it does not even admit that a notice runs."""
     cast = any_cast

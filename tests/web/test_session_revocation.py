@@ -18,8 +18,8 @@ from webhelpers import PASSWORD, Browser, make_app
 
 from workflow import administration as admin_ops
 from workflow import migrate
+from workflow.access.passwords import hash_password
 from workflow.models import ApiToken, User
-from workflow.passwords import hash_password
 
 NEW_PASSWORD = "a-new-pw-2026"
 

@@ -178,7 +178,7 @@ def test_the_recorded_and_served_name_takes_the_extension_of_the_content(app, ca
 
 def test_a_file_recorded_under_its_uploaders_extension_is_served_by_its_content(app, cast, browser):
     """Rows written before names followed the content (or a stale type) are corrected on the way out."""
-    from workflow import attachments
+    from workflow.records import attachments
 
     case_id = open_case(cast, materials=False)  # the files these tests upload are the only ones
     folder = Path(app.config["UPLOAD_FOLDER"])

@@ -14,8 +14,8 @@ import pytest
 from driver import advance
 from webhelpers import PASSWORD, make_app, open_case, user_id
 
-from workflow.catalog import get_pipeline
 from workflow.models import Case
+from workflow.pipeline.catalog import get_pipeline
 
 
 class Element:

@@ -9,8 +9,8 @@ from driver import advance
 from sqlalchemy import select
 from webhelpers import case_state, case_version, open_case
 
-from workflow import engine
-from workflow.eligibility_gate import latest_reports
+from workflow.eligibility.gate import latest_reports
+from workflow.engine import core as engine
 from workflow.models import Case, CaseEvent
 
 EVIDENCE = {"account_evidence": {"kind": "labour_contract", "contract_months": 12, "social_insurance": True}}

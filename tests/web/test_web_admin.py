@@ -173,7 +173,7 @@ def test_a_file_posted_under_a_text_fields_name_is_ignored_not_a_crash(cast, bro
 def test_the_notice_restart_option_is_a_session_parameter_that_keeps_the_others(cast, browser):
     from sqlalchemy import update
 
-    from workflow.engine import RESTART_PAUSED_DEADLINES
+    from workflow.engine.core import RESTART_PAUSED_DEADLINES
 
     b = browser("admin")
     data = {**SESSION_FORM, "authority_org_id": str(cast.authority), "restart_notice": "y"}

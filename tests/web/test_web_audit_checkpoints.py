@@ -6,7 +6,7 @@ import json
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from workflow import checkpoints as cps
+from workflow.records import checkpoints as cps
 
 
 def test_page_and_file_without_checkpoints(browser):

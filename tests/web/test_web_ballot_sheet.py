@@ -8,8 +8,8 @@ import re
 from driver import advance, ballot_shares, open_sitting
 from webhelpers import case_reference
 
-from workflow import ballots
-from workflow.sitting_agenda import agenda
+from workflow.panel import ballots
+from workflow.panel.agenda import agenda
 
 
 def _sitting(cast, n: int = 2) -> list[int]:

@@ -8,8 +8,8 @@ import pytest
 from certificate_reading import pdf_text, qr_texts
 from webhelpers import certified_case, make_app
 
-from workflow import engine
-from workflow.certificate_pdf import verification_code
+from workflow.engine import core as engine
+from workflow.records.certificate_pdf import verification_code
 
 SECRET = "test-secret"  # make_app's SECRET_KEY: the codes' key when no dedicated one is set
 
@@ -105,7 +105,7 @@ def test_a_dedicated_code_key_outlives_the_secret_key(cast_db, cast, tmp_path):
 
 @pytest.mark.parametrize("configured", ["", "/nonexistent/font.ttc"])
 def test_the_configured_font_setting_never_breaks_the_download(cast_db, cast, tmp_path, monkeypatch, configured):
-    from workflow import certificate_pdf
+    from workflow.records import certificate_pdf
 
     monkeypatch.setattr(certificate_pdf, "SYSTEM_FONT_CANDIDATES", ())
     monkeypatch.delenv(certificate_pdf.FONT_ENV, raising=False)

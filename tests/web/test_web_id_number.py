@@ -11,10 +11,10 @@ from sqlalchemy import select, update
 from webhelpers import certified_case, open_case
 
 from seed.cast import OTHER_APPLICANT_ID_NUMBER, READY_PROFILE
-from workflow import engine
-from workflow.identity import id_number_problem, mask_id_number
+from workflow.access.identity import id_number_problem, mask_id_number
+from workflow.eligibility.profiles import parse_profile
+from workflow.engine import core as engine
 from workflow.models import ApplicantProfile, User
-from workflow.profiles import parse_profile
 
 _profile = ApplicantProfile.__table__
 FULL = READY_PROFILE["id_number"]

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from webhelpers import PASSWORD, Browser, case_version, make_app, open_case
 
 from seed.cast import SAMPLE_PDF
-from workflow import engine
-from workflow.dossier import PROFILE_SECTIONS, validate_profile
+from workflow.eligibility.dossier import PROFILE_SECTIONS, validate_profile
+from workflow.eligibility.profiles import PROFILE_SCHEMA_VERSION, parse_profile
+from workflow.engine import core as engine
 from workflow.models import ApplicantProfile, Case
 from workflow.models.attachments import Attachment
-from workflow.profiles import PROFILE_SCHEMA_VERSION, parse_profile
 
 PDF = make_pdf()
 ID_NUMBER = "430202198604120012"

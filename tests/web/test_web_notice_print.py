@@ -9,9 +9,9 @@ import re
 from driver import advance
 from sqlalchemy import select
 
-from workflow import engine
-from workflow.calendar import CHINA_TZ, WorkingCalendar
+from workflow.engine import core as engine
 from workflow.models import Timer, as_utc
+from workflow.time.calendar import CHINA_TZ, WorkingCalendar
 
 
 def _timer(db, case_id: int, name: str) -> dict:
@@ -104,10 +104,10 @@ def _same_but_the_id(body: str, case_id: int) -> str:
 
 def test_the_objection_form_of_a_unit_notice_follows_the_print_pages_rule(cast, browser):
     """A unit-internal notice's objection form used to show the applicant, employer and level to any signed-in
-    account while its printed sheet answered 404; both now ask ``workflow.notices.visible_notice``."""
+    account while its printed sheet answered 404; both now ask ``workflow.records.notices.visible_notice``."""
     from webhelpers import case_state, case_version
 
-    from workflow.notices import visible_notice
+    from workflow.records.notices import visible_notice
 
     case_id = cast.open("industry-session")
     advance(cast, case_id, "unit_notice")
@@ -144,7 +144,7 @@ def test_the_objection_form_of_a_unit_notice_follows_the_print_pages_rule(cast, 
     assert (_same_but_the_id(on_notice.get_data(as_text=True), case_id)
             == _same_but_the_id(no_notice.get_data(as_text=True), elsewhere))
     assert cast.applicant.name not in on_notice.get_data(as_text=True)
-    # posted from anywhere else (the API's path too: workflow.commands), the same answer as for no notice
+    # posted from anywhere else (the API's path too: workflow.engine.commands), the same answer as for no notice
     bare = {"reason": data["reason"], "version": str(case_version(cast.db, case_id))}
     bare_on = outsider.post(f"/cases/{case_id}/actions/file_objection", data=bare)
     bare_off = outsider.post(f"/cases/{elsewhere}/actions/file_objection",

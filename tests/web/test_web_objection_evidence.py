@@ -14,12 +14,13 @@ from pdfs import make_pdf
 from sqlalchemy import select
 from webhelpers import case_state, case_version, make_app, open_case
 
-from workflow import attachments, engine
-from workflow.audit import verify_chains
+from workflow.access.roles import SYSTEM
+from workflow.engine import core as engine
 from workflow.errors import InvalidAction
 from workflow.models import CaseEvent
 from workflow.models.attachments import Attachment
-from workflow.roles import SYSTEM
+from workflow.records import attachments
+from workflow.records.audit import verify_chains
 
 PDF = make_pdf(comment=b"evidence of the objection")
 REASON = "申报人代表作系他人完成，附相关证明材料，请核实。"

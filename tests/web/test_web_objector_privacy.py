@@ -8,7 +8,7 @@ from driver import advance
 from sqlalchemy import select
 from webhelpers import open_case
 
-from workflow import engine
+from workflow.engine import core as engine
 from workflow.models import CaseEvent
 
 REASON = "申报人代表作系他人完成，请核实。"

@@ -11,8 +11,9 @@ from driver import close_secrets
 from panel_helpers import add_pool, case_at_vote
 from sqlalchemy import select
 
-from workflow import ballots, committee, engine
+from workflow.engine import core as engine
 from workflow.models import CommitteeSeat, Conflict, Expert, ReviewSession
+from workflow.panel import ballots, committee
 
 HEADER = "专家编号,姓名,登录账号,专业,系列,职称级别,工作单位,地区,聘期开始,聘期结束,状态,回避关系\n"
 

@@ -10,9 +10,9 @@ from driver import advance
 from sqlalchemy import func, select
 from webhelpers import case_reference, case_state, case_version, demo_case, open_case
 
-from workflow import engine
+from workflow.engine import core as engine
 from workflow.models import Attendance, BallotParticipation, Case, Certificate, Opinion, Organisation
-from workflow.prereview import assigned_reviewers
+from workflow.panel.prereview import assigned_reviewers
 
 
 def test_the_committee_reviews_and_votes_through_the_web(cast, browser):

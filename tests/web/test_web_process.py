@@ -18,13 +18,13 @@ from sqlmodel import select
 from webhelpers import Browser, make_app
 
 from seed.demo import DEMO_PASSWORD
-from workflow import engine
-from workflow.calendar import CHINA_TZ
-from workflow.catalog import get_pipeline
+from workflow.access.roles import SYSTEM
 from workflow.directory import create_org, create_user
+from workflow.engine import core as engine
 from workflow.models import Case, Organisation, utcnow
-from workflow.roles import SYSTEM
-from workflow.workdays import calendar_from_db
+from workflow.pipeline.catalog import get_pipeline
+from workflow.time.calendar import CHINA_TZ
+from workflow.time.workdays import calendar_from_db
 
 BASE = "/reports/process"
 
@@ -241,7 +241,7 @@ def _one_case_in_every_state(world) -> dict[str, int]:
 
 def get_version(db) -> int:
     """The newest stored version of the industry session."""
-    from workflow.catalog import latest_versions
+    from workflow.pipeline.catalog import latest_versions
 
     return latest_versions(db)["industry-session"]
 
@@ -432,11 +432,11 @@ def test_the_case_page_diagram_is_unchanged(app, cast, browser):
 
 
 def test_the_queries_agree_on_sqlite_and_postgresql(any_db):
-    """The grouped counts and the list, straight from workflow.process_view, on both database engines."""
+    """The grouped counts and the list, straight from workflow.records.process_view, on both database engines."""
     from seed.cast import build_world
-    from workflow import process_view
-    from workflow.access import VisibleCases, visible_cases
-    from workflow.roles import Actor
+    from workflow.access.roles import Actor
+    from workflow.access.visibility import VisibleCases, visible_cases
+    from workflow.records import process_view
 
     def officer(org_id):  # an authority officer's scope: their authority's submitted cases
         with any_db.read() as conn:

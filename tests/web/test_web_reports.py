@@ -20,7 +20,7 @@ EXPECTED_STAGES = {"submission": 5, "unit_recommendation": 12, "panel_review": 9
                    "closed": 8}
 OFFICER_STAGES = {**EXPECTED_STAGES, "submission": 2}
 """What the officer counts: the same less the demo's three drafts, which are their applicants' private working
-copies and outside an officer's scope (workflow.access); the administrator counts every case."""
+copies and outside an officer's scope (workflow.access.visibility); the administrator counts every case."""
 
 
 class _Tables(HTMLParser):

@@ -19,9 +19,9 @@ from seed.demo import (
     demo_logins,
     load_demo,
 )
-from workflow.audit import verify_chains
+from workflow.access.passwords import verify_password
 from workflow.db import Database
-from workflow.eligibility_gate import latest_reports
+from workflow.eligibility.gate import latest_reports
 from workflow.models import (
     ApplicantProfile,
     Case,
@@ -36,7 +36,7 @@ from workflow.models import (
     as_utc,
     utcnow,
 )
-from workflow.passwords import verify_password
+from workflow.records.audit import verify_chains
 
 
 def test_every_stage_is_represented(demo_db):
@@ -262,8 +262,8 @@ def test_the_demo_keeps_its_committees_key_shares_so_a_visitor_can_count_the_ope
                                                                                           tmp_path: Path):
     """The demo plays both holders: each session's shares are written as the files the chair and the officer
     would download, and together they rebuild that committee's key (production never writes them anywhere)."""
-    from workflow.ballot_keys import BallotShares, rebuild_key
     from workflow.models import ReviewSession
+    from workflow.panel.ballot_keys import BallotShares, rebuild_key
 
     shutil.copyfile(sqlite_template, tmp_path / "fresh.db")
     db = Database(f"sqlite:///{tmp_path / 'fresh.db'}")

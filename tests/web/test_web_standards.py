@@ -8,8 +8,8 @@ import io
 import pytest
 from webhelpers import newest_standard_version, user_id
 
-from workflow.standards import STANDARDS_DIR, load_standard_yaml
-from workflow.standards_store import get_standard
+from workflow.eligibility.standards import STANDARDS_DIR, load_standard_yaml
+from workflow.eligibility.standards_store import get_standard
 
 BASE = "industrial-internet-engineer"
 SEEDED = load_standard_yaml(STANDARDS_DIR / f"{BASE}.yaml").version

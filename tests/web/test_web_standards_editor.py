@@ -10,8 +10,8 @@ import re
 import pytest
 from webhelpers import form_fields, newest_standard_version, user_id
 
-from workflow.standards import STANDARDS_DIR, load_standard_yaml
-from workflow.standards_store import get_standard
+from workflow.eligibility.standards import STANDARDS_DIR, load_standard_yaml
+from workflow.eligibility.standards_store import get_standard
 
 HUNAN = "hunan-sme-advanced-manufacturing-senior"
 SEEDED = load_standard_yaml(STANDARDS_DIR / f"{HUNAN}.yaml").version

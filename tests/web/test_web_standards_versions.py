@@ -8,9 +8,9 @@ import re
 
 import pytest
 
-from workflow import engine
-from workflow.standards import STANDARDS_DIR, Standard, load_standard_yaml
-from workflow.standards_store import publish
+from workflow.eligibility.standards import STANDARDS_DIR, Standard, load_standard_yaml
+from workflow.eligibility.standards_store import publish
+from workflow.engine import core as engine
 
 SENIOR = "hunan-sme-advanced-manufacturing-senior"
 SEED = load_standard_yaml(STANDARDS_DIR / f"{SENIOR}.yaml")

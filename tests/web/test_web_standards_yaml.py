@@ -17,9 +17,9 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
+from workflow.eligibility.standards import STANDARDS_DIR, dump_standard_yaml, load_standard_yaml, parse_standard
+from workflow.eligibility.standards_store import get_standard, latest_version
 from workflow.models import StandardVersion
-from workflow.standards import STANDARDS_DIR, dump_standard_yaml, load_standard_yaml, parse_standard
-from workflow.standards_store import get_standard, latest_version
 
 SEEDS = sorted(STANDARDS_DIR.glob("*.yaml"))
 

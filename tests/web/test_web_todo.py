@@ -10,9 +10,10 @@ from driver import advance
 from pdfs import make_pdf
 from webhelpers import case_reference, case_state, open_case
 
-from workflow import ballots, engine, prereview
-from workflow.catalog import get_pipeline
-from workflow.inboxes import inboxes
+from workflow.engine import core as engine
+from workflow.panel import ballots, prereview
+from workflow.pipeline.catalog import get_pipeline
+from workflow.pipeline.inboxes import inboxes
 
 
 def cast_pipeline(world, case_id: int):

@@ -15,8 +15,8 @@ from sqlalchemy import insert, select, text
 from webhelpers import PASSWORD, Browser, make_app, open_case
 
 from seed.cast import build_world
-from workflow import queries
 from workflow.models import Case, CaseEvent, User
+from workflow.records import queries
 
 _case = Case.__table__
 _CLOSED = ("certified", "closed_not_passed", "rejected", "withdrawn", "revoked")

@@ -13,13 +13,13 @@ from sqlalchemy import select, update
 from webhelpers import case_state, case_version, open_case
 
 from seed.cast import READY_PROFILE
-from workflow import engine
-from workflow.dossier import BASIC_FIELDS, PROFILE_SECTIONS, load_profile, validate_profile
 from workflow.eligibility import evaluate
+from workflow.eligibility.dossier import BASIC_FIELDS, PROFILE_SECTIONS, load_profile, validate_profile
+from workflow.eligibility.standards import load_standard_dir
+from workflow.eligibility.verification import entries_digest
+from workflow.engine import core as engine
 from workflow.errors import StaleCase
 from workflow.models import ApplicantProfile, CaseEvent
-from workflow.standards import load_standard_dir
-from workflow.verification import entries_digest
 
 _profile = ApplicantProfile.__table__
 READY_DAY = date(2026, 6, 1)

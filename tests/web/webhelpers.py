@@ -90,7 +90,7 @@ def user_id(db: Database, username: str) -> int:
 
 def newest_standard_version(db: Database, standard_id: str) -> int | None:
     """The newest stored version of a standard (None when none is stored)."""
-    from workflow.standards_store import latest_version
+    from workflow.eligibility.standards_store import latest_version
 
     with db.read() as conn:
         return latest_version(conn, standard_id)

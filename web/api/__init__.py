@@ -1,7 +1,7 @@
 """The REST API under ``/api/v1``: token-authenticated JSON over the same core as the pages.
 
 Every request except certificate verification and the OpenAPI document carries ``Authorization: Bearer
-<token>`` (see :mod:`workflow.api_tokens`); the token acts as its owner limited to its roles. Firing a
+<token>`` (see :mod:`workflow.access.api_tokens`); the token acts as its owner limited to its roles. Firing a
 transition answers like the web's generic transition view: 404 (no such case) → 403 (not yours / not your
 action) → 409 (stale version, not possible now, refused by a rule) → 422 (input missing or invalid). Every
 error is ``application/problem+json`` with a Chinese ``title``/``detail`` (English with
@@ -22,15 +22,17 @@ from spectree import Response as Resp
 from spectree import SecurityScheme, SecuritySchemeData, SpecTree
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from workflow import api_tokens, commands, queries
-from workflow.access import dossier_relations
-from workflow.ballot_keys import BallotShares
-from workflow.catalog import get_pipeline
+from workflow.access import api_tokens
+from workflow.access.objector_privacy import is_objection_event, redact_objectors
+from workflow.access.roles import Actor
+from workflow.access.visibility import dossier_relations
+from workflow.eligibility.standards_store import latest_standards, latest_version
+from workflow.engine import commands
 from workflow.errors import WorkflowError
-from workflow.notices import result_notices
-from workflow.objector_privacy import is_objection_event, redact_objectors
-from workflow.roles import Actor
-from workflow.standards_store import latest_standards, latest_version
+from workflow.panel.ballot_keys import BallotShares
+from workflow.pipeline.catalog import get_pipeline
+from workflow.records import queries
+from workflow.records.notices import result_notices
 
 from ..extensions import get_db
 from . import schemas as s
@@ -293,7 +295,7 @@ def case_events(case_id: int):
 def case_actions(case_id: int):
     """What the token may do on the case now (and permitted actions a rule refuses, with the reasons).
 
-    Outsiders see only the named objection open during a notice they may see (:func:`workflow.commands.
+    Outsiders see only the named objection open during a notice they may see (:func:`workflow.engine.commands.
     offered_actions`, the same rule as firing)."""
     case, options = commands.offered_actions(_db(), _actor(), case_id)
     return s.ActionList(case_version=case["version"], items=[
@@ -306,7 +308,7 @@ def case_actions(case_id: int):
 @spec.validate(json=s.FireRequest, resp=Resp(HTTP_200=s.Fired, HTTP_409=s.Problem, **CASE_ERRORS, **BODY_ERRORS),
                tags=["actions"])
 def fire(case_id: int, trigger: str, json: s.FireRequest):
-    """Fire ``trigger`` on the case: the web page's command (:mod:`workflow.commands`), 404 → 403 → 409 → 422."""
+    """Fire ``trigger`` on the case: the web page's command (:mod:`workflow.engine.commands`), 404 → 403 → 409 → 422."""
     secrets = None
     if json.ballot_shares is not None:
         # Beside the data, never in it: the engine records data and must not record the key shares.
@@ -374,7 +376,7 @@ def standards():
 @spec.validate(resp=Resp(HTTP_200=s.StandardOut, HTTP_404=s.Problem, **AUTH), tags=["reference"])
 def standard(standard_id: str):
     """One standard (newest version) in full."""
-    from workflow.standards_store import get_standard
+    from workflow.eligibility.standards_store import get_standard
 
     with _db().read() as conn:
         version = latest_version(conn, standard_id)

@@ -1,5 +1,5 @@
 """The API's case list: the cases an actor may see, by the one SQL scope of every listing
-(:func:`workflow.access.visible_cases`), in a fixed number of queries."""
+(:func:`workflow.access.visibility.visible_cases`), in a fixed number of queries."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 
-from workflow import access, queries
+from workflow.access import visibility as access
+from workflow.access.roles import Actor
 from workflow.db import Database
 from workflow.models import Case
-from workflow.roles import Actor
+from workflow.records import queries
 
 _case = Case.__table__
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..profiles import Achievement, RecognitionLevel
-from ..standards import AchievementItem, AchievementRule, Threshold
+from workflow.eligibility.profiles import Achievement, RecognitionLevel
+from workflow.eligibility.standards import AchievementItem, AchievementRule, Threshold
+
 from .context import Context, Finding, Part, met, not_met, pending, use
 from .report import Evidence, Layer, Verdict
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ..profiles import Text
-from ..standards import Sourced, Threshold
+from workflow.eligibility.profiles import Text
+from workflow.eligibility.standards import Sourced, Threshold
+
 from .context import Context, Finding, Part, met, not_met, pending, use
 from .dates import block_in_force, full_years
 from .report import Evidence, Layer, Stage

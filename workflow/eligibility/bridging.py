@@ -3,8 +3,9 @@ the local channel's), and the unit's assessment — pending at submission, requi
 
 from __future__ import annotations
 
-from ..profiles import SkillCertificate, Text
-from ..standards import BridgingEntry, Threshold
+from workflow.eligibility.profiles import SkillCertificate, Text
+from workflow.eligibility.standards import BridgingEntry, Threshold
+
 from .achievements import AchievementTally
 from .context import Context, Finding, Part, RouteResult, met, not_met, pending, use
 from .dates import anniversary, full_years, reached

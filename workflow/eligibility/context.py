@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
-from ..profiles import ApplicantProfile, Education, Text, TitleHeld, TitleLevel, Vocabulary
-from ..standards import Sourced, Standard, Threshold
+from workflow.eligibility.profiles import ApplicantProfile, Education, Text, TitleHeld, TitleLevel, Vocabulary
+from workflow.eligibility.standards import Sourced, Standard, Threshold
+
 from .dates import Span, span_of
 from .report import (
     CRITERION_LABELS,

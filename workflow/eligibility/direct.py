@@ -4,8 +4,9 @@
 
 from __future__ import annotations
 
-from ..profiles import FirmRecognitionEntry, FirmRole, Text
-from ..standards import DirectRoute, DirectRule
+from workflow.eligibility.profiles import FirmRecognitionEntry, FirmRole, Text
+from workflow.eligibility.standards import DirectRoute, DirectRule
+
 from .achievements import AchievementTally
 from .context import Context, Finding, Part, RouteResult, met, not_met, use
 from .dates import Span, count_years, span_of

@@ -3,8 +3,9 @@ years in the specialty, and the 台阶 (the lower title held N years)."""
 
 from __future__ import annotations
 
-from ..profiles import EducationLevel, Text, TitleHeld
-from ..standards import EducationRoute, Threshold
+from workflow.eligibility.profiles import EducationLevel, Text, TitleHeld
+from workflow.eligibility.standards import EducationRoute, Threshold
+
 from .achievements import AchievementTally
 from .context import Context, Finding, Part, RouteResult, met, not_met, use
 from .dates import anniversary, count_years, full_years

@@ -9,9 +9,10 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from ..profiles import ApplicantProfile, ProfileInvalid, Text, error_path, parse_profile
-from ..standards import Standard, standard_from_data
-from ..yamlsource import DefinitionError
+from workflow.eligibility.profiles import ApplicantProfile, ProfileInvalid, Text, error_path, parse_profile
+from workflow.eligibility.standards import Standard, standard_from_data
+from workflow.pipeline.yamlsource import DefinitionError
+
 from .achievements import AchievementTally
 from .basic import BasicConditions
 from .bridging import BridgingRoute

@@ -3,8 +3,9 @@ social benefits — what the applicant shows beyond education and years."""
 
 from __future__ import annotations
 
-from ..profiles import Achievement, Text, WorkKind
-from ..standards import AchievementKind
+from workflow.eligibility.profiles import Achievement, Text, WorkKind
+from workflow.eligibility.standards import AchievementKind
+
 from .achievements import AchievementTally
 from .context import Context, Finding, Part, kinds_en, kinds_zh, met, not_met, pending, use
 from .report import Evidence, Layer, RelaxationName, Stage

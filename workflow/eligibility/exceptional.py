@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..profiles import Text, TitleLevel
-from ..standards import ExceptionalRule, Threshold
+from workflow.eligibility.profiles import Text, TitleLevel
+from workflow.eligibility.standards import ExceptionalRule, Threshold
+
 from .achievements import AchievementTally
 from .context import Context, Finding, Part, RouteResult, use
 from .report import CRITERION_LABELS, Evidence, ExceptionalOutlook, Layer, RouteFamily, ThresholdUse, Verdict

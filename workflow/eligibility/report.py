@@ -1,6 +1,6 @@
 """What the evaluator says: verdicts, routes, criteria, and the report stored on a case.
 
-Every text is bilingual (:class:`~workflow.profiles.Text`); criterion ids are stable, because the UI, stored
+Every text is bilingual (:class:`~workflow.eligibility.profiles.Text`); criterion ids are stable, because the UI, stored
 reports and tests refer to them.
 """
 
@@ -11,9 +11,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflow.eligibility.profiles import Text, TitleLevel, Vocabulary, register_labels
+from workflow.eligibility.standards import Tag
+
 from ..errors import WorkflowError
-from ..profiles import Text, TitleLevel, Vocabulary, register_labels
-from ..standards import Tag
 
 
 class Verdict(Vocabulary):

@@ -13,7 +13,7 @@ from ._types import JSONType, TableModel, UTCDateTime, utcnow
 class Case(TableModel, table=True):
     """One application for one title, moving through one pipeline version.
 
-    ``state`` and ``version`` are written only by :func:`workflow.engine.fire`; ``version`` doubles as the
+    ``state`` and ``version`` are written only by :func:`workflow.engine.core.fire`; ``version`` doubles as the
     optimistic-lock counter (stale forms carry it) and as the sequence number of the last event.
     ``unit_org_id`` is the accountable reviewer: the employer's HR, or the agency in the fallback channel,
     so no case is ever without someone who must act.
@@ -97,7 +97,7 @@ class CaseEvent(TableModel, table=True):
     """An append-only audit record of one transition, hash-chained per case.
 
     ``hash`` covers every other column and ``prev_hash``, so editing, deleting, inserting or reordering
-    events is detectable by :func:`workflow.audit.verify_chains`.
+    events is detectable by :func:`workflow.records.audit.verify_chains`.
     """
 
     __tablename__ = "case_event"

@@ -1,4 +1,4 @@
-"""Signed audit checkpoints (see :mod:`workflow.checkpoints`)."""
+"""Signed audit checkpoints (see :mod:`workflow.records.checkpoints`)."""
 
 from __future__ import annotations
 

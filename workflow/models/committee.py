@@ -1,7 +1,7 @@
 """Committee work around the ballot: draws, the panel log, pre-review groups, defences and the sitting.
 
 ``committee_draw`` and ``panel_log`` are append-only and hash-chained per session with the case events'
-hash function (:func:`workflow.audit.event_hash`), so a draw can be re-run from its record and any edited,
+hash function (:func:`workflow.records.audit.event_hash`), so a draw can be re-run from its record and any edited,
 removed or inserted record breaks the chain.
 """
 

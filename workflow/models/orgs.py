@@ -79,7 +79,7 @@ class UserRole(TableModel, table=True):
 class ApplicantProfile(TableModel, table=True):
     """What an applicant declares about themselves (education, titles, certificates, achievements…).
 
-    The body is validated by :class:`workflow.profiles.ApplicantProfile` and stored as JSON so that new
+    The body is validated by :class:`workflow.eligibility.profiles.ApplicantProfile` and stored as JSON so that new
     criteria need no schema migration.
     """
 

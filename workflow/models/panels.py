@@ -110,7 +110,7 @@ class Ballot(TableModel, table=True):
 
 class CommitteeKey(TableModel, table=True):
     """The public half of a session's ballot key (Paillier ``n``, hex). The private key is never stored: it
-    exists only as two shares held by the chair and the session's officer (workflow.ballot_keys)."""
+    exists only as two shares held by the chair and the session's officer (workflow.panel.ballot_keys)."""
 
     __tablename__ = "committee_key"
 

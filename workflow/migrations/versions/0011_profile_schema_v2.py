@@ -3,13 +3,13 @@
 Revision ID: 0011
 Revises: 0010
 
-Version 2 of ``applicant_profile.body`` (see ``workflow.profiles.PROFILE_SCHEMA_VERSION``) added the 技工院校
+Version 2 of ``applicant_profile.body`` (see ``workflow.eligibility.profiles.PROFILE_SCHEMA_VERSION``) added the 技工院校
 class and the 学位 beside the 学历, work in the industry beside work in the specialty, the achievement's
 standard item, level, rank, count and appraisal, and three lists (work-experience claims, firm roles, firm
 recognitions). Only one of them has a value that follows from version 1: work in the specialty was the only
 kind of work, so it is also work in the industry (``in_industry = in_specialty``); every other new field
 starts empty, which a version-2 body may simply leave out. The upgrade is a copy of
-``workflow.profiles.upgrade_profile_body`` as it was for version 2 — copied, not imported, so that this
+``workflow.eligibility.profiles.upgrade_profile_body`` as it was for version 2 — copied, not imported, so that this
 revision keeps doing the same thing when the application's code moves on. ``parse_profile`` upgrades old
 bodies on read as well, so the two paths give the same result.
 
@@ -57,7 +57,7 @@ def _table() -> sa.Table:
 
 
 def _upgrade_body(body: dict[str, Any]) -> dict[str, Any]:
-    """Version 1 → 2, as ``workflow.profiles.upgrade_profile_body`` did it (a new dict)."""
+    """Version 1 → 2, as ``workflow.eligibility.profiles.upgrade_profile_body`` did it (a new dict)."""
     version = body.get("schema_version", 1)
     if not isinstance(version, int) or version >= 2:
         return dict(body)

@@ -4,7 +4,7 @@ Revision ID: 0015
 Revises: 0014
 
 ``audit_checkpoint`` holds one row per signed checkpoint (``titlereview audit checkpoint``, see
-``workflow/checkpoints.py``). ``body`` is the statement that was signed with an Ed25519 key kept outside the
+``workflow/records/checkpoints.py``). ``body`` is the statement that was signed with an Ed25519 key kept outside the
 database: its sequence number, the previous checkpoint's digest (so a deleted checkpoint leaves a gap that the
 next one's link exposes), the time, the key id, and the count and SHA-256 digest of two lists — every case's
 (id, last event hash, event count) and every closed ballot box's (id, case, round, yes, no, abstain, passed).

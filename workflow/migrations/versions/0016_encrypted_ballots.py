@@ -4,7 +4,7 @@ Revision ID: 0016
 Revises: 0015
 
 ``ballot.choice`` (the choice in clear) is replaced by ``c_yes``, ``c_no`` and ``c_abstain``: one Paillier
-ciphertext per choice counter under the session's committee key, in hex (see ``workflow/ballot_keys.py`` and
+ciphertext per choice counter under the session's committee key, in hex (see ``workflow/panel/ballot_keys.py`` and
 ``docs/ballot-secrecy.md``). ``committee_key`` holds each session's public key ``n`` (hex) and its fingerprint;
 the private key is never stored (two people hold its shares).
 
@@ -13,7 +13,7 @@ would mean reading them once more in clear.
 
 * Ballots of **closed** boxes are deleted: the box row keeps the official tally and the close event records
   it, which is all the minutes need. A recount of such a box has no ciphertexts to work from and reports it as
-  closed before its session had a committee key (``workflow.sitting.recount_ballots``).
+  closed before its session had a committee key (``workflow.panel.sitting.recount_ballots``).
 * An **open** box holding ballots stops the upgrade (``RuntimeError`` naming the boxes): close those boxes with
   the previous release (or let the chair close them) and upgrade again. Silently dropping cast votes or keeping
   them in clear are both worse than waiting for the count.
