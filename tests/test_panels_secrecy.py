@@ -121,8 +121,8 @@ def test_no_api_returns_a_members_choice():
     names = {n for n, obj in vars(ballots).items() if pyinspect.isfunction(obj) and not n.startswith("_")
              and (obj.__module__ == ballots.__name__ or n in ballots.__all__)}
     assert names == {"cast_vote", "cast_votes", "close_box", "compute_tally", "count_box", "current_box", "open_box",
-                     "quorum_refusal", "record_attendance", "record_shares_entered", "recused_ids", "scrub_storage",
-                     "sitting_refusal", "submit_opinion", "tally_for"}
+                     "quorum_refusal", "quorum_verdict", "record_attendance", "record_shares_entered", "recused_ids",
+                     "scrub_storage", "sitting_count", "sitting_refusal", "submit_opinion", "tally_for"}
     assert set(ballots.__all__) >= names
 
 

@@ -21,6 +21,7 @@ from workflow.db import Database
 from workflow.eligibility import EligibilityInputError, EligibilityReport, Relaxations, Stage, evaluate
 from workflow.eligibility.standards_store import get_standard, latest_version, next_effective
 from workflow.engine.context import TransitionContext
+from workflow.engine.registry import fact
 from workflow.engine.storage import Statement, driver_store
 from workflow.models import ApplicantProfile, IntegrityRecord, ReviewSession, StandardVersion, as_utc
 from workflow.models.cases import EligibilityRecord
@@ -109,11 +110,9 @@ def assessment_of(ctx: TransitionContext) -> dict[str, Any] | None:
 
 
 def assess(ctx: TransitionContext) -> EligibilityReport | str:
-    """The evaluator's report for this case now, or a reason why it cannot be evaluated (cached per firing)."""
-    if "eligibility" in ctx.cache:
-        return ctx.cache["eligibility"]
-    ctx.cache["eligibility"] = result = _assess(ctx)
-    return result
+    """The evaluator's report for this case now, or a reason why it cannot be evaluated (the ``eligibility``
+    fact: evaluated once per firing)."""
+    return ctx.fact("eligibility")
 
 
 def evaluates_eligibility(ctx: TransitionContext) -> bool:
@@ -125,16 +124,22 @@ def evaluates_eligibility(ctx: TransitionContext) -> bool:
 
 def applicant_inputs(ctx: TransitionContext) -> tuple[int | None, Any, Any]:
     """(the version of the case's standard in force today, the applicant's profile body, the end of an integrity
-    record in force or None) — one statement, once per firing."""
-    if "applicant_inputs" not in ctx.cache:
-        today = driver_store(ctx.conn.dialect.name).value(ctx.today)
-        ctx.cache["applicant_inputs"] = tuple(_APPLICANT_INPUTS.run(ctx.conn, {
-            "standard_id": ctx.case.get("standard_id"), "user_id": ctx.case["applicant_id"],
-            "today": today}).fetchone())
-    return ctx.cache["applicant_inputs"]
+    record in force or None) — one statement, once per firing (the ``applicant_inputs`` fact)."""
+    return ctx.fact("applicant_inputs")
 
 
+@fact("applicant_inputs", per_case=True)
+def _applicant_inputs(ctx: TransitionContext) -> tuple[int | None, Any, Any]:
+    """The case's standard version in force today, the applicant's profile and integrity record end."""
+    today = driver_store(ctx.conn.dialect.name).value(ctx.today)
+    return tuple(_APPLICANT_INPUTS.run(ctx.conn, {
+        "standard_id": ctx.case.get("standard_id"), "user_id": ctx.case["applicant_id"],
+        "today": today}).fetchone())
+
+
+@fact("eligibility")
 def _assess(ctx: TransitionContext) -> EligibilityReport | str:
+    """The evaluator's report for this firing's stage, or why the case cannot be evaluated."""
     standard_id = ctx.case.get("standard_id")
     if not standard_id:
         return "尚未选择评价标准，请在申报信息中选择所申报职称对应的评价标准"

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from workflow.access.roles import Actor
+from workflow.engine.registry import FACTS, GUARDS
 from workflow.engine.storage import CaseRow
 from workflow.pipeline.schema import Pipeline, TransitionDef
 from workflow.time.calendar import CHINA_TZ, WorkingCalendar
@@ -44,6 +45,33 @@ class TransitionContext:
     secrets: Mapping[str, Any] | None = field(default=None, repr=False)
     """What a firing needs but must never record (the ballot key shares): given beside ``data``, never copied
     into ``payload``, the event or a log. None when nothing is being fired (the actions offered on a page)."""
+    case_facts: dict[str, Any] = field(default_factory=dict, repr=False)
+    """Loaded per-case facts; the actions offered on one page share one dict, so each loads once per case."""
+    declared: frozenset[str] | None = field(default=None, repr=False)
+    """The facts the guard now running declared (None outside a guard: actions and loaders read any)."""
+
+    def fact(self, name: str) -> Any:
+        """A datum a guard declared it needs (:func:`workflow.engine.registry.guard`), loaded on first use and
+        then kept for the rest of the firing — one read however many guards and branches ask."""
+        if self.declared is not None and name not in self.declared:
+            raise UndeclaredFact(f"a guard read the fact {name!r} without declaring it in needs=")
+        loaded = self.case_facts if FACTS[name].per_case else self.cache.setdefault("facts", {})
+        if name not in loaded:
+            declared, self.declared = self.declared, None  # a loader may read other facts
+            try:
+                loaded[name] = FACTS[name].func(self)
+            finally:
+                self.declared = declared
+        return loaded[name]
+
+    def check(self, guard: str) -> str | None:
+        """Run the guard ``guard`` on this context, limited to the facts it declared: None or its refusal."""
+        hook = GUARDS[guard]
+        self.declared = hook.needs
+        try:
+            return hook.func(self)
+        finally:
+            self.declared = None
 
     def param(self, name: str) -> Any:
         """A parameter's value for this case: the session's override, else the pipeline's default."""
@@ -72,6 +100,10 @@ class TransitionContext:
         """The case's JSON data as it will be after this transition's updates so far (a read-only mapping
         that fetches from the case row only what is read)."""
         return CaseData(self.case, self.data_updates)
+
+
+class UndeclaredFact(RuntimeError):
+    """A guard read a fact it did not declare: a programming error, caught by the test suite."""
 
 
 _MISSING = object()

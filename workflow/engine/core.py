@@ -21,7 +21,6 @@ from workflow.db import Database
 from workflow.eligibility.standards_store import level_mismatch, not_accepted
 from workflow.engine.context import TransitionContext
 from workflow.engine.machines import Token, fire_on_token
-from workflow.engine.registry import GUARDS
 from workflow.engine.storage import _LOADED_COLS, CaseRow, DriverStore, driver_store
 from workflow.errors import CaseNotFound, GuardRefused, InvalidAction, MissingData, PermissionDenied, StaleCase
 from workflow.models import Case, CaseEvent, as_utc, utcnow
@@ -340,7 +339,7 @@ def open_case(db: Database, actor: Actor, *, pipeline_id: str, unit_org_id: int,
     pipeline = get_pipeline(db, pipeline_id, version)
     route = pipeline.route
     with db.write() as conn:
-        blocked = GUARDS["no_integrity_record"].func(_probe_ctx(conn, actor, pipeline, now))
+        blocked = _probe_ctx(conn, actor, pipeline, now).check("no_integrity_record")
         if blocked:
             raise GuardRefused([blocked])
         # The session's list first: a standard it does not accept is wrong whatever the level.
@@ -407,18 +406,20 @@ def _options(db: Database, conn: Connection, case: CaseRow, actor: Actor, now: d
     pipeline = get_pipeline(db, case["pipeline_id"], case["pipeline_version"])
     params = effective_params(pipeline, case["session_parameters"])
     options: list[ActionOption] = []
+    case_facts: dict[str, Any] = {}  # a fact about the case is read once for all the actions offered
     for trigger in pipeline.triggers_from[case["state"]]:
         cands = pipeline.by_trigger_source[(trigger, case["state"])]
         role = acting_role(cands[0].roles, actor, case, conn)
         if role is None or role == "system":
             continue
         ctx = TransitionContext(conn=conn, case=case, actor=actor, role=role, pipeline=pipeline,
-                                trigger=trigger, params=params, data={}, comment="", now=now)
+                                trigger=trigger, params=params, data={}, comment="", now=now,
+                                case_facts=case_facts)
         reasons: list[str] = []
         allowed = False
         shown = cands[0]
         for cand in cands:
-            refusal = next((r for g in cand.guards if (r := GUARDS[g].func(ctx))), None)
+            refusal = next((r for g in cand.guards if (r := ctx.check(g))), None)
             if refusal is None:
                 allowed, shown = True, cand  # the button says what pressing it will do: this branch
                 break

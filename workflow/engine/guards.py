@@ -1,13 +1,20 @@
-"""Built-in guards. Each returns None to allow, or a reason in plain Chinese that the user will read."""
+"""Built-in guards. Each returns None to allow, or a reason in plain Chinese that the user will read.
+
+What a guard reads beyond the case row it declares (``needs=``) and reads as a fact (``ctx.fact``): the facts
+below, and ``eligibility`` / ``applicant_inputs`` (:mod:`workflow.eligibility.gate`) and ``tally`` /
+``sitting_count`` (:mod:`workflow.panel.ballots`). The engine loads each at most once per firing — once per case
+for the actions offered on a page — however many guards and branches read it.
+"""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 
 from workflow.engine.context import TransitionContext
-from workflow.engine.registry import guard
+from workflow.engine.registry import fact, guard
 from workflow.engine.storage import Statement, driver_store
 from workflow.models import BallotBox, IntegrityRecord, Opinion
 from workflow.models.attachments import Attachment
@@ -23,26 +30,60 @@ _UPLOADED_CATEGORIES = Statement(
 _BOX_OPENED = Statement(f"SELECT 1 FROM {BallotBox.__tablename__} WHERE case_id = :case_id AND round = :round")
 
 
-@guard("no_integrity_record")
-def no_integrity_record(ctx: TransitionContext) -> str | None:
-    """The applicant has no integrity (诚信) record in force."""
+@fact("integrity_record_end", per_case=True)
+def integrity_record_end(ctx: TransitionContext) -> date | str | None:
+    """The end of the applicant's integrity (诚信) record in force today, or None."""
     # Dates are ISO text on SQLite (as SQLAlchemy's Date type stores them), which compares in date order.
     # A record of N years is over on its Nth anniversary (``ends_on``): it blocks up to the day before.
-    from workflow.eligibility.gate import applicant_inputs, evaluates_eligibility
+    from workflow.eligibility.gate import evaluates_eligibility
 
     if evaluates_eligibility(ctx):  # the eligibility guard's inputs query brings this along
-        ends = applicant_inputs(ctx)[2]
-    else:
-        today = driver_store(ctx.conn.dialect.name).value(ctx.today)
-        ends = _INTEGRITY_IN_FORCE.run(ctx.conn, {"user_id": ctx.case["applicant_id"],
-                                                  "today": today}).fetchone()[0]
+        return ctx.fact("applicant_inputs")[2]
+    today = driver_store(ctx.conn.dialect.name).value(ctx.today)
+    return _INTEGRITY_IN_FORCE.run(ctx.conn, {"user_id": ctx.case["applicant_id"], "today": today}).fetchone()[0]
+
+
+@fact("opinion_count", per_case=True)
+def opinion_count(ctx: TransitionContext) -> int:
+    """How many pre-review opinions of the case's current round are in."""
+    round_ = ctx.case_data.get("round", 1)
+    return int(_OPINIONS.run(ctx.conn, {"case_id": ctx.case["id"], "round": round_}).fetchone()[0])
+
+
+@fact("ballot_opened", per_case=True)
+def ballot_opened(ctx: TransitionContext) -> bool:
+    """Whether a ballot box of the case's current round exists (opened, perhaps closed since)."""
+    return _BOX_OPENED.run(ctx.conn, {"case_id": ctx.case["id"],
+                                      "round": ctx.case_data.get("round", 1)}).fetchone() is not None
+
+
+@fact("uploaded_categories", per_case=True)
+def uploaded_categories(ctx: TransitionContext) -> frozenset[str]:
+    """The material categories with at least one current (not removed) upload."""
+    return frozenset(row[0] for row in _UPLOADED_CATEGORIES.run(ctx.conn, {"case_id": ctx.case["id"]}).fetchall())
+
+
+@fact("defence_recorded_at", per_case=True)
+def defence_recorded_at(ctx: TransitionContext) -> Any:
+    """When the defence interview of the case's current round was recorded (None: not scheduled or not yet)."""
+    from workflow.models import Defence
+
+    table = Defence.__table__
+    return ctx.conn.execute(select(table.c.recorded_at).where(
+        table.c.case_id == ctx.case["id"], table.c.round == ctx.case_data.get("round", 1))).scalar()
+
+
+@guard("no_integrity_record", needs=("integrity_record_end",))
+def no_integrity_record(ctx: TransitionContext) -> str | None:
+    """The applicant has no integrity (诚信) record in force."""
+    ends = ctx.fact("integrity_record_end")
     if ends is not None:
         ends = ends if isinstance(ends, date) else date.fromisoformat(ends)
         return f"申报人存在有效期内的诚信记录（{ends:%Y-%m-%d} 期满），期满前不得申报"
     return None
 
 
-@guard("eligibility_met", params=("allow_exceptional",))
+@guard("eligibility_met", params=("allow_exceptional",), needs=("eligibility",))
 def eligibility_met(ctx: TransitionContext) -> str | None:
     """The applicant meets the standard's hard criteria (or the 破格 route is allowed and evidenced)."""
     from workflow.eligibility.gate import refusal_for
@@ -67,11 +108,10 @@ def more_superior_levels(ctx: TransitionContext) -> str | None:
     return None
 
 
-@guard("pre_review_complete", params=("min_pre_reviewers",))
+@guard("pre_review_complete", params=("min_pre_reviewers",), needs=("opinion_count",))
 def pre_review_complete(ctx: TransitionContext) -> str | None:
     """At least ``min_pre_reviewers`` opinions of the current round are in."""
-    round_ = ctx.case_data.get("round", 1)
-    count = _OPINIONS.run(ctx.conn, {"case_id": ctx.case["id"], "round": round_}).fetchone()[0]
+    count = ctx.fact("opinion_count")
     needed = int(ctx.param("min_pre_reviewers"))
     if count < needed:
         return f"评议意见 {count} 份，至少需要 {needed} 份"
@@ -86,21 +126,21 @@ def defence_required(ctx: TransitionContext) -> str | None:
     return "该级别无需答辩"
 
 
-@guard("ballot_not_open")
+@guard("ballot_not_open", needs=("ballot_opened",))
 def ballot_not_open(ctx: TransitionContext) -> str | None:
     """No ballot for this case and round has been opened yet."""
-    if _BOX_OPENED.run(ctx.conn, {"case_id": ctx.case["id"], "round": ctx.case_data.get("round", 1)}).fetchone():
+    if ctx.fact("ballot_opened"):
         return "本轮投票已开启过"
     return None
 
 
-@guard("quorum_present", params=("quorum_fraction",))
+@guard("quorum_present", params=("quorum_fraction",), needs=("sitting_count",))
 def quorum_present(ctx: TransitionContext) -> str | None:
     """Enough of the seated committee is recorded present (≥ quorum fraction)."""
-    return ballots.quorum_refusal(ctx.conn, ctx.case["session_id"], ctx.fraction("quorum_fraction"))
+    return ballots.quorum_verdict(ctx.fact("sitting_count"), ctx.fraction("quorum_fraction"))
 
 
-@guard("ballot_closable", params=("quorum_fraction",))
+@guard("ballot_closable", params=("quorum_fraction",), needs=("tally",))
 def ballot_closable(ctx: TransitionContext) -> str | None:
     """The ballot is open and the sitting still has its quorum."""
     tally = ballots.tally_for(ctx)
@@ -111,7 +151,7 @@ def ballot_closable(ctx: TransitionContext) -> str | None:
     return None
 
 
-@guard("ballot_passed", params=("quorum_fraction", "pass_fraction"))
+@guard("ballot_passed", params=("quorum_fraction", "pass_fraction"), needs=("tally",))
 def ballot_passed(ctx: TransitionContext) -> str | None:
     """The closed tally reaches the pass fraction of present, unrecused members."""
     refusal = ballot_closable(ctx)
@@ -156,25 +196,20 @@ def fallback_account_evidence(ctx: TransitionContext) -> str | None:
     return "兜底申报须提供劳动合同及社保缴纳证明，或自由职业登记"
 
 
-@guard("required_materials")
+@guard("required_materials", needs=("uploaded_categories",))
 def required_materials(ctx: TransitionContext) -> str | None:
     """Every material the pipeline marks required has at least one current (not removed) upload."""
-    uploaded = {row[0] for row in _UPLOADED_CATEGORIES.run(ctx.conn, {"case_id": ctx.case["id"]}).fetchall()}
+    uploaded = ctx.fact("uploaded_categories")
     missing = [m.label.zh for m in ctx.pipeline.required_materials if m.code not in uploaded]
     if missing:
         return f"尚缺必需材料：{'、'.join(missing)}。请在“申报材料”中上传后再提交"
     return None
 
 
-@guard("defence_recorded")
+@guard("defence_recorded", needs=("defence_recorded_at",))
 def defence_recorded(ctx: TransitionContext) -> str | None:
     """The defence interview (答辩) of the current round has its record and result."""
-    from workflow.models import Defence
-
-    table = Defence.__table__
-    recorded = ctx.conn.execute(select(table.c.recorded_at).where(
-        table.c.case_id == ctx.case["id"], table.c.round == ctx.case_data.get("round", 1))).scalar()
-    if recorded is None:
+    if ctx.fact("defence_recorded_at") is None:
         return "答辩尚未安排或尚未记录答辩结果"
     return None
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from transitions import Machine
 
-from workflow.engine.registry import ACTIONS, GUARDS, load_builtin_hooks
+from workflow.engine.registry import ACTIONS, load_builtin_hooks
 from workflow.pipeline.schema import Pipeline, TransitionDef
 
 _machines: dict[tuple[str, int], Machine] = {}
@@ -31,8 +31,6 @@ class Token:
 
 
 def _condition(name: str):
-    hook = GUARDS[name]
-
     def check(event_data) -> bool:
         ctx = event_data.model.ctx
         # Branches of one trigger often share a guard (complete_pre_review's two branches both count the
@@ -41,7 +39,7 @@ def _condition(name: str):
         if name in answers:
             reason = answers[name]
         else:
-            reason = answers[name] = hook.func(ctx)
+            reason = answers[name] = ctx.check(name)
         if reason:
             ctx.refusals.append(reason)
             return False

@@ -53,6 +53,7 @@ from sqlalchemy.exc import IntegrityError
 from workflow.access.roles import Actor
 from workflow.db import _WRITE as WRITE_OPTION  # the option db.write() sets on its connections
 from workflow.db import Database
+from workflow.engine.registry import fact
 from workflow.engine.storage import DriverStore, Statement, driver_store
 from workflow.errors import CaseNotFound, InvalidAction, PermissionDenied, WorkflowError
 from workflow.models import (
@@ -124,9 +125,10 @@ _CLOSE_BOX_SQL = Statement(
     f"AND (SELECT COUNT(*) FROM {_part.name} WHERE box_id = :box_id) = :stored")
 """Close the box only if exactly ``stored`` members took part (the integrity check rides on the update)."""
 
-__all__ = ["CHOICES", "BallotShares", "Tally", "cast_vote", "cast_votes", "close_box", "compute_tally", "count_box",
-           "current_box", "open_box", "quorum_refusal", "record_attendance", "record_shares_entered",
-           "recused_ids", "scrub_storage", "sitting_refusal", "submit_opinion", "tally_for"]
+__all__ = ["CHOICES", "BallotShares", "SittingCount", "Tally", "cast_vote", "cast_votes", "close_box",
+           "compute_tally", "count_box", "current_box", "open_box", "quorum_refusal", "quorum_verdict",
+           "record_attendance", "record_shares_entered", "recused_ids", "scrub_storage", "sitting_count",
+           "sitting_refusal", "submit_opinion", "tally_for"]
 
 _SHARES_MISSING = ("计票须由主任委员和经办人分别输入各自的计票密钥份额",
                    "Counting needs the key shares of both the chair and the officer")
@@ -219,23 +221,56 @@ def sitting_refusal(conn: Connection, session_id: int | None, *, lock: bool = Fa
     return None
 
 
+@dataclass(frozen=True)
+class SittingCount:
+    """The sitting of a case's session as the quorum rule reads it (counts only)."""
+
+    session_id: int | None
+    opened: bool
+    """A sitting row exists: the chair has declared the sitting open (it may have closed since)."""
+    closed: bool
+    seated: int
+    present: int
+
+
+def sitting_count(conn: Connection, session_id: int | None) -> SittingCount:
+    """The sitting's seats and recorded presence. Takes the same share lock on the sitting row as
+    :func:`sitting_refusal` in write transactions."""
+    if session_id is None:
+        return SittingCount(None, False, False, 0, 0)
+    lock = conn.dialect.name == "postgresql" and conn.get_execution_options().get(WRITE_OPTION)
+    row = (_QUORUM_LOCKED_SQL if lock else _QUORUM_SQL).run(conn, {"session_id": session_id}).fetchone()
+    if row is None:
+        return SittingCount(session_id, False, False, 0, 0)
+    closed_at, seated, present = row
+    return SittingCount(session_id, True, closed_at is not None, int(seated), int(present))
+
+
+@fact("sitting_count", per_case=True)
+def _sitting_count_fact(ctx: TransitionContext) -> SittingCount:
+    """The sitting of the case's session: open or not, seats and presence."""
+    return sitting_count(ctx.conn, ctx.case["session_id"])
+
+
+def quorum_verdict(seen: SittingCount, fraction: Fraction) -> str | None:
+    """None when the sitting is open and quorate, else the reason in Chinese."""
+    if seen.session_id is None:
+        return "本案尚未分配评审会"
+    if not seen.opened:
+        return "评审会议尚未由主任委员宣布开始"
+    if seen.closed:
+        return "评审会议已结束"
+    if seen.seated == 0 or seen.present < fraction * seen.seated:
+        return f"出席 {seen.present} 人，未达到法定人数（评委会 {seen.seated} 人的 {fraction}）"
+    return None
+
+
 def quorum_refusal(conn: Connection, session_id: int | None, fraction: Fraction) -> str | None:
     """None when the session's sitting is open and quorate, else the reason in Chinese.
 
     Takes the same share lock on the sitting row as :func:`sitting_refusal` in write transactions.
     """
-    if session_id is None:
-        return "本案尚未分配评审会"
-    lock = conn.dialect.name == "postgresql" and conn.get_execution_options().get(WRITE_OPTION)
-    row = (_QUORUM_LOCKED_SQL if lock else _QUORUM_SQL).run(conn, {"session_id": session_id}).fetchone()
-    if row is None:
-        return "评审会议尚未由主任委员宣布开始"
-    closed_at, seated, present = row
-    if closed_at is not None:
-        return "评审会议已结束"
-    if seated == 0 or present < fraction * seated:
-        return f"出席 {present} 人，未达到法定人数（评委会 {seated} 人的 {fraction}）"
-    return None
+    return quorum_verdict(sitting_count(conn, session_id), fraction)
 
 
 def _ciphertexts(conn: Connection, box_id: int) -> list[tuple[str, str, str]]:
@@ -285,19 +320,23 @@ def compute_tally(conn: Connection, case: dict, round_: int, quorum: Fraction, p
 
 
 def tally_for(ctx: TransitionContext) -> Tally | None:
-    """The tally for the case being fired, computed once per firing.
+    """The tally for the case being fired, computed once per firing (the ``tally`` fact guards declare).
 
     The key shares come beside the engine's payload (``ctx.secrets["ballot_shares"]``), never in it. A firing
     given secrets without valid shares is refused (InvalidAction); a read-only evaluation (no secrets at all)
     gets the uncounted tally.
     """
-    if "tally" not in ctx.cache:
-        shares = None
-        if ctx.secrets is not None:
-            shares = ctx.secrets.get("ballot_shares") or BallotShares("", "")
-        ctx.cache["tally"] = compute_tally(ctx.conn, ctx.case, ctx.case_data.get("round", 1),
-                                           ctx.fraction("quorum_fraction"), ctx.fraction("pass_fraction"), shares)
-    return ctx.cache["tally"]
+    return ctx.fact("tally")
+
+
+@fact("tally")
+def _tally_fact(ctx: TransitionContext) -> Tally | None:
+    """The case's tally for this firing (counted only when the firing carries both key shares)."""
+    shares = None
+    if ctx.secrets is not None:
+        shares = ctx.secrets.get("ballot_shares") or BallotShares("", "")
+    return compute_tally(ctx.conn, ctx.case, ctx.case_data.get("round", 1), ctx.fraction("quorum_fraction"),
+                         ctx.fraction("pass_fraction"), shares)
 
 
 def _ballot_sql(conn: Connection) -> dict[str, str]:
