@@ -86,3 +86,37 @@ def test_only_the_storage_module_opens_driver_cursors():
     found = {str(p.relative_to(ROOT)) for p in (ROOT / "workflow").rglob("*.py")
              if "driver_connection" in p.read_text(encoding="utf-8")}
     assert found <= allowed, sorted(found - allowed)
+
+
+def _web_files() -> list[Path]:
+    return sorted((ROOT / "web").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", _web_files(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_the_web_layer_writes_no_sql_and_imports_no_private_core_name(path: Path):
+    """Views parse, call the core and render: no SQLAlchemy, no table objects, no ``conn.execute`` of their
+    own, no underscore name of a core module, and the database only through ``web.extensions.get_db()``."""
+    text = path.read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    problems = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            if node.module.split(".")[0] == "sqlalchemy":
+                problems.append(f"{node.lineno}: imports from {node.module}")
+            if node.module.split(".")[0] == "workflow":
+                problems.extend(f"{node.lineno}: imports the private {a.name} from {node.module}"
+                                for a in node.names if a.name.startswith("_"))
+        elif isinstance(node, ast.Import):
+            problems.extend(f"{node.lineno}: imports {a.name}" for a in node.names
+                            if a.name.split(".")[0] == "sqlalchemy")
+        elif isinstance(node, ast.Attribute):
+            if node.attr == "__table__":
+                problems.append(f"{node.lineno}: uses a model's __table__")
+            elif node.attr.startswith("_") and not node.attr.startswith("__") and isinstance(node.value, ast.Name) \
+                    and node.value.id in {"queries", "engine", "ballots", "access", "sitting", "prereview"}:
+                problems.append(f"{node.lineno}: uses the private {node.value.id}.{node.attr}")
+    if str(path.relative_to(ROOT)) not in ("web/extensions.py", "web/__init__.py") and (
+            "extensions[DB_EXTENSION]" in text or "titlereview_db" in text):
+        # (the app factory registers the database; get_db() reads it)
+        problems.append("reaches the app's extensions directly instead of through get_db()")
+    assert not problems, problems

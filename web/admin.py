@@ -12,17 +12,16 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
 from wtforms import BooleanField, DateField, IntegerField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from workflow import administration as admin_ops
+from workflow import directory
 from workflow.access.roles import ROLES, USER_ROLES
 from workflow.eligibility.standards_store import latest_standards
 from workflow.engine.core import RESTART_PAUSED_DEADLINES
 from workflow.errors import WorkflowError
-from workflow.models import Case, Organisation, ReviewSession, User
 from workflow.pipeline.catalog import latest_pipelines
 from workflow.records import queries
 
@@ -60,14 +59,8 @@ def _org_choices(conn, kinds=None, blank=_NO_ORG) -> list[tuple[int, str]]:
 @roles_required("administrator")
 def home():
     """Overview: how many accounts, organisations, sessions and cases (per pipeline) there are."""
-    case = Case.__table__
     with _db().read() as conn:
-        counts = {
-            "users": conn.execute(select(func.count()).select_from(User.__table__)).scalar_one(),
-            "orgs": conn.execute(select(func.count()).select_from(Organisation.__table__)).scalar_one(),
-            "sessions": conn.execute(select(func.count()).select_from(ReviewSession.__table__)).scalar_one(),
-        }
-        per_pipeline = conn.execute(select(case.c.pipeline_id, func.count()).group_by(case.c.pipeline_id)).all()
+        counts, per_pipeline = admin_ops.overview_counts(conn)
     return render_template("admin/home.html", counts=counts, per_pipeline=per_pipeline)
 
 
@@ -193,8 +186,7 @@ def clear_sign_in_lock(user_id: int):
     in its own store (:mod:`web.security`), not in the database, so the act is logged here.
     """
     with _db().read() as conn:
-        username = conn.execute(select(User.__table__.c.username)
-                                .where(User.__table__.c.id == user_id)).scalar_one_or_none()
+        username = directory.username_of(conn, user_id)
     if username is None:
         abort(404)
     if clear_account_lock(username):

@@ -26,7 +26,6 @@ from workflow.eligibility.dossier import (
 )
 from workflow.engine import core as engine
 from workflow.errors import WorkflowError
-from workflow.models import Organisation
 from workflow.pipeline.catalog import get_pipeline, latest_pipelines
 from workflow.records import attachments as attachment_store
 from workflow.records import queries
@@ -241,8 +240,7 @@ def new_case():
     form = CaseForm()
     with db.read() as conn:
         known = _choices(form, conn)
-        me = conn.execute(Organisation.__table__.select().where(
-            Organisation.__table__.c.id == current_user.org_id)).mappings().first() if current_user.org_id else None
+        me = queries.organisation(conn, current_user.org_id) if current_user.org_id else None
     if request.method == "GET" and request.args.get("pipeline") in known["pipelines"]:
         form.pipeline_id.data = request.args["pipeline"]
     status = 200

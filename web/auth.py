@@ -6,14 +6,12 @@ from flask import Blueprint, current_app, flash, make_response, redirect, render
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import ColumnElement, Connection, func, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length
 
-from workflow.access.passwords import hash_password, verify_password
+from workflow.access.accounts import check_credentials
 from workflow.administration import change_own_password, end_sessions
 from workflow.errors import WorkflowError
-from workflow.models import User
 
 from .extensions import get_db
 from .forms import Form, safe_next
@@ -28,24 +26,6 @@ from .security import (
 )
 
 bp = Blueprint("auth", __name__)
-
-_user = User.__table__
-# Verifying against a real hash when the username is unknown keeps both answers equally slow, so response
-# times do not reveal which usernames exist.
-_DUMMY_HASH: list[str] = []
-
-
-def username_matches(conn: Connection, typed: str) -> ColumnElement[bool]:
-    """The condition "this account's name is ``typed``, ignoring case", in the form the name index serves.
-
-    PostgreSQL has an index on ``lower(username)``; SQLite's is ``username COLLATE NOCASE`` (see migration
-    0010), and SQLite's ``lower()`` folds the same ASCII letters that NOCASE does, so both mean the same.
-    Without the index every sign-in read the whole account table.
-    """
-    name = typed.strip()
-    if conn.dialect.name == "sqlite":
-        return _user.c.username.collate("NOCASE") == name
-    return func.lower(_user.c.username) == name.lower()
 
 
 def login_refused() -> str:
@@ -126,16 +106,10 @@ def login():
         form.password.errors.append(login_throttled_message(refusal))
         status = 429
     else:
-        db = get_db()
-        with db.read() as conn:
-            row = conn.execute(select(_user.c.id, _user.c.password_hash, _user.c.is_active)
-                               .where(username_matches(conn, form.username.data))).first()
-        if row is None:
-            if not _DUMMY_HASH:
-                _DUMMY_HASH.append(hash_password("not-a-real-password"))
-            verify_password(_DUMMY_HASH[0], form.password.data)
-        if row is not None and row.is_active and verify_password(row.password_hash, form.password.data):
-            user = load_web_user(row.id)
+        # As slow for an unknown name as for a wrong password (see check_credentials).
+        user_id = check_credentials(get_db(), form.username.data, form.password.data)
+        if user_id is not None:
+            user = load_web_user(user_id)
             record_login_success(form.username.data)
             session.clear()  # a fresh session on sign-in (no fixation)
             login_user(user)

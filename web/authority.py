@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
-from sqlalchemy import select
 
-from workflow.models import Case, Certificate
 from workflow.records import queries
 
 from .extensions import get_db
@@ -26,6 +24,9 @@ do not, so the badges cost the same after a million cases as after ten thousand.
 
 HISTORY_COUNT_LIMIT = 10_000
 """The tabs that list the closed history (closed cases, every case) count their pages no further than this."""
+
+CERTIFICATE_LIMIT = 500
+"""The register page lists the newest certificates up to here (the .xlsx export goes further)."""
 
 
 @bp.get("/")
@@ -59,11 +60,7 @@ def inbox():
 def certificates():
     """Certificates issued on this authority's cases, newest first (revocation is done on the case)."""
     db = get_db()
-    cert = Certificate.__table__
-    case = Case.__table__
     with db.read() as conn:
-        rows = [dict(r) for r in conn.execute(
-            select(cert, case.c.reference).join(case, case.c.id == cert.c.case_id)
-            .where(case.c.authority_org_id == (current_user.org_id or -1), visible_scope(conn).on(case))
-            .order_by(cert.c.issued_on.desc(), cert.c.id.desc()).limit(500)).mappings()]
+        rows = queries.certificate_register(conn, current_user.org_id or -1, visible=visible_scope(conn),
+                                            limit=CERTIFICATE_LIMIT)
     return render_template("authority/certificates.html", rows=rows)

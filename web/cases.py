@@ -231,14 +231,8 @@ def messages():
 @login_required
 def mark_messages_read():
     """Mark every message of the signed-in user read (a GET never writes: prefetchers and crawlers follow GETs)."""
-    from sqlalchemy import update
+    from workflow.records.notify import mark_all_read
 
-    from workflow.models import Notification, utcnow
-
-    note = Notification.__table__
-    db = get_db()
-    with db.write() as conn:
-        conn.execute(update(note).where(note.c.user_id == current_user.id, note.c.read_at.is_(None))
-                     .values(read_at=utcnow()))
+    mark_all_read(get_db(), current_user.id)
     flash(_("消息已全部标为已读。"), "success")
     return redirect(url_for("cases.messages"), 303)

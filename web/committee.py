@@ -12,13 +12,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 
 from workflow.access.visibility import seat_role
 from workflow.errors import WorkflowError
-from workflow.models import Expert
 from workflow.panel import committee as draws
 from workflow.panel import conflicts
+from workflow.panel import experts as pool
 from workflow.records import queries
 
 from .extensions import get_db
@@ -26,8 +25,6 @@ from .i18n import current_lang
 from .security import roles_required, small_int
 
 bp = Blueprint("committee", __name__)
-
-_expert = Expert.__table__
 
 
 def _db():
@@ -58,8 +55,8 @@ def _expert_names(ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     with _db().read() as conn:
-        return {i: f"{name}（{code}）" for i, name, code in conn.execute(
-            select(_expert.c.id, _expert.c.name, _expert.c.code).where(_expert.c.id.in_(ids))).all()}
+        found = pool.names_and_codes(conn, ids)
+    return {i: f"{name}（{code}）" for i, (name, code) in found.items()}
 
 
 def _committee_page(session_id: int, *, check=None, checks=None, error: str | None = None, status: int = 200):

@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from workflow import directory
 from workflow.errors import WorkflowError
 from workflow.panel import experts as pool
 
@@ -31,15 +32,10 @@ def _db():
 
 
 def _usernames(ids: set[int]) -> dict[int, str]:
-    from sqlalchemy import select
-
-    from workflow.models import User
-
-    user = User.__table__
     if not ids:
         return {}
     with _db().read() as conn:
-        return dict(conn.execute(select(user.c.id, user.c.username).where(user.c.id.in_(ids))).all())
+        return directory.usernames(conn, ids)
 
 
 def _form_values(expert: dict | None) -> dict[str, str]:

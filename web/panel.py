@@ -147,13 +147,10 @@ def _share_files(session_id: int, shares) -> dict[str, dict[str, str]]:
 
 def _key_fingerprint(session_id: int) -> str | None:
     """The fingerprint of the session's committee key, or None before it is made."""
-    from sqlalchemy import select
+    from workflow.panel.ballot_keys import committee_key_fingerprint
 
-    from workflow.models.panels import CommitteeKey
-
-    table = CommitteeKey.__table__
     with _db().read() as conn:
-        return conn.execute(select(table.c.fingerprint).where(table.c.session_id == session_id)).scalar()
+        return committee_key_fingerprint(conn, session_id)
 
 
 @bp.post("/sessions/<int:session_id>/sitting/close")

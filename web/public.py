@@ -10,10 +10,8 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from workflow.engine.core import effective_params
-from workflow.models import Timer, as_utc
 from workflow.pipeline.catalog import get_pipeline, screen_state
 from workflow.records import queries
 from workflow.records.attachments import objection_trigger
@@ -195,19 +193,16 @@ def certificate_pdf(number: str):
 
 def _notice_period(conn, case: dict[str, Any], kind: str) -> dict[str, Any]:
     """Start, end and length (working days) of the case's running notice of ``kind`` (``result``/``unit``)."""
-    timer = Timer.__table__
     pipeline = get_pipeline(_db(), case["pipeline_id"], case["pipeline_version"])
     deadline = pipeline.notice_deadline(kind)
     if deadline is None:
         return {"start": None, "end": None, "days": None}
-    row = conn.execute(select(timer.c.created_at, timer.c.due_at)
-                       .where(timer.c.case_id == case["id"], timer.c.name == deadline.name,
-                              timer.c.status == "pending")
-                       .order_by(timer.c.id.desc()).limit(1)).first()
+    timer = queries.running_timer(conn, case["id"], deadline.name)
     # The notice's length is the deadline's own ``days``: a number, or the parameter (a session may override).
     days = (effective_params(pipeline, case.get("session_parameters")).get(deadline.days)
             if isinstance(deadline.days, str) else deadline.days)
-    return {"start": as_utc(row[0]) if row else None, "end": as_utc(row[1]) if row else None, "days": days}
+    return {"start": timer["created_at"] if timer else None, "end": timer["due_at"] if timer else None,
+            "days": days}
 
 
 def _render_print(case_id: int, kind: str, notice: dict[str, Any] | None):

@@ -19,12 +19,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
-from sqlalchemy import select
 
 from workflow import administration as admin_ops
 from workflow.access.roles import ROLES
 from workflow.access.visibility import VisibleCases
-from workflow.models import Case, Certificate, ReviewSession, utcnow
+from workflow.models import utcnow
 from workflow.pipeline.catalog import latest_versions
 from workflow.pipeline.stages import stage_catalogue
 from workflow.records import queries
@@ -96,12 +95,8 @@ def _scope() -> VisibleCases:
 def _visible_sessions(scope: VisibleCases) -> list[dict[str, Any]]:
     """The sessions a report may be narrowed to: every one for an administrator, else the officer's
     authority's."""
-    s = ReviewSession.__table__
-    stmt = select(s.c.id, s.c.code, s.c.name).order_by(s.c.year.desc(), s.c.id)
-    if not scope.unrestricted:
-        stmt = stmt.where(s.c.authority_org_id == (current_user.org_id or -1))
     with _db().read() as conn:
-        return [dict(r) for r in conn.execute(stmt).mappings()]
+        return rep.report_sessions(conn, scope, current_user.org_id or -1)
 
 
 def _parse_date(raw: str, what: str) -> date | None:
@@ -341,12 +336,9 @@ def export_my_cases():
 @roles_required("authority_officer")
 def export_certificates():
     """The authority's certificate register as .xlsx."""
-    cert, case = Certificate.__table__, Case.__table__
     with _db().read() as conn:
-        rows = [dict(r) for r in conn.execute(
-            select(cert, case.c.reference).join(case, case.c.id == cert.c.case_id)
-            .where(case.c.authority_org_id == (current_user.org_id or -1), visible_scope(conn).on(case))
-            .order_by(cert.c.issued_on.desc(), cert.c.id.desc()).limit(EXPORT_LIMIT)).mappings()]
+        rows = queries.certificate_register(conn, current_user.org_id or -1, visible=visible_scope(conn),
+                                            limit=EXPORT_LIMIT)
     status = {"valid": _("有效")}
     sheet = Sheet(_("证书登记簿"),
                   [_("证书编号"), _("持证人"), _("职称"), _("级别"), _("发证日期"), _("状态"), _("案件编号")],

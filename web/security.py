@@ -12,26 +12,19 @@ roles takes effect at once — there is no cached copy to go stale.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from flask import abort, current_app, request
 from flask_login import UserMixin, current_user
-from sqlalchemy import Connection, bindparam, select
 
+from workflow.access.accounts import signed_in_user, statement_reads
 from workflow.access.roles import ROLES, Actor
 from workflow.access.visibility import VisibleCases, visible_cases
-from workflow.db import Database
-from workflow.models import Organisation, User, UserRole
 
 from .extensions import get_db, login_manager
-
-_user = User.__table__
-_role = UserRole.__table__
-_org = Organisation.__table__
 
 ROLE_ORDER = ("applicant", "unit_reviewer", "agency_reviewer", "superior_reviewer", "authority_officer",
               "panel_chair", "panel_member", "administrator")
@@ -80,44 +73,16 @@ class WebUser(UserMixin):
         return [ROLES[r] for r in self.ordered_roles]
 
 
-_LOAD_USER = (select(_user.c.id, _user.c.username, _user.c.display_name, _user.c.password_hash, _user.c.is_active,
-                     _user.c.session_generation, _user.c.org_id, _org.c.name, _org.c.kind, _role.c.role,
-                     _user.c.elder_mode)
-              .select_from(_user.outerjoin(_org, _org.c.id == _user.c.org_id)
-                           .outerjoin(_role, _role.c.user_id == _user.c.id))
-              .where(_user.c.id == bindparam("user_id")))
-"""The user with organisation and roles in one statement (a row per role), built once: every request runs it."""
-
-
-@contextmanager
-def statement_reads(db: Database) -> Iterator[Connection]:
-    """A connection for reads that need no transaction of their own (the signed-in user, the case page).
-
-    On PostgreSQL an autocommit connection: at its READ COMMITTED level every statement takes its own
-    snapshot whether or not the statements share a transaction, so ``BEGIN`` and ``COMMIT`` would only add two
-    round trips to the server. On SQLite a read transaction, which there does make the statements agree.
-    """
-    if not db.is_postgres:
-        with db.read() as conn:
-            yield conn
-        return
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        yield conn
-
-
 def load_web_user(user_id: int) -> WebUser | None:
-    """The active user ``user_id`` with roles and organisation, or None."""
-    db = get_db()
-    with statement_reads(db) as conn:
-        rows = conn.execute(_LOAD_USER, {"user_id": user_id}).all()
-    if not rows or not rows[0].is_active:
+    """The active user ``user_id`` with roles and organisation, or None
+    (:func:`workflow.access.accounts.signed_in_user`: one statement)."""
+    with statement_reads(get_db()) as conn:
+        found = signed_in_user(conn, user_id)
+    if found is None:
         return None
-    row = rows[0]
-    roles = frozenset(r.role for r in rows if r.role is not None)
-    return WebUser(id=row.id, username=row.username, display_name=row.display_name, roles=roles,
-                   org_id=row.org_id, org_name=row.name or "", org_kind=row.kind or "",
-                   tag=session_tag(row.password_hash or "", row.session_generation),
-                   elder_mode=bool(row.elder_mode))
+    return WebUser(id=found.id, username=found.username, display_name=found.display_name, roles=found.roles,
+                   org_id=found.org_id, org_name=found.org_name, org_kind=found.org_kind,
+                   tag=session_tag(found.password_hash, found.session_generation), elder_mode=found.elder_mode)
 
 
 @login_manager.user_loader
@@ -132,10 +97,10 @@ def _load_user(session_id: str) -> WebUser | None:
     return user
 
 
-def visible_scope(conn: Connection) -> VisibleCases:
-    """The cases the signed-in user may see (nothing when nobody is signed in): the one scope every listing,
-    inbox, report and export passes to :mod:`workflow.records.queries` (see
-    :func:`workflow.access.visibility.visible_cases`)."""
+def visible_scope(conn) -> VisibleCases:
+    """The cases the signed-in user may see (nothing when nobody is signed in) on ``conn`` (from ``db.read()``
+    or :func:`statement_reads`): the one scope every listing, inbox, report and export passes to
+    :mod:`workflow.records.queries` (see :func:`workflow.access.visibility.visible_cases`)."""
     actor = current_user.actor if current_user.is_authenticated else Actor(user_id=None)
     return visible_cases(conn, get_db(), actor)
 

@@ -18,20 +18,25 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-import yaml
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
-from workflow.eligibility import EligibilityInputError, Relaxations, Route, evaluate, standards_drafts, standards_store
+from workflow.eligibility import (
+    EligibilityInputError,
+    Relaxations,
+    Route,
+    evaluate,
+    profile_store,
+    standards_drafts,
+    standards_store,
+)
 from workflow.eligibility.gate import relaxations_for_channel
-from workflow.eligibility.standards import Standard, _Dumper, dump_standard_yaml, parse_standard
+from workflow.eligibility.standards import Standard, dump_standard_part, dump_standard_yaml, parse_standard
 from workflow.eligibility.standards_store import china_today
 from workflow.eligibility.standards_validation import FieldProblem, check_standard
 from workflow.errors import WorkflowError
-from workflow.models import ApplicantProfile, ReviewSession, User, UserRole
 from workflow.pipeline.yamlsource import DefinitionError, load_yaml
 
 from . import standards_form
@@ -63,12 +68,6 @@ def _db():
 # --------------------------------------------------------------------------------------------- helpers
 
 
-def _section_yaml(value: Any) -> str:
-    if value is None:
-        return ""
-    return yaml.dump(value, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000)
-
-
 APPLICANTS_SHOWN = 30
 """How many applicants the preview lists at a time: a province has tens of thousands, so the list is searched."""
 
@@ -77,29 +76,8 @@ def _applicants(find: str = "", chosen: set[int] | frozenset[int] = frozenset(),
                 limit: int | None = None) -> list[dict[str, Any]]:
     """Applicants who have stored a profile, for the preview: those already ``chosen``, then the first
     ``limit`` whose name or username contains ``find`` (the seeded route examples come first: lowest ids)."""
-    limit = APPLICANTS_SHOWN if limit is None else limit
-    u, p, r = User.__table__, ApplicantProfile.__table__, UserRole.__table__
-    base = (select(u.c.id, u.c.username, u.c.display_name).join(p, p.c.user_id == u.c.id)
-            .join(r, r.c.user_id == u.c.id).where(r.c.role == "applicant"))
-    with _db().read() as conn:
-        picked = [dict(row._mapping) for row in conn.execute(base.where(u.c.id.in_(sorted(chosen)[:100]))
-                                                              .order_by(u.c.id))] if chosen else []
-        query = base
-        if find.strip():
-            pattern = "%" + find.strip()[:40].replace("\\", "").replace("%", "").replace("_", "") + "%"
-            query = query.where(u.c.username.like(pattern) | u.c.display_name.like(pattern))
-        found = [dict(row._mapping) for row in conn.execute(query.order_by(u.c.id).limit(limit))]
-    seen = {a["id"] for a in picked}
-    return picked + [a for a in found if a["id"] not in seen]
-
-
-def _stored_profile(user_id: int) -> dict[str, Any] | None:
-    p = ApplicantProfile.__table__
-    with _db().read() as conn:
-        body = conn.execute(select(p.c.body).where(p.c.user_id == user_id)).scalar()
-    if isinstance(body, str):
-        body = json.loads(body)
-    return body or None
+    return profile_store.applicants_with_profiles(_db(), find=find, chosen=chosen,
+                                                  limit=APPLICANTS_SHOWN if limit is None else limit)
 
 
 def _preview_inputs() -> dict[str, str]:
@@ -135,7 +113,7 @@ def _preview(standard: Standard, inputs: dict[str, str]) -> tuple[Any, str | Non
             return None, _("样例个人信息应为 JSON 或 YAML 对象。")
         profile = json.loads(json.dumps(profile, default=str))
     elif small_int(inputs["profile_user"]) is not None:
-        profile = _stored_profile(small_int(inputs["profile_user"]))
+        profile = profile_store.stored_profile(_db(), small_int(inputs["profile_user"]))
         if profile is None:
             return None, _("该申报人尚未填写个人信息。")
     else:
@@ -189,7 +167,7 @@ def show(standard_id: str, version: int):
     return render_template("standards/show.html", standard=standard, history=_history(standard_id),
                            newest=newest, sourced=standard.thresholds(), yaml_text=dump_standard_yaml(standard),
                            sections=SECTIONS, data=standard.model_dump(mode="json", exclude_defaults=True),
-                           section_yaml=_section_yaml)
+                           section_yaml=dump_standard_part)
 
 
 @bp.get("/admin/standards/<standard_id>/v<int:version>/export")
@@ -257,11 +235,12 @@ def _preview_rows(draft_standard: Standard, current: Standard | None) -> tuple[l
     if not chosen:
         return [], _("请至少选择一位申报人的个人信息用于预览。")
     names = {a["id"]: a for a in _applicants(chosen=set(chosen), limit=0)}
+    profiles = profile_store.stored_profiles(_db(), names)  # one read for all of them, not one per row
     rows = []
     for uid in chosen:
         if uid not in names:
             continue
-        profile = _stored_profile(uid)
+        profile = profiles.get(uid)
         row: dict[str, Any] = {"user": names[uid], "current": None, "with_draft": None, "problem": None}
         if profile is None:
             row["problem"] = _("该申报人尚未填写个人信息。")
@@ -459,15 +438,6 @@ def import_yaml():
 # --------------------------------------------------------------------------------------------- applicant
 
 
-def _open_sessions() -> list[dict[str, Any]]:
-    """Sessions open for applications, newest first (the pre-check applies their waivers)."""
-    rs = ReviewSession.__table__
-    with _db().read() as conn:
-        rows = conn.execute(select(rs.c.id, rs.c.name, rs.c.name_en, rs.c.standard_ids).where(rs.c.status == "open")
-                            .order_by(rs.c.id.desc()))
-        return [dict(row._mapping) for row in rows]
-
-
 @bp.get("/applicant/precheck")
 @roles_required("applicant")
 def precheck():
@@ -479,7 +449,7 @@ def precheck():
     route = request.args.get("route", "normal")
     if route not in {r.value for r in Route}:
         route = "normal"
-    sessions = _open_sessions()
+    sessions = standards_store.open_sessions(_db())  # the pre-check applies their waivers
     session_id = small_int(request.args.get("session_id", ""))
     if session_id not in {s["id"] for s in sessions}:
         session_id = None
@@ -491,7 +461,7 @@ def precheck():
         if chosen is not None and chosen.id not in standards:
             chosen, problem = None, _("所选评审会不受理该评价标准，请改选评价标准或评审会。")
     if chosen is not None:
-        profile = _stored_profile(current_user.id)
+        profile = profile_store.stored_profile(_db(), current_user.id)
         relaxations, pipeline_id = relaxations_for_channel(_db(), session_id, route)
         if profile is None:
             problem = _("请先填写个人信息（学历、职称、工作经历、业绩成果等），系统据此核对申报条件。")

@@ -203,6 +203,6 @@ def register_template_helpers(app: Flask) -> None:
         # A page that already read the count with its own data (the case page) left it with this request.
         unread = request.environ.get(UNREAD_KEY)
         if unread is None:
-            with statement_reads(app.extensions["titlereview_db"]) as conn:
+            with statement_reads(get_db(app)) as conn:
                 unread = queries.unread_count(conn, user.id)
         return {"nav_areas": _areas(user), "unread_messages": unread}

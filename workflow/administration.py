@@ -11,7 +11,7 @@ import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select as orm_select
 
@@ -25,7 +25,7 @@ from .db import Database
 from .directory import create_org, create_user
 from .eligibility import Relaxations
 from .errors import CaseNotFound, InvalidAction, MissingData, PermissionDenied
-from .models import Attendance, CommitteeSeat, Organisation, ReviewSession, User, UserRole
+from .models import Attendance, Case, CommitteeSeat, Organisation, ReviewSession, User, UserRole
 
 _user = User.__table__
 _role = UserRole.__table__
@@ -57,6 +57,20 @@ SESSION_STATUSES = {
 MIN_PASSWORD_LENGTH = 8
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,40}$")
 _CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+
+
+def overview_counts(conn: Connection) -> tuple[dict[str, int], list[tuple[str, int]]]:
+    """What the administrators' overview shows: how many accounts (``users``), organisations (``orgs``) and
+    review sessions (``sessions``) there are, and (pipeline id, number of cases) for each pipeline that has
+    cases. Four counting statements on ``conn`` (one read transaction gives them one snapshot)."""
+    counts = {
+        "users": conn.execute(select(func.count()).select_from(_user)).scalar_one(),
+        "orgs": conn.execute(select(func.count()).select_from(_org)).scalar_one(),
+        "sessions": conn.execute(select(func.count()).select_from(_session)).scalar_one(),
+    }
+    case = Case.__table__
+    per_pipeline = conn.execute(select(case.c.pipeline_id, func.count()).group_by(case.c.pipeline_id)).all()
+    return counts, [(pipeline_id, n) for pipeline_id, n in per_pipeline]
 
 
 def _require_admin(actor: Actor) -> None:

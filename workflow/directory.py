@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import Connection
+from sqlalchemy import select as core_select
 from sqlmodel import Session, select
 
 from workflow.access.passwords import hash_password
@@ -47,3 +49,18 @@ def actor_for(session: Session, user_id: int) -> Actor:
         raise LookupError(f"no active user {user_id}")
     roles = session.exec(select(UserRole.role).where(UserRole.user_id == user_id)).all()
     return Actor(user_id=user.id, roles=frozenset(roles), org_id=user.org_id, name=user.display_name)
+
+
+def usernames(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
+    """Sign-in names of the given users (id → username), in one statement; an unknown id is left out."""
+    ids = set(ids)
+    if not ids:
+        return {}
+    user = User.__table__
+    return dict(conn.execute(core_select(user.c.id, user.c.username).where(user.c.id.in_(ids))).all())
+
+
+def username_of(conn: Connection, user_id: int) -> str | None:
+    """The sign-in name of user ``user_id``, or None when there is no such user."""
+    user = User.__table__
+    return conn.execute(core_select(user.c.username).where(user.c.id == user_id)).scalar_one_or_none()

@@ -142,3 +142,21 @@ def test_an_unexpected_error_is_a_friendly_500(cast_db, tmp_path, caplog):
     body = response.get_data(as_text=True)
     assert response.status_code == 500 and "系统出错" in body and "ZeroDivisionError" not in body
     assert "ZeroDivisionError" in caplog.text  # logged for the operators, not shown to the user
+
+
+@pytest.mark.parametrize("case", ["right password", "wrong password", "unknown name", "deactivated"])
+def test_every_sign_in_answer_costs_one_hash_check(cast, monkeypatch, case):
+    """The refusal's timing tells nothing: an unknown name and a deactivated account are refused only after
+    the same (slow) password verification as a wrong password."""
+    from workflow.access import accounts
+
+    checks = []
+    real = accounts.verify_password
+    monkeypatch.setattr(accounts, "verify_password", lambda h, p: checks.append(1) or real(h, p))
+    if case == "deactivated":
+        with cast.db.write() as conn:
+            conn.execute(update(User.__table__).where(User.__table__.c.username == "zhang").values(is_active=False))
+    name = "nobody-here" if case == "unknown name" else "zhang"
+    password = PASSWORD if case in ("right password", "deactivated") else "not-the-password"
+    found = accounts.check_credentials(cast.db, name, password)
+    assert (found is not None) == (case == "right password") and checks == [1]

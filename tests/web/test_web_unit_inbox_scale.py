@@ -199,7 +199,7 @@ def test_superior_page_lists_its_queue_and_history(cast, browser):
 
 
 def test_sign_in_ignores_case_and_uses_the_name_index(cast, browser, app):
-    from web.auth import username_matches
+    from workflow.access.accounts import username_matches
 
     assert browser("UNIT_HR").get("/unit/").status_code == 200  # "UNIT_HR" signs in as unit_hr
     assert Browser(app.test_client(), "wrong-password").client.post(
@@ -214,7 +214,7 @@ def test_sign_in_ignores_case_and_uses_the_name_index(cast, browser, app):
 
 @pytest.mark.postgres
 def test_sign_in_lookup_uses_the_lower_index_on_postgres(pg_db):
-    from web.auth import username_matches
+    from workflow.access.accounts import username_matches
 
     build_world(pg_db)
     with pg_db.read() as conn:

@@ -703,3 +703,11 @@ def dump_standard_yaml(standard: Standard) -> str:
     data = standard.model_dump(mode="json", exclude_defaults=True)
     header = f"# {_comment_text(standard.name.zh)} — version {standard.version}\n"
     return header + yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000)
+
+
+def dump_standard_part(value: Any) -> str:
+    """One part of a standard's data (a section of ``model_dump(mode="json")``) as YAML in the style of
+    :func:`dump_standard_yaml`, so a page showing a section reads like the file; empty for None."""
+    if value is None:
+        return ""
+    return yaml.dump(value, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100_000)

@@ -18,6 +18,7 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -248,6 +249,15 @@ def level_mismatch(conn: Connection, standard_id: str | None, level: str | None,
         return None
     return MissingData(f"所选评价标准适用于{judged}职称，与申报级别“{level}”不一致，请改选标准或级别",
                        f"The chosen standard is for {judged} titles, not {level}; change the standard or the level")
+
+
+def open_sessions(db: Database) -> list[dict[str, Any]]:
+    """The review sessions open for applications, newest first, as ``{id, name, name_en, standard_ids}``: what
+    an applicant's pre-check offers, each with the standards it accepts (see :func:`not_accepted`)."""
+    with db.read() as conn:
+        rows = conn.execute(select(_rs.c.id, _rs.c.name, _rs.c.name_en, _rs.c.standard_ids)
+                            .where(_rs.c.status == "open").order_by(_rs.c.id.desc()))
+        return [dict(row._mapping) for row in rows]
 
 
 def not_accepted(conn: Connection, session_id: int | None, standard_id: str | None) -> MissingData | None:

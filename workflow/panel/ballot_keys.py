@@ -50,9 +50,9 @@ ROLES = {"A": "chair", "B": "officer"}
 
 _key = CommitteeKey.__table__
 
-__all__ = ["COUNTERS", "KEY_BITS", "BallotShares", "KeyShares", "committee_public_key", "create_committee_key",
-           "decrypt_counts", "encrypt_choice", "fingerprint", "has_committee_key", "key_from_shares", "new_keypair",
-           "rebuild_key", "sum_box"]
+__all__ = ["COUNTERS", "KEY_BITS", "BallotShares", "KeyShares", "committee_key_fingerprint", "committee_public_key",
+           "create_committee_key", "decrypt_counts", "encrypt_choice", "fingerprint", "has_committee_key",
+           "key_from_shares", "new_keypair", "rebuild_key", "sum_box"]
 
 
 def fingerprint(n: int) -> str:
@@ -105,6 +105,11 @@ def _split(private_key: paillier.PaillierPrivateKey, session_id: int, fp: str) -
 def has_committee_key(conn: Connection, session_id: int) -> bool:
     """True when the session's committee key has been made."""
     return conn.execute(select(_key.c.id).where(_key.c.session_id == session_id)).first() is not None
+
+
+def committee_key_fingerprint(conn: Connection, session_id: int) -> str | None:
+    """The fingerprint of the session's committee key, or None before the key is made."""
+    return conn.execute(select(_key.c.fingerprint).where(_key.c.session_id == session_id)).scalar()
 
 
 def new_keypair() -> tuple[paillier.PaillierPublicKey, paillier.PaillierPrivateKey]:

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from workflow import directory
 from workflow.access.roles import Actor
 from workflow.db import Database
 from workflow.errors import InvalidAction, PermissionDenied, WorkflowError
@@ -502,5 +503,13 @@ def export_experts(db: Database, actor: Actor, fmt: str = "xlsx") -> bytes:
     with db.read() as conn:
         ids = {e["user_id"] for e in experts if e["user_id"] is not None}
         ids |= {r["person_id"] for e in experts for r in (e["relations"] or []) if r.get("person_id") is not None}
-        usernames = dict(conn.execute(select(_user.c.id, _user.c.username).where(_user.c.id.in_(ids))).all())
-    return _encode(_export_rows(experts, usernames), fmt)
+        names = directory.usernames(conn, ids)
+    return _encode(_export_rows(experts, names), fmt)
+
+
+def names_and_codes(conn: Connection, ids: set[int]) -> dict[int, tuple[str, str]]:
+    """(name, code) of the given experts of the pool (id → pair), in one statement; an unknown id is left out."""
+    if not ids:
+        return {}
+    return {i: (name, code) for i, name, code in conn.execute(
+        select(_expert.c.id, _expert.c.name, _expert.c.code).where(_expert.c.id.in_(ids))).all()}

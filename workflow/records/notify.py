@@ -62,6 +62,13 @@ def render(db: Database, case: dict[str, Any], message: dict[str, Any]) -> tuple
     return f"案件 {case['reference']}：{to}", body
 
 
+def mark_all_read(db: Database, user_id: int) -> None:
+    """Mark every unread in-app message of ``user_id`` read, now, in one write transaction."""
+    with db.write() as conn:
+        conn.execute(update(_note).where(_note.c.user_id == user_id, _note.c.read_at.is_(None))
+                     .values(read_at=utcnow()))
+
+
 def dispatch(db: Database, limit: int = 500) -> int:
     """Deliver up to ``limit`` outbox messages: an in-app notification for every recipient, and an e-mail
     queued for each recipient with an address (sent later by :func:`workflow.records.mailer.send_pending`).

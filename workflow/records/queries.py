@@ -156,6 +156,15 @@ def pending_timers(conn: Connection, case_id: int) -> list[dict[str, Any]]:
     return [_plain(r) for r in conn.execute(_PENDING_TIMERS, {"case_id": case_id}).mappings()]
 
 
+def running_timer(conn: Connection, case_id: int, name: str) -> dict[str, Any] | None:
+    """``created_at`` and ``due_at`` of the case's pending deadline ``name`` (the latest one, should a
+    deadline have been set again), or None when that deadline is not running."""
+    row = conn.execute(select(_timer.c.created_at, _timer.c.due_at)
+                       .where(_timer.c.case_id == case_id, _timer.c.name == name, _timer.c.status == "pending")
+                       .order_by(_timer.c.id.desc()).limit(1)).mappings().first()
+    return _plain(row) if row else None
+
+
 def profile_body(conn: Connection, user_id: int) -> dict[str, Any]:
     """The applicant's declared profile (empty when none was saved yet)."""
     body = conn.execute(_PROFILE_BODY, {"user_id": user_id}).scalar()
@@ -232,6 +241,19 @@ def certificate_by_number(conn: Connection, number: str) -> dict[str, Any] | Non
     found = _plain(row)
     found["id_masked"] = mask_id_number(found.pop("holder_id_number"))
     return found
+
+
+def certificate_register(conn: Connection, authority_org_id: int, *, visible: VisibleCases,
+                         limit: int) -> list[dict[str, Any]]:
+    """The certificates issued on cases of authority ``authority_org_id`` that the reader may see
+    (``visible``), newest first, at most ``limit``: each certificate row with its case's ``reference``.
+
+    The register page and its spreadsheet export both read this, so they list the same certificates.
+    """
+    stmt = (select(_cert, _case.c.reference).join(_case, _case.c.id == _cert.c.case_id)
+            .where(_case.c.authority_org_id == authority_org_id, visible.on(_case))
+            .order_by(_cert.c.issued_on.desc(), _cert.c.id.desc()).limit(limit))
+    return [_plain(r) for r in conn.execute(stmt).mappings()]
 
 
 # --------------------------------------------------------------------------------------------- listings
@@ -349,6 +371,34 @@ def list_cases(conn: Connection, *, visible: VisibleCases | None = None, applica
     rows = conn.execute(select(*columns).select_from(joined.join(ids, ids.c.id == _case.c.id))
                         .order_by(*order)).mappings()
     return CasePage([_plain(r) for r in rows], total, page, per_page)
+
+
+def case_window(conn: Connection, *, visible: VisibleCases, state: str | None = None,
+                pipeline_id: str | None = None, session_id: int | None = None, search: str = "",
+                limit: int = 20, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """``limit`` cases from ``offset`` on, most recently changed first, with the columns of :func:`list_cases`,
+    and how many cases match: the listing the API pages through by offset (two queries whatever the limit).
+
+    ``visible`` is the reader's scope; ``state``, ``pipeline_id`` and ``session_id`` narrow it when given, and
+    ``search`` matches the reference or the applicant's name as in :func:`list_cases`.
+    """
+    columns, joined, applicant = _listing_select()
+    conditions = [visible.on(_case)]
+    if state:
+        conditions.append(_case.c.state == state)
+    if pipeline_id:
+        conditions.append(_case.c.pipeline_id == pipeline_id)
+    if session_id is not None:
+        conditions.append(_case.c.session_id == session_id)
+    search = search.strip()
+    if search:
+        like = f"%{search.replace('%', '').replace('_', '')}%"
+        conditions.append(or_(_case.c.reference.ilike(like), applicant.c.display_name.ilike(like)))
+    where = and_(*conditions)
+    total = conn.execute(select(func.count()).select_from(joined).where(where)).scalar_one()
+    rows = conn.execute(select(*columns).select_from(joined).where(where)
+                        .order_by(_case.c.updated_at.desc(), _case.c.id.desc()).limit(limit).offset(offset))
+    return [_plain(r) for r in rows.mappings()], int(total)
 
 
 def state_counts(conn: Connection, *, visible: VisibleCases | None = None, unit_org_id: int | None = None,
@@ -600,6 +650,12 @@ def users(conn: Connection, *, search: str = "", role: str = "") -> list[dict[st
     for r in rows:
         r["roles"] = roles.get(r["id"], [])
     return rows
+
+
+def organisation(conn: Connection, org_id: int) -> dict[str, Any] | None:
+    """The organisation ``org_id`` (every column), or None when there is none."""
+    row = conn.execute(_org.select().where(_org.c.id == org_id)).mappings().first()
+    return _plain(row) if row else None
 
 
 def organisations(conn: Connection, kinds: Iterable[str] | None = None) -> list[dict[str, Any]]:

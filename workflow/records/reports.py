@@ -87,6 +87,7 @@ __all__ = [
     "pass_rates",
     "percentiles",
     "refresh_calendar",
+    "report_sessions",
     "stay_durations",
     "time_in_state",
 ]
@@ -292,6 +293,16 @@ def _where(scope: VisibleCases, filt: ReportFilter, case_table=None) -> ColumnEl
     """The reader's scope (the cases they may see, :func:`workflow.access.visibility.visible_cases`) and the filters."""
     c = case_table if case_table is not None else Case.__table__
     return and_(scope.on(c), filt.condition(c))
+
+
+def report_sessions(conn: Connection, scope: VisibleCases, authority_org_id: int) -> list[dict[str, Any]]:
+    """The review sessions a report may be narrowed to (``id``, ``code``, ``name``; newest year first): every
+    one for an unrestricted ``scope`` (an administrator), else those of authority ``authority_org_id``."""
+    s = ReviewSession.__table__
+    stmt = select(s.c.id, s.c.code, s.c.name).order_by(s.c.year.desc(), s.c.id)
+    if not scope.unrestricted:
+        stmt = stmt.where(s.c.authority_org_id == authority_org_id)
+    return [dict(r) for r in conn.execute(stmt).mappings()]
 
 
 # --------------------------------------------------------------------------------------------- definitions
