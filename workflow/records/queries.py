@@ -347,8 +347,7 @@ def list_cases(conn: Connection, *, visible: VisibleCases | None = None, applica
         conditions.append(_case.c.submitted_at.is_not(None))
     search = search.strip()
     if search:
-        like = f"%{search.replace('%', '').replace('_', '')}%"
-        conditions.append(or_(_case.c.reference.ilike(like), applicant.c.display_name.ilike(like)))
+        conditions.append(_matches_search(applicant, search))
     # The same SQL as a bare True, which where() coerces, when there is no condition.
     conditions = _within(visible, conditions)
     where = and_(*conditions) if conditions else true()
@@ -373,6 +372,13 @@ def list_cases(conn: Connection, *, visible: VisibleCases | None = None, applica
     return CasePage([_plain(r) for r in rows], total, page, per_page)
 
 
+def _matches_search(applicant: Any, search: str) -> ColumnElement[bool]:
+    """The case's reference or its applicant's name contains ``search`` (wildcards typed are taken literally
+    by dropping them)."""
+    like = f"%{search.replace('%', '').replace('_', '')}%"
+    return or_(_case.c.reference.ilike(like), applicant.c.display_name.ilike(like))
+
+
 def case_window(conn: Connection, *, visible: VisibleCases, state: str | None = None,
                 pipeline_id: str | None = None, session_id: int | None = None, search: str = "",
                 limit: int = 20, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
@@ -392,8 +398,7 @@ def case_window(conn: Connection, *, visible: VisibleCases, state: str | None = 
         conditions.append(_case.c.session_id == session_id)
     search = search.strip()
     if search:
-        like = f"%{search.replace('%', '').replace('_', '')}%"
-        conditions.append(or_(_case.c.reference.ilike(like), applicant.c.display_name.ilike(like)))
+        conditions.append(_matches_search(applicant, search))
     where = and_(*conditions)
     total = conn.execute(select(func.count()).select_from(joined).where(where)).scalar_one()
     rows = conn.execute(select(*columns).select_from(joined).where(where)
