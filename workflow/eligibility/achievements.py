@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from workflow.eligibility.profiles import Achievement, RecognitionLevel
 from workflow.eligibility.standards import AchievementItem, AchievementRule, Threshold
 
-from .context import Context, Finding, Part, met, not_met, pending, use
+from .context import Context, Finding, Part, derived, met, not_met, pending, use
 from .report import Evidence, Layer, Verdict
 
 
@@ -37,8 +37,10 @@ class AchievementTally:
     def __init__(self, ctx: Context, rule: AchievementRule) -> None:
         self.ctx = ctx
         self.rule = rule
-        self.items = rule.effective_items()
+        # A standard listing only kinds builds one item model per kind on every call: build them once.
+        self.items = list(derived(rule, "effective_items", lambda: tuple(rule.effective_items())))
         self.skipped: list[str] = []
+        self._parts: dict[tuple[int, str, str, str], Part] = {}
         self.assigned: dict[str, list[tuple[int, Achievement]]] = {item.id: [] for item in self.items}
         for i, entry in enumerate(ctx.profile.achievements):
             self._assign(i, entry)
@@ -70,7 +72,7 @@ class AchievementTally:
 
     def _assign(self, index: int, entry: Achievement) -> None:
         """Count the entry for its declared item, or else for the first item it qualifies for."""
-        label = entry.summary().zh
+        label = self.ctx.summary(entry).zh
         # An item number names an item of the standard it was declared for; a standard without that item
         # (another standard judging the same profile) matches the entry by its kind instead.
         item = next((it for it in self.items if it.id == entry.item), None) if entry.item else None
@@ -96,8 +98,8 @@ class AchievementTally:
     def _judge(self, item: AchievementItem) -> ItemStatus:
         entries = self.assigned[item.id]
         verified = [(i, a) for i, a in entries if a.verified]
-        ev = [Evidence(path=f"achievements[{i}]", summary=a.summary()) for i, a in entries]
-        ev_done = [Evidence(path=f"achievements[{i}]", summary=a.summary()) for i, a in verified]
+        ev = [Evidence(path=f"achievements[{i}]", summary=self.ctx.summary(a)) for i, a in entries]
+        ev_done = [Evidence(path=f"achievements[{i}]", summary=self.ctx.summary(a)) for i, a in verified]
         name_zh, name_en = item_name(item)
         if not entries:
             return ItemStatus(item, Verdict.NOT_MET, f"{name_zh}：无符合条件的业绩", f"{name_en}: nothing qualifying")
@@ -154,8 +156,12 @@ class AchievementTally:
 
     def finding(self, k_rule: Threshold, path: str, *, route_zh: str = "", route_en: str = "") -> Finding:
         """The achievements finding for a route (hard unless the standard says otherwise)."""
-        return Finding("achievements", Layer.ACHIEVEMENTS,
-                       self.part(k_rule, path, route_zh=route_zh, route_en=route_en), hard=self.rule.hard)
+        # Routes ask the same question (the same k at the same path): one part, and so one criterion.
+        key = (id(k_rule), path, route_zh, route_en)  # k_rule is part of the standard: alive as long as we are
+        part = self._parts.get(key)
+        if part is None:
+            part = self._parts[key] = self.part(k_rule, path, route_zh=route_zh, route_en=route_en)
+        return Finding("achievements", Layer.ACHIEVEMENTS, part, hard=self.rule.hard)
 
     def verified_for(self, item_ids: list[str]) -> list[Evidence]:
         """Verified entries counting for any of ``item_ids`` (work experience accepts them as proof)."""

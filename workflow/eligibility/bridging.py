@@ -59,10 +59,10 @@ class BridgingRoute:
             return reached(c.obtained_on, wait(entry)[0], ctx.as_of), -c.obtained_on.toordinal(), -i
 
         entry, i, cert = max(pairs, key=rank)
-        ev = [Evidence(path=f"skill_certificates[{i}]", summary=cert.summary())]
+        ev = [Evidence(path=f"skill_certificates[{i}]", summary=ctx.summary(cert))]
         found = [Finding("skill_certificate", Layer.BRIDGING, met(
-            f"持有{cert.summary().zh}，可贯通申报{s.title}（须{entry.skill_level.value}及以上）。",
-            f"Holds {cert.summary().en}; may bridge to {s.title}.", ev))]
+            f"持有{ctx.summary(cert).zh}，可贯通申报{s.title}（须{entry.skill_level.value}及以上）。",
+            f"Holds {ctx.summary(cert).en}; may bridge to {s.title}.", ev))]
         need, local = wait(entry)
         found.append(Finding("bridging_waiting_years", Layer.BRIDGING,
                              self.waiting_part(ctx, entry, cert, ev, need, local)))

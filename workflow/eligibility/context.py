@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from typing import Any, Protocol, TypeVar
 
 from workflow.eligibility.profiles import ApplicantProfile, Education, Text, TitleHeld, TitleLevel, Vocabulary
 from workflow.eligibility.standards import Sourced, Standard, Threshold
@@ -26,6 +27,31 @@ from .report import (
     Verdict,
 )
 
+T = TypeVar("T")
+
+_DERIVED: dict[tuple[int, Hashable], tuple[object, Any]] = {}
+_DERIVED_MAX = 4096
+
+
+def derived(source: object, key: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``, remembered for the immutable ``source`` (a frozen part of a standard) and ``key``.
+
+    Standards are frozen and cached by the store, so what the evaluator derives from one part of a standard
+    is the same on every call. The entry keeps ``source`` alive, so its ``id`` cannot be reused by another
+    object while the entry exists; the table is emptied when it grows past a bound, because draft standards
+    previewed on the web are built afresh for each request.
+    """
+    slot = (id(source), key)
+    hit = _DERIVED.get(slot)
+    if hit is not None and hit[0] is source:
+        value: T = hit[1]
+        return value
+    value = compute()
+    if len(_DERIVED) >= _DERIVED_MAX:
+        _DERIVED.clear()
+    _DERIVED[slot] = (source, value)
+    return value
+
 
 @dataclass
 class Part:
@@ -37,6 +63,25 @@ class Part:
     evidence: list[Evidence] = field(default_factory=list)
     thresholds: list[ThresholdUse] = field(default_factory=list)
     relaxation: RelaxationName | None = None
+    _criteria: dict[tuple[str, Layer, bool, bool], Criterion] = field(default_factory=dict, init=False,
+                                                                        repr=False, compare=False)
+
+    def criterion(self, cid: str, layer: Layer, hard: bool, applies: bool) -> Criterion:
+        """The frozen criterion for the report, built once per part and shape.
+
+        A part is finished before the report is built (rules only amend their own part before returning it),
+        and the same part shows up several times: a route's findings appear under the route and again in the
+        report's criteria, the blocking ones once more in the reasons, and routes share the achievements and
+        education parts.
+        """
+        key = (cid, layer, hard, applies)
+        built = self._criteria.get(key)
+        if built is None:
+            built = self._criteria[key] = Criterion(
+                id=cid, layer=layer, label=CRITERION_LABELS[cid], verdict=self.verdict, hard=hard,
+                explanation=Text(zh=self.zh, en=self.en), evidence=self.evidence, thresholds=self.thresholds,
+                relaxation=self.relaxation, applies=applies)
+        return built
 
 
 def met(zh: str, en: str, evidence: list[Evidence] | None = None, uses: list[ThresholdUse] | None = None,
@@ -59,6 +104,11 @@ def pending(zh: str, en: str, evidence: list[Evidence] | None = None, uses: list
 
 def use(path: str, sourced: Sourced, applied: int | None = None) -> ThresholdUse:
     """Record that the requirement at ``path`` of the standard was applied (``applied`` if relaxed)."""
+    # The same requirement is cited ~20 times per evaluation; the frozen record can be shared.
+    return derived(sourced, ("use", path, applied), lambda: _use(path, sourced, applied))
+
+
+def _use(path: str, sourced: Sourced, applied: int | None) -> ThresholdUse:
     value = sourced.value if isinstance(sourced, Threshold) else None
     return ThresholdUse(path=path, value=value, applied=value if applied is None else applied,
                         tag=sourced.tag, tag_label=sourced.tag.text, source=sourced.source)
@@ -86,10 +136,7 @@ class Finding:
 
     def criterion(self) -> Criterion:
         """The frozen criterion for the report."""
-        p = self.part
-        return Criterion(id=self.cid, layer=self.layer, label=CRITERION_LABELS[self.cid], verdict=p.verdict,
-                         hard=self.hard, explanation=Text(zh=p.zh, en=p.en), evidence=p.evidence,
-                         thresholds=p.thresholds, relaxation=p.relaxation, applies=self.applies)
+        return self.part.criterion(self.cid, self.layer, self.hard, self.applies)
 
     @property
     def blocking(self) -> bool:
@@ -159,6 +206,10 @@ class RouteResult:
         return (0 if self.open else 1) * 10 + order[self.verdict], failures
 
 
+class _Summarised(Protocol):
+    def summary(self) -> Text: ...
+
+
 @dataclass
 class Context:
     """One evaluation's inputs, and the facts derived from them (each computed once, on first use)."""
@@ -172,10 +223,37 @@ class Context:
     assessment: UnitAssessment | None
     specialty: str
 
-    @property
+    @cached_property
     def day(self) -> str:
         """The reference date as text."""
         return self.as_of.isoformat()
+
+    @cached_property
+    def _remembered(self) -> dict[Hashable, Any]:
+        return {}
+
+    def remember(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()`` once per evaluation for ``key`` (a question several routes ask alike); what is
+        remembered is shared, so it must not be changed afterwards."""
+        if key in self._remembered:
+            value: T = self._remembered[key]
+            return value
+        value = self._remembered[key] = compute()
+        return value
+
+    @cached_property
+    def _summaries(self) -> dict[int, tuple[_Summarised, Text]]:
+        return {}
+
+    def summary(self, entry: _Summarised) -> Text:
+        """``entry.summary()`` for an entry of the profile, built once per evaluation (rules cite the same
+        education or achievement several times, and each summary formats dates and labels)."""
+        hit = self._summaries.get(id(entry))
+        if hit is not None and hit[0] is entry:
+            return hit[1]
+        text = entry.summary()
+        self._summaries[id(entry)] = (entry, text)
+        return text
 
     def policy(self) -> tuple[str, str]:
         """How to cite the policy behind a session's waiver (its cited source), or nothing when none is given."""
@@ -212,6 +290,17 @@ class Context:
     def work_spans(self, *, industry: bool, not_before: date | None = None) -> tuple[list[Span], list[Evidence]]:
         """Spans of technical work in the specialty (or, with ``industry``, in the industry) before the
         reference date, starting no earlier than ``not_before``, with the jobs as evidence."""
+        key = (industry, not_before)
+        hit = self._spans.get(key)
+        if hit is None:
+            hit = self._spans[key] = self._work_spans(industry, not_before)
+        return list(hit[0]), list(hit[1])  # copies: callers may extend what they are given
+
+    @cached_property
+    def _spans(self) -> dict[tuple[bool, date | None], tuple[list[Span], list[Evidence]]]:
+        return {}
+
+    def _work_spans(self, industry: bool, not_before: date | None) -> tuple[list[Span], list[Evidence]]:
         spans: list[Span] = []
         evidence: list[Evidence] = []
         for i, w in enumerate(self.profile.work_history):
@@ -220,5 +309,5 @@ class Context:
             span = span_of(w.start, w.end, self.as_of, not_before=not_before)
             if span is not None:
                 spans.append(span)
-                evidence.append(Evidence(path=f"work_history[{i}]", summary=w.summary()))
+                evidence.append(Evidence(path=f"work_history[{i}]", summary=self.summary(w)))
         return spans, evidence

@@ -32,6 +32,11 @@ class DirectRoutes:
     def routes(self, ctx: Context, rule: DirectRule, tally: AchievementTally) -> list[RouteResult]:
         """One result per direct route; closed ones still show how the applicant would fare."""
         is_open, why_zh, why_en = direct_routes_open(ctx)
+        # The same note on every direct route: one part (and so one criterion) for all of them.
+        ladder = ctx.standard.ladder
+        ladder_note = None if ladder is None else met(
+            f"直接申报路径不要求取得{ladder.title}（破除台阶不免除年限要求）。",
+            f"Direct routes do not require the {ladder.title} title (the years still count).")
         results = []
         for index, route in enumerate(rule.routes):
             path = f"direct.routes[{index}]"
@@ -44,11 +49,8 @@ class DirectRoutes:
                 findings.append(Finding("education", Layer.EDUCATION, education_part(ctx, route.min_education)))
                 findings.append(Finding("industry_years", Layer.EDUCATION, self.industry_part(ctx, route, path)))
                 family = RouteFamily.DIRECT
-            if ctx.standard.ladder is not None:
-                findings.append(Finding("ladder", Layer.LADDER, met(
-                    f"直接申报路径不要求取得{ctx.standard.ladder.title}（破除台阶不免除年限要求）。",
-                    f"Direct routes do not require the {ctx.standard.ladder.title} title (the years still count)."),
-                    applies=False))
+            if ladder_note is not None:
+                findings.append(Finding("ladder", Layer.LADDER, ladder_note, applies=False))
             findings.append(tally.finding(rule.achievements_k, "direct.achievements_k",
                                           route_zh="直接申报", route_en="Direct route: "))
             results.append(RouteResult(id=route.id, family=family, label=route.label, open=is_open,
@@ -74,7 +76,7 @@ class DirectRoutes:
                                [], uses)
             i, t = junior
             since = t.obtained_on
-            ev_title = [Evidence(path=f"titles[{i}]", summary=t.summary())]
+            ev_title = [Evidence(path=f"titles[{i}]", summary=ctx.summary(t))]
             lead_zh = f"自取得{t.name}（{since.isoformat()}）起，"
             lead_en = f"Since {t.name} ({since.isoformat()}), "
         spans, ev = ctx.work_spans(industry=True, not_before=since)
@@ -108,12 +110,12 @@ class DirectRoutes:
                 recognised.setdefault(_firm(r.employer), []).append((i, r))
         qualifying = sorted(firm for firm, recs in recognised.items() if set(wanted) <= {r.kind for _, r in recs})
         if not qualifying:
-            held = "、".join(sorted({r.summary().zh for recs in recognised.values() for _, r in recs}))
+            held = "、".join(sorted({ctx.summary(r).zh for recs in recognised.values() for _, r in recs}))
             have = f"（已填报：{held}）" if held else "（未填报企业资质）"
             return not_met(f"本路径须任{wanted_zh}的主要负责人满 {need.value} 年，所填企业不具备该资质{have}。",
                            f"Needs {need.value} years as principal leader of a firm that is {wanted_en}; "
                            "no declared firm holds that.", [], uses)
-        ev = [Evidence(path=f"firm_recognitions[{i}]", summary=r.summary())
+        ev = [Evidence(path=f"firm_recognitions[{i}]", summary=ctx.summary(r))
               for firm in qualifying for i, r in recognised[firm] if r.kind in wanted]
         spans: list[Span] = []
         for i, role in enumerate(ctx.profile.firm_roles):
@@ -121,7 +123,7 @@ class DirectRoutes:
                 span = span_of(role.start, role.end, ctx.as_of)
                 if span is not None:
                     spans.append(span)
-                    ev.append(Evidence(path=f"firm_roles[{i}]", summary=role.summary()))
+                    ev.append(Evidence(path=f"firm_roles[{i}]", summary=ctx.summary(role)))
         tally = count_years(spans, need.value, ctx.as_of)
         have_zh, have_en = tally.text()
         firms = "、".join(qualifying)

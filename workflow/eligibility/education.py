@@ -14,6 +14,11 @@ from .report import Evidence, Layer, RouteFamily
 
 def education_part(ctx: Context, minimum: EducationLevel, related_major: bool = False) -> Part:
     """Whether a completed education counts as ``minimum`` or above (in a related major when asked)."""
+    # Every route of a standard asks this, mostly with the same level: one part per question per evaluation.
+    return ctx.remember(("education", minimum, related_major), lambda: _education_part(ctx, minimum, related_major))
+
+
+def _education_part(ctx: Context, minimum: EducationLevel, related_major: bool) -> Part:
     fits = [(i, e) for i, e in ctx.educations if e.equivalent_level().at_least(minimum)]
     fitting = [(i, e) for i, e in fits if e.major_related or not related_major]
     need_zh, need_en = f"{minimum.zh}及以上学历（学位）", f"{minimum.en} or higher"
@@ -22,20 +27,20 @@ def education_part(ctx: Context, minimum: EducationLevel, related_major: bool = 
         need_en += " in a related major"
     if fitting:
         i, e = max(fitting, key=lambda ie: (ie[1].equivalent_level().rank, -ie[0]))
-        return met(f"要求{need_zh}：{e.summary().zh}。", f"Needs {need_en}: {e.summary().en}.",
-                   [Evidence(path=f"education[{i}]", summary=e.summary())])
+        return met(f"要求{need_zh}：{ctx.summary(e).zh}。", f"Needs {need_en}: {ctx.summary(e).en}.",
+                   [Evidence(path=f"education[{i}]", summary=ctx.summary(e))])
     if fits:
         i, e = fits[0]
         return not_met(f"所学专业（{e.major}）未申明与申报专业相关，要求{need_zh}。",
                        f"The major ({e.major}) is not declared related; {need_en} is needed.",
-                       [Evidence(path=f"education[{i}]", summary=e.summary())])
+                       [Evidence(path=f"education[{i}]", summary=ctx.summary(e))])
     best = ctx.best_education()
     if best is None:
         return not_met(f"未填报学历，要求{need_zh}。", f"No education declared; {need_en} is needed.")
     i, e = best
-    return not_met(f"最高学历为{e.summary().zh}，要求{need_zh}。",
-                   f"Highest education is {e.summary().en}; {need_en} is needed.",
-                   [Evidence(path=f"education[{i}]", summary=e.summary())])
+    return not_met(f"最高学历为{ctx.summary(e).zh}，要求{need_zh}。",
+                   f"Highest education is {ctx.summary(e).en}; {need_en} is needed.",
+                   [Evidence(path=f"education[{i}]", summary=ctx.summary(e))])
 
 
 def specialty_years_part(ctx: Context, need: Threshold, path: str) -> Part:
@@ -109,7 +114,7 @@ class StandardRoutes:
                            f"{waived_en}.", [], uses)
         i, t = min(held, key=lambda it: (it[1].obtained_on, it[0]))
         years, on = full_years(t.obtained_on, ctx.as_of), t.obtained_on.isoformat()
-        ev = [Evidence(path=f"titles[{i}]", summary=t.summary())]
+        ev = [Evidence(path=f"titles[{i}]", summary=ctx.summary(t))]
         if years >= need:
             return met(f"取得{t.name}已满 {need} 年（{on} 取得，至 {ctx.day} 满 {years} 年）。",
                        f"{t.name} held at least {need} years (obtained {on}, {years} full years on {ctx.day}).",

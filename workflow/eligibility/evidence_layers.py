@@ -38,7 +38,7 @@ class WorkExperience:
             return [Finding("work_experience", Layer.EXPERIENCE, part, hard=rule.hard)]
         ids = {item.id for item in rule.items}
         claims = [(i, c) for i, c in enumerate(ctx.profile.experience_claims) if not c.item or c.item in ids]
-        claim_ev = [Evidence(path=f"experience_claims[{i}]", summary=c.summary()) for i, c in claims]
+        claim_ev = [Evidence(path=f"experience_claims[{i}]", summary=ctx.summary(c)) for i, c in claims]
         _, work_ev = ctx.work_spans(industry=True)
         if not claims and not work_ev:
             part = not_met(f"未填报本专业/本行业工作经历；本标准要求具备下列工作经历中的 {need} 项：{listing_zh}",
@@ -60,7 +60,7 @@ class WorkExperience:
                 return found[0]
         for i, a in enumerate(ctx.profile.achievements):
             if a.kind in kinds and a.verified and a.year <= ctx.as_of.year:
-                return Evidence(path=f"achievements[{i}]", summary=a.summary())
+                return Evidence(path=f"achievements[{i}]", summary=ctx.summary(a))
         return None
 
 
@@ -82,17 +82,17 @@ class RepresentativeWorks:
         for i, w in enumerate(ctx.profile.works):
             is_document = w.kind in rule.document_kinds
             if w.kind not in rule.kinds:
-                skipped.append(f"{w.summary().zh}不属于可认定的代表作类型")
+                skipped.append(f"{ctx.summary(w).zh}不属于可认定的代表作类型")
             elif w.year > ctx.as_of.year:
-                skipped.append(f"{w.summary().zh}晚于评价年度")
+                skipped.append(f"{ctx.summary(w).zh}晚于评价年度")
             elif is_document and (w.character_count or 0) < min_chars:
-                skipped.append(f"{w.summary().zh}共 {w.character_count or 0} 字，不足 {min_chars} 字")
+                skipped.append(f"{ctx.summary(w).zh}共 {w.character_count or 0} 字，不足 {min_chars} 字")
             elif is_document and not w.unit_verified:
-                skipped.append(f"{w.summary().zh}尚未经单位认定，暂不计入")
+                skipped.append(f"{ctx.summary(w).zh}尚未经单位认定，暂不计入")
                 unverified.append((i, w))
             else:
                 counted.append((i, w))
-        ev = [Evidence(path=f"works[{i}]", summary=w.summary()) for i, w in counted]
+        ev = [Evidence(path=f"works[{i}]", summary=ctx.summary(w)) for i, w in counted]
         tail = f"（不计入：{'；'.join(skipped)}）" if skipped else ""
         relaxation: RelaxationName | None = None
         if rule.min_papers is not None and rule.min_papers.value > 0:
@@ -108,7 +108,7 @@ class RepresentativeWorks:
                                          f"{papers} declared.", ev, uses)
                 return [Finding("representative_works", Layer.WORKS, too_few_papers, hard=rule.hard)]
         if len(counted) >= need:
-            listed = "；".join(w.summary().zh for _, w in counted)
+            listed = "；".join(ctx.summary(w).zh for _, w in counted)
             part: Part = met(f"代表作 {len(counted)} 件，须 {need} 件：{listed}。{tail}",
                              f"{len(counted)} representative works, {need} required.", ev, uses, relaxation)
         else:
@@ -145,13 +145,13 @@ class Benefits:
             if a.kind not in rule.kinds:
                 continue
             if a.year > ctx.as_of.year:
-                skipped.append(f"{a.summary().zh}晚于评价年度")
+                skipped.append(f"{ctx.summary(a).zh}晚于评价年度")
             elif not a.evidence:
-                skipped.append(f"{a.summary().zh}未提供证明材料")
+                skipped.append(f"{ctx.summary(a).zh}未提供证明材料")
             else:
                 (verified if a.verified else unverified).append((i, a))
         total, done = len(verified) + len(unverified), len(verified)
-        ev = [Evidence(path=f"achievements[{i}]", summary=a.summary()) for i, a in verified + unverified]
+        ev = [Evidence(path=f"achievements[{i}]", summary=ctx.summary(a)) for i, a in verified + unverified]
         head = f"有证明材料的{kinds_zh(rule.kinds)} {total} 项"
         tail = f"（不计入：{'；'.join(skipped)}）" if skipped else ""
         if done >= need:

@@ -102,7 +102,7 @@ class ExceptionalRoute:
             related = [(i, r) for i, r in senior if r.specialty != ctx.specialty]
         else:
             same, related = senior, []
-        ev = [Evidence(path=f"recommendations[{i}]", summary=r.summary()) for i, r in same + related]
+        ev = [Evidence(path=f"recommendations[{i}]", summary=ctx.summary(r)) for i, r in same + related]
         scope = f"{s.series}系列" + (f"{ctx.specialty}专业" if rule.recommenders_same_specialty else "") + \
             (f"（{'、'.join(listed)}专业）" if listed else "")
         if len(same) >= k:
