@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,8 @@ from sqlalchemy import create_engine, text
 # Small committee keys for speed (before workflow is imported; subprocesses inherit it). Production keys are
 # 2048 bits; tests/test_ballot_encryption.py makes one of those too.
 os.environ.setdefault("TITLEREVIEW_BALLOT_KEY_BITS", "512")
+
+from scratch_db import scratch_postgres
 
 from seed.cast import World, build_world
 from workflow.bootstrap import open_database
@@ -63,16 +64,8 @@ def postgres_admin_url() -> str:
 @pytest.fixture
 def pg_url(postgres_admin_url: str) -> Iterator[str]:
     """A fresh PostgreSQL database for one test, dropped afterwards."""
-    name = f"titlereview_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(postgres_admin_url) as url:
+        yield url
 
 
 make_database = open_database

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from driver import advance
+from scratch_db import scratch_postgres
 from sqlalchemy import create_engine, delete, func, inspect, select, text, update
 
 from seed.cast import build_world
@@ -71,17 +72,8 @@ def fresh_url(request, tmp_path: Path) -> Iterator[str]:
     if "postgres" not in request.node.callspec.id:
         yield f"sqlite:///{tmp_path / 'fresh' / 'restored.db'}"
         return
-    admin_url = request.getfixturevalue("postgres_admin_url")
-    name = f"titlereview_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres(request.getfixturevalue("postgres_admin_url")) as url:
+        yield url
 
 
 def test_round_trip_gives_back_exactly_what_was_backed_up(any_db: Database, tmp_path: Path):

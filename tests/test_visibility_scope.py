@@ -10,11 +10,11 @@ else, lists exactly (queues: at most) the cases the predicate lets that person o
 from __future__ import annotations
 
 import shutil
-import uuid
 from datetime import datetime
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from scratch_db import scratch_postgres
+from sqlalchemy import select
 
 from seed.demo import load_demo
 from workflow.access.roles import Actor
@@ -45,21 +45,12 @@ def demo(request, tmp_path_factory) -> Database:
         yield db
         db.dispose()
         return
-    admin_url = request.getfixturevalue("postgres_admin_url")
-    name = f"titlereview_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        db = make_database(admin_url.rsplit("/", 1)[0] + f"/{name}")
+    with scratch_postgres(request.getfixturevalue("postgres_admin_url")) as url:
+        db = make_database(url)
         load_demo(db, now=NOW.astimezone(CHINA_TZ))
         _recuse_one_member(db)
         yield db
         db.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _recuse_one_member(db: Database) -> None:
